@@ -1,0 +1,38 @@
+"""Settings of the service and the command line, read once from the environment.
+
+Every setting has the prefix ``MIPEX_KG_`` (``MIPEX_KG_STORE``, ``MIPEX_KG_DATA_DIR`` ...).
+Nothing else in the package reads the environment: the settings object is built by
+the command line or by the caller of ``create_app`` and handed down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All configuration in one place."""
+
+    model_config = SettingsConfigDict(env_prefix="MIPEX_KG_", extra="ignore")
+
+    store: Path | None = Field(
+        default=Path("mipex-kg-store"),
+        description="Folder of the on-disk Oxigraph store; None means an in-memory store.",
+    )
+    data_dir: Path | None = Field(
+        default=None,
+        description="Folder holding the official MIPEX workbooks, loaded on first start.",
+    )
+    base_url: str = Field(
+        default="",
+        description="Public base URL of the service (empty: taken from each request).",
+    )
+    update_token: str | None = Field(
+        default=None, description="Bearer token that enables SPARQL Update and the Graph Store Protocol."
+    )
+    query_timeout: float = Field(default=30.0, description="Seconds a SPARQL query may run.")
+    max_result_rows: int = Field(default=100_000, description="Rows a SELECT may return.")
+    cors_origins: list[str] = Field(default=["*"], description="Origins allowed by CORS.")

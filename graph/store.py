@@ -1,0 +1,180 @@
+"""The quad store: embedded Oxigraph, on disk or in memory.
+
+One ``KnowledgeStore`` wraps a ``pyoxigraph.Store`` and adds what the project needs:
+
+* replacing one named graph as a single transaction (the new content is written to
+  a staging graph, then ``MOVE``d over the old one by one SPARQL update, which
+  Oxigraph applies atomically), so readers never see a half-loaded graph;
+* queries over the union of all named graphs by default;
+* a version number that changes on every write, for ETags and caches.
+
+The folder on disk is a plain Oxigraph store that other tools (``oxigraph serve``)
+can open.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pyoxigraph as ox
+
+from mipex_kg.graph.namespaces import GRAPH, sparql_prologue
+
+STAGING_PREFIX = GRAPH + "staging/"
+
+
+class KnowledgeStore:
+    """An Oxigraph store with atomic graph replacement and a write version."""
+
+    def __init__(self, path: Path | str | None = None, *, read_only: bool = False) -> None:
+        """Open the store at ``path`` (created if missing), or in memory when None.
+
+        Raises:
+            OSError: the folder cannot be opened (for example, locked by another process).
+        """
+        self.path = Path(path) if path is not None else None
+        if self.path is None:
+            self._store = ox.Store()
+        elif read_only:
+            self._store = ox.Store.read_only(str(self.path))
+        else:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._store = ox.Store(str(self.path))
+        self._instance = uuid.uuid4().hex[:12]
+        self._writes = itertools.count(1)
+        self._version = f"{self._instance}-0"
+        self._write_lock = threading.Lock()
+        if not read_only:
+            self._drop_staging_graphs()
+
+    @property
+    def oxigraph(self) -> ox.Store:
+        """The underlying pyoxigraph store, for callers that need its full API."""
+        return self._store
+
+    @property
+    def version(self) -> str:
+        """Changes whenever anything is written through this object."""
+        return self._version
+
+    def _bump(self) -> None:
+        self._version = f"{self._instance}-{next(self._writes)}"
+
+    # -- reading -------------------------------------------------------------------
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        substitutions: dict[ox.Variable, Any] | None = None,
+        union_default_graph: bool = True,
+        prologue: bool = True,
+        **kwargs: Any,
+    ) -> Any:
+        """Run a SPARQL query; the default graph is the union of all graphs.
+
+        Raises:
+            SyntaxError: the query does not parse.
+        """
+        text = sparql_prologue() + sparql if prologue else sparql
+        return self._store.query(
+            text,
+            substitutions=substitutions,
+            use_default_graph_as_union=union_default_graph and "default_graph" not in kwargs,
+            **kwargs,
+        )
+
+    def named_graphs(self) -> list[ox.NamedNode]:
+        """Every named graph except staging ones, sorted by IRI."""
+        graphs = [
+            g
+            for g in self._store.named_graphs()
+            if isinstance(g, ox.NamedNode) and not g.value.startswith(STAGING_PREFIX)
+        ]
+        return sorted(graphs, key=lambda g: g.value)
+
+    def graph_sizes(self) -> dict[str, int]:
+        """Triple count of every named graph, by graph IRI."""
+        sizes: dict[str, int] = {}
+        for solution in self._store.query(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        ):
+            graph = solution["g"].value
+            if not graph.startswith(STAGING_PREFIX):
+                sizes[graph] = int(solution["n"].value)
+        return dict(sorted(sizes.items()))
+
+    def has_graph(self, graph: ox.NamedNode) -> bool:
+        return self._store.contains_named_graph(graph)
+
+    def triples(self, graph: ox.NamedNode) -> Iterator[ox.Triple]:
+        """The triples of one named graph."""
+        for quad in self._store.quads_for_pattern(None, None, None, graph):
+            yield quad.triple
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def dump(
+        self, output: IO[bytes] | None, fmt: ox.RdfFormat, graph: ox.NamedNode | None = None
+    ) -> bytes | None:
+        """Serialise one graph (any format) or the whole dataset (N-Quads or TriG)."""
+        if graph is None:
+            return self._store.dump(output, fmt)
+        return self._store.dump(output, fmt, from_graph=graph)
+
+    # -- writing -------------------------------------------------------------------
+
+    def replace_graph(self, graph: ox.NamedNode, triples: Iterable[ox.Triple]) -> int:
+        """Make ``graph`` hold exactly ``triples``, atomically; returns the triple count.
+
+        The content goes to a fresh staging graph first (one transaction), then one
+        SPARQL ``MOVE`` replaces the target (a second transaction). If anything fails
+        before the move, the target is untouched and the staging graph is dropped.
+        """
+        staging = ox.NamedNode(f"{STAGING_PREFIX}{uuid.uuid4().hex}")
+        with self._write_lock:
+            count = 0
+
+            def quads() -> Iterator[ox.Quad]:
+                nonlocal count
+                for triple in triples:
+                    count += 1
+                    yield ox.Quad(triple.subject, triple.predicate, triple.object, staging)
+
+            try:
+                self._store.extend(quads())
+                self._store.update(f"MOVE SILENT GRAPH <{staging.value}> TO <{graph.value}>")
+            except BaseException:
+                if self._store.contains_named_graph(staging):
+                    self._store.remove_graph(staging)
+                raise
+            self._bump()
+        return count
+
+    def drop_graph(self, graph: ox.NamedNode) -> None:
+        with self._write_lock:
+            if self._store.contains_named_graph(graph):
+                self._store.remove_graph(graph)
+            self._bump()
+
+    def update(self, sparql_update: str, **kwargs: Any) -> None:
+        """Run a SPARQL update (one transaction)."""
+        with self._write_lock:
+            self._store.update(sparql_update, **kwargs)
+            self._bump()
+
+    def flush(self) -> None:
+        if self.path is not None:
+            self._store.flush()
+
+    def _drop_staging_graphs(self) -> None:
+        """Remove staging graphs left behind by a process that died mid-load."""
+        for g in list(self._store.named_graphs()):
+            if isinstance(g, ox.NamedNode) and g.value.startswith(STAGING_PREFIX):
+                self._store.remove_graph(g)
