@@ -13,16 +13,28 @@ ID = BASE + "id/"
 GRAPH = BASE + "graph/"
 
 
-class Namespace(str):
-    """An IRI prefix; ``NS.term`` and ``NS["term"]`` give a ``NamedNode``."""
+class Namespace:
+    """An IRI prefix; ``NS.term`` and ``NS["term"]`` give a ``NamedNode``, ``str(NS)`` the IRI.
+
+    Not a ``str`` subclass on purpose: ``DCT.title`` must be the term, not ``str.title``.
+    """
+
+    def __init__(self, iri: str) -> None:
+        self._iri = iri
 
     def __getattr__(self, name: str) -> NamedNode:
-        if name.startswith("__"):
+        if name.startswith("_"):
             raise AttributeError(name)
-        return NamedNode(str(self) + name)
+        return NamedNode(self._iri + name)
 
-    def __getitem__(self, name: str) -> NamedNode:  # type: ignore[override]
-        return NamedNode(str(self) + name)
+    def __getitem__(self, name: str) -> NamedNode:
+        return NamedNode(self._iri + name)
+
+    def __str__(self) -> str:
+        return self._iri
+
+    def __repr__(self) -> str:
+        return f"Namespace({self._iri!r})"
 
 
 MKG = Namespace(BASE + "def#")

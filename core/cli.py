@@ -1,0 +1,256 @@
+"""The ``mipex-kg`` command line.
+
+    mipex-kg load FILE... | --reference     load workbooks through the validation gate
+    mipex-kg validate [--cube]              re-check the whole store (exit 0/1/2)
+    mipex-kg query SPARQL | -f FILE         run a query, results to stdout
+    mipex-kg graphs                         named graphs with triple counts and sources
+    mipex-kg export [--graph IRI]           dump the store or one graph
+    mipex-kg serve [--host] [--port]        the HTTP service (loads data on first start)
+    mipex-kg fetch [--dest DIR]             download the official workbooks, check sha256
+
+Every command takes ``--store PATH`` (default ``MIPEX_KG_STORE`` or ./mipex-kg-store).
+Exit codes: 0 success, 1 the data was refused or does not conform, 2 usage or
+environment error. User errors are one clear message on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from mipex_kg import __version__
+from mipex_kg.settings import Settings
+
+EXIT_OK, EXIT_REFUSED, EXIT_ERROR = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A problem with how the command was called or with its environment."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mipex-kg", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"mipex-kg {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--store", type=Path, help="store folder (default: MIPEX_KG_STORE)")
+    common.add_argument("--memory", action="store_true", help="use an in-memory store")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    load = sub.add_parser("load", parents=[common], help="load source files")
+    load.add_argument("files", nargs="*", type=Path, help="MIPEX workbooks (.xlsx)")
+    load.add_argument("--reference", action="store_true",
+                      help="(re)load the ontology and the curated reference files")
+    load.add_argument("--edition", help="edition id for a workbook the project does not know")
+    load.add_argument("--force", action="store_true", help="reload even if unchanged")
+    load.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    validate = sub.add_parser("validate", parents=[common], help="validate the whole store")
+    validate.add_argument("--cube", action="store_true",
+                          help="also run the RDF Data Cube integrity constraints")
+
+    query = sub.add_parser("query", parents=[common], help="run a SPARQL query")
+    query.add_argument("sparql", nargs="?", help="the query text")
+    query.add_argument("-f", "--file", type=Path, help="read the query from a file")
+    query.add_argument("--format", default="table",
+                       help="table, json, xml, csv, tsv (SELECT/ASK); turtle, ntriples, "
+                            "nquads, trig, rdfxml (CONSTRUCT/DESCRIBE)")
+
+    sub.add_parser("graphs", parents=[common], help="list the named graphs")
+
+    export = sub.add_parser("export", parents=[common], help="dump the store or one graph")
+    export.add_argument("--graph", help="graph IRI (default: the whole store)")
+    export.add_argument("--format", default="nquads", choices=["nquads", "trig", "turtle", "ntriples"])
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+
+    serve = sub.add_parser("serve", parents=[common], help="run the HTTP service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--data-dir", type=Path,
+                       help="folder with the official workbooks (default: MIPEX_KG_DATA_DIR)")
+
+    fetch = sub.add_parser("fetch", help="download the official MIPEX workbooks")
+    fetch.add_argument("--dest", type=Path, help="folder (default: MIPEX_KG_DATA_DIR)")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings()
+    updates: dict[str, object] = {}
+    if getattr(args, "memory", False):
+        updates["store"] = None
+    elif getattr(args, "store", None):
+        updates["store"] = args.store
+    if getattr(args, "data_dir", None):
+        updates["data_dir"] = args.data_dir
+    return settings.model_copy(update=updates)
+
+
+def _open_store(settings: Settings, read_only: bool = False):  # type: ignore[no-untyped-def]
+    from mipex_kg.graph.store import KnowledgeStore
+
+    try:
+        return KnowledgeStore(settings.store, read_only=read_only)
+    except OSError as exc:
+        raise UsageError(f"cannot open the store at {settings.store}: {exc}") from exc
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    commands: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+        "load": _load, "validate": _validate, "query": _query, "graphs": _graphs,
+        "export": _export, "serve": _serve, "fetch": _fetch,
+    }
+    from mipex_kg.loaders.errors import LoadError
+
+    try:
+        return commands[args.command](args, _settings(args))
+    except LoadError as exc:
+        print(f"refused, nothing in the store changed ({len(exc.problems)} problems):",
+              file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_REFUSED
+    except UsageError as exc:
+        print(f"mipex-kg: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return EXIT_ERROR
+
+
+def _progress(enabled: bool) -> Callable[[str, int, int], None]:
+    """A one-line progress bar on stderr (only when stderr is a terminal)."""
+    if not enabled or not sys.stderr.isatty():
+        return lambda label, done, total: None
+
+    def show(label: str, done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        end = "\n" if done >= total else ""
+        print(f"\r{label:<28} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}",
+              end=end, file=sys.stderr, flush=True)
+
+    return show
+
+
+def _load(args: argparse.Namespace, settings: Settings) -> int:
+    from mipex_kg.loaders.pipeline import Loader
+
+    if not args.files and not args.reference:
+        raise UsageError("name files to load, or --reference")
+    store = _open_store(settings)
+    loader = Loader(store, progress=_progress(not args.quiet))
+    reports = []
+    if args.reference or not loader.sheet_codes():
+        reports.extend(loader.load_reference_data(force=args.force))
+    for path in args.files:
+        if path.suffix.lower() != ".xlsx":
+            raise UsageError(f"{path}: only .xlsx workbooks can be loaded this way")
+        reports.append(loader.load_workbook(path, edition=args.edition, force=args.force))
+    for report in reports:
+        print(report.summary())
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace, settings: Settings) -> int:
+    from mipex_kg.loaders.validation import validate_store
+
+    store = _open_store(settings, read_only=True)
+    try:
+        text, conforms = validate_store(store, cube=args.cube)
+    except Exception as exc:  # the validator itself failed: exit 2 as pySHACL does
+        print(f"mipex-kg: validation could not run: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    print(text)
+    return EXIT_OK if conforms else EXIT_REFUSED
+
+
+def _query(args: argparse.Namespace, settings: Settings) -> int:
+    from mipex_kg.graph.output import write_results
+
+    if args.file:
+        try:
+            text = args.file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot read {args.file}: {exc}") from exc
+    elif args.sparql:
+        text = args.sparql
+    else:
+        raise UsageError("give a query, or -f FILE")
+    store = _open_store(settings, read_only=True)
+    try:
+        results = store.query(text)
+    except SyntaxError as exc:
+        raise UsageError(f"the query does not parse: {exc}") from exc
+    try:
+        write_results(results, args.format, sys.stdout.buffer)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    return EXIT_OK
+
+
+def _graphs(args: argparse.Namespace, settings: Settings) -> int:
+    store = _open_store(settings, read_only=True)
+    sources = {
+        row["g"].value: row["title"].value
+        for row in store.query(
+            "SELECT ?g (SAMPLE(?t) AS ?title) WHERE { GRAPH ?g { ?s a mkg:SourceFile ; "
+            "dct:title ?t } } GROUP BY ?g"
+        )
+    }
+    for graph, size in store.graph_sizes().items():
+        print(f"{size:>9}  {graph}  {sources.get(graph, '')}")
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    import pyoxigraph as ox
+
+    formats = {"nquads": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG,
+               "turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES}
+    fmt = formats[args.format]
+    store = _open_store(settings, read_only=True)
+    graph = ox.NamedNode(args.graph) if args.graph else None
+    if graph is None and not fmt.supports_datasets:
+        raise UsageError(f"{args.format} holds one graph: give --graph, or use nquads or trig")
+    if graph is not None and not store.has_graph(graph):
+        raise UsageError(f"no graph <{args.graph}> in the store (see mipex-kg graphs)")
+    if args.output:
+        with args.output.open("wb") as stream:
+            store.dump(stream, fmt, graph)
+    else:
+        store.dump(sys.stdout.buffer, fmt, graph)
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from mipex_kg.api.app import create_app
+    from mipex_kg.loaders.bootstrap import ensure_loaded
+
+    store = _open_store(settings)
+    data_dir = settings.data_dir
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise UsageError(f"data folder {data_dir} does not exist (run mipex-kg fetch, or "
+                         "set MIPEX_KG_DATA_DIR / --data-dir)")
+    ensure_loaded(store, data_dir, report=lambda line: print(line, file=sys.stderr))
+    uvicorn.run(create_app(settings, store), host=args.host, port=args.port)
+    return EXIT_OK
+
+
+def _fetch(args: argparse.Namespace, settings: Settings) -> int:
+    from mipex_kg.loaders.fetch import fetch_workbooks
+
+    dest = args.dest or settings.data_dir or Path("data/mipex")
+    try:
+        for line in fetch_workbooks(Path(dest)):
+            print(line)
+    except OSError as exc:
+        raise UsageError(str(exc)) from exc
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""First start: fill an empty store with the reference data and the official workbooks.
+
+``ensure_loaded`` is what ``mipex-kg serve`` runs before it starts listening, so the
+first command on a fresh machine gives a working service with real data. It loads
+what is missing or changed and leaves everything else alone (each load is a no-op
+when its graph already holds the same file).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.loaders.known_sources import KNOWN_WORKBOOKS
+from mipex_kg.loaders.pipeline import Loader, LoadReport
+
+
+def workbooks_in(data_dir: Path) -> list[Path]:
+    """The MIPEX workbooks in a folder: the known official files first, then any other xlsx."""
+    known = [data_dir / k.file_name for k in KNOWN_WORKBOOKS if (data_dir / k.file_name).is_file()]
+    others = sorted(p for p in data_dir.glob("*.xlsx") if p not in known and not p.name.startswith("~$"))
+    return known + others
+
+
+def ensure_loaded(
+    store: KnowledgeStore,
+    data_dir: Path | None,
+    report: Callable[[str], None] = lambda line: None,
+) -> list[LoadReport]:
+    """Load the ontology, the curated files and the workbooks in ``data_dir``."""
+    loader = Loader(store)
+    reports = loader.load_reference_data()
+    if data_dir is not None:
+        for path in workbooks_in(Path(data_dir)):
+            reports.append(loader.load_workbook(path))
+    for item in reports:
+        report(item.summary())
+    return reports

@@ -1,0 +1,273 @@
+"""The load pipeline: parse, build, validate, and only then replace one named graph.
+
+Every load goes through ``Loader``:
+
+1. the source file is hashed; if its graph already holds that exact file, nothing
+   happens (the report says so);
+2. the file is parsed into records; any problem stops here;
+3. the records become the triples of one named graph, with PROV-O provenance;
+4. the triples are validated with the project's SHACL shapes (compiled to SPARQL and
+   run in a scratch Oxigraph store), together with the context they point at: the
+   ontology and the curated and reference graphs already in the store;
+5. the named graph is replaced in the store atomically.
+
+A failure at any step raises ``LoadError`` listing every problem (file, sheet and
+cell, or row, or the focus node of a SHACL result) and leaves the store unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib.resources import files
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from mipex_kg.graph import iris
+from mipex_kg.graph.namespaces import GRAPH
+from mipex_kg.graph.shacl import validate
+from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.loaders import known_sources
+from mipex_kg.loaders.errors import LoadError, Problem
+from mipex_kg.loaders.mipex_rdf import workbook_triples
+from mipex_kg.loaders.mipex_workbook import read_workbook
+from mipex_kg.loaders.validation import project_constraints
+from mipex_kg.loaders.provenance import SourceFile, load_activity_triples, now, source_triples
+
+ONTOLOGY_GRAPH = iris.named_graph("ontology")
+CURATED_PREFIX = GRAPH + "curated/"
+REFERENCE_PREFIX = GRAPH + "reference/"
+
+
+@dataclass
+class LoadReport:
+    """What one load did, for the command line and the tests."""
+
+    graph: str
+    source: str
+    status: str  # "loaded" or "unchanged"
+    triples: int = 0
+    observations: int = 0
+    notes: list[Problem] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def summary(self, max_examples: int = 2) -> str:
+        """The report as text: the counts, then the notes grouped by kind."""
+        if self.status == "unchanged":
+            return f"{self.source}: already loaded in <{self.graph}>, nothing changed"
+        timing = ", ".join(f"{step} {secs:.2f} s" for step, secs in self.seconds.items())
+        lines = [f"{self.source}: {self.triples} triples, {self.observations} observations "
+                 f"into <{self.graph}> ({timing})"]
+        for kind, notes in _group_notes(self.notes).items():
+            lines.append(f"  note ({len(notes)}x) {kind}")
+            lines.extend(f"      e.g. {n.place}: {n.message}" for n in notes[:max_examples])
+        return "\n".join(lines)
+
+
+def _group_notes(notes: list[Problem]) -> dict[str, list[Problem]]:
+    groups: dict[str, list[Problem]] = {}
+    for note in notes:
+        kind = re.sub(r"(?<![\w#])('[^']*'|\"[^\"]*\"|\d+(\.\d+)?)(?!\w)", "…", note.message)
+        groups.setdefault(kind, []).append(note)
+    return groups
+
+
+def workbook_graph(path: Path) -> ox.NamedNode:
+    """The named graph of a workbook: the slug of its file name."""
+    return iris.named_graph(iris.slug(path.stem).replace("_", "-"))
+
+
+class Loader:
+    """Loads sources into one store through the validation gate."""
+
+    def __init__(self, store: KnowledgeStore,
+                 progress: Callable[[str, int, int], None] | None = None) -> None:
+        self.store = store
+        self.progress = progress
+
+    # -- the shapes and their context -------------------------------------------------
+
+    @cached_property
+    def ontology_triples(self) -> list[ox.Triple]:
+        triples: list[ox.Triple] = []
+        for resource in sorted(files("mipex_kg.ontology").iterdir(), key=lambda r: r.name):
+            if resource.name.endswith(".ttl"):
+                triples.extend(
+                    ox.Triple(q.subject, q.predicate, q.object)
+                    for q in ox.parse(resource.read_bytes(), ox.RdfFormat.TURTLE)
+                )
+        return triples
+
+    def context_graphs(self, excluding: set[ox.NamedNode]) -> list[ox.NamedNode]:
+        """The graphs a new graph is validated with: ontology, curated and reference data."""
+        return [
+            g for g in self.store.named_graphs()
+            if g not in excluding and (g == ONTOLOGY_GRAPH or g.value.startswith(CURATED_PREFIX)
+                                   or g.value.startswith(REFERENCE_PREFIX))
+        ]
+
+    def check(self, graphs: dict[ox.NamedNode, list[ox.Triple]], file: str,
+              locate: dict[str, str] | None = None) -> None:
+        """Validate new graph contents together; raise ``LoadError`` listing every violation."""
+        scratch = ox.Store()
+        for graph, triples in graphs.items():
+            scratch.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+        if ONTOLOGY_GRAPH not in graphs:
+            scratch.extend(ox.Quad(t.subject, t.predicate, t.object, ONTOLOGY_GRAPH)
+                           for t in self.ontology_triples)
+        for context in self.context_graphs(excluding=set(graphs)):
+            scratch.extend(self.store.oxigraph.quads_for_pattern(None, None, None, context))
+        report = validate(scratch, project_constraints())
+        if report.conforms:
+            return
+        locate = locate or {}
+        problems = []
+        for result in report.results:
+            if not str(result.severity).endswith("Violation"):
+                continue
+            focus = str(result.focus_node)
+            value = "" if result.value is None else f" (value {result.value})"
+            problems.append(Problem(file, locate.get(focus, f"resource <{focus}>"),
+                                    f"{result.message}{value}"))
+        raise LoadError(problems)
+
+    # -- generic steps ------------------------------------------------------------------
+
+    def already_loaded(self, graph: ox.NamedNode, sha256: str) -> bool:
+        """Whether ``graph`` already holds the file with this checksum."""
+        if not self.store.has_graph(graph):
+            return False
+        return bool(self.store.query(
+            "ASK { GRAPH ?g { ?source mkg:sha256 ?sha } }",
+            substitutions={ox.Variable("g"): graph, ox.Variable("sha"): ox.Literal(sha256)},
+            union_default_graph=False,
+        ))
+
+    def commit(self, batch: list[GraphLoad], file: str,
+               locate: dict[str, str] | None = None) -> None:
+        """Add provenance, validate all graphs together, then replace each graph."""
+        for load in batch:
+            mark = time.perf_counter()
+            began = now()
+            load.triples.extend(source_triples(load.source, load.edition))
+            load.triples.extend(load_activity_triples(load.graph, [load.source.node], began, now()))
+            load.report.seconds["build"] = load.report.seconds.get("build", 0.0) + (
+                time.perf_counter() - mark)
+        mark = time.perf_counter()
+        self.check({load.graph: load.triples for load in batch}, file, locate)
+        validate_seconds = time.perf_counter() - mark
+        for load in batch:
+            mark = time.perf_counter()
+            load.report.triples = self.store.replace_graph(load.graph, load.triples)
+            load.report.seconds["validate"] = validate_seconds
+            load.report.seconds["commit"] = time.perf_counter() - mark
+            load.report.status = "loaded"
+        self.store.flush()
+
+    # -- the kinds of source -------------------------------------------------------------
+
+    def sheet_codes(self) -> dict[str, str]:
+        """MIPEX sheet code -> ISO 3166 alpha-3, from the curated countries."""
+        return {
+            s["code"].value: s["iso3"].value
+            for s in self.store.query(
+                "SELECT ?code ?iso3 WHERE { ?c a mkg:Country ; mkg:mipexCode ?code ; "
+                "mkg:isoAlpha3 ?iso3 }"
+            )
+        }
+
+    def load_workbook(self, path: Path, *, edition: str | None = None,
+                      force: bool = False) -> LoadReport:
+        """Load one official MIPEX workbook into its own named graph."""
+        path = Path(path)
+        graph = workbook_graph(path)
+        if not path.is_file():
+            raise LoadError([Problem(path.name, "", f"no such file: {path}")])
+        source = SourceFile.of(path)
+        known = known_sources.known_workbook(path.name, source.sha256)
+        if known:
+            source = SourceFile(source.path, source.sha256, source.size, known.url)
+        report = LoadReport(graph.value, path.name, "unchanged")
+        if not force and self.already_loaded(graph, source.sha256):
+            return report
+        sheet_codes = self.sheet_codes()
+        if not sheet_codes:
+            raise LoadError([Problem(path.name, "", "the store holds no curated countries: "
+                                     "load the reference data first (mipex-kg load --curated)")])
+        mark = time.perf_counter()
+        content = read_workbook(path, sheet_codes, progress=self.progress)
+        report.seconds["parse"] = time.perf_counter() - mark
+        if content.problems:
+            raise LoadError(content.problems)
+        edition_id = edition or (known.edition if known and source.sha256 == known.sha256
+                                 else known_sources.infer_edition(content.years))
+        locate = {
+            iris.score(edition_id, sheet_codes[o.sheet], o.year, o.code).value:
+                f"sheet {o.sheet}, cell {o.cell}"
+            for o in content.observations
+        }
+        mark = time.perf_counter()
+        triples = list(workbook_triples(content, edition_id, sheet_codes, source.node))
+        report.seconds["build"] = time.perf_counter() - mark
+        report.observations, report.notes = len(content.observations), content.notes
+        self.commit([GraphLoad(graph, triples, source, report, iris.edition(edition_id))],
+                    path.name, locate)
+        return report
+
+    def load_turtle_files(self, named: dict[str, tuple[bytes, ox.NamedNode]],
+                          force: bool = False) -> list[LoadReport]:
+        """Load Turtle files (name -> (bytes, graph)) together through one validation."""
+        batch, reports = [], []
+        for name, (data, graph) in named.items():
+            source = _bytes_source(data, name)
+            report = LoadReport(graph.value, name, "unchanged")
+            reports.append(report)
+            if not force and self.already_loaded(graph, source.sha256):
+                continue
+            mark = time.perf_counter()
+            try:
+                triples = [ox.Triple(q.subject, q.predicate, q.object)
+                           for q in ox.parse(data, ox.RdfFormat.TURTLE, base_iri=iris.ID)]
+            except SyntaxError as exc:
+                raise LoadError([Problem(name, "", f"not valid Turtle: {exc}")]) from exc
+            report.seconds["parse"] = time.perf_counter() - mark
+            batch.append(GraphLoad(graph, triples, source, report))
+        if batch:
+            self.commit(batch, ", ".join(load.source.path.name for load in batch))
+        return reports
+
+    def load_reference_data(self, force: bool = False) -> list[LoadReport]:
+        """The ontology and every curated file (``graph/curated/<stem>``), validated together."""
+        named = {"ontology": (b"\n".join(_turtle_resources("mipex_kg.ontology").values()),
+                              ONTOLOGY_GRAPH)}
+        for name, data in _turtle_resources("mipex_kg.loaders.curated").items():
+            named[name] = (data, iris.named_graph(f"curated/{name.rsplit('.', 1)[0]}"))
+        return self.load_turtle_files(named, force)
+
+
+@dataclass
+class GraphLoad:
+    """One graph's new content on its way through the gate."""
+
+    graph: ox.NamedNode
+    triples: list[ox.Triple]
+    source: SourceFile
+    report: LoadReport
+    edition: ox.NamedNode | None = None
+
+
+def _turtle_resources(package: str) -> dict[str, bytes]:
+    return {
+        resource.name: resource.read_bytes()
+        for resource in sorted(files(package).iterdir(), key=lambda r: r.name)
+        if resource.name.endswith(".ttl")
+    }
+
+
+def _bytes_source(data: bytes, name: str) -> SourceFile:
+    return SourceFile(Path(name), hashlib.sha256(data).hexdigest(), len(data))

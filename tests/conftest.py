@@ -1,0 +1,55 @@
+"""Shared fixtures: paths to ../shared, a store with the reference data, the real store.
+
+The real workbooks are loaded once per session (``real_store``); tests that need them
+are skipped with a clear reason when ../shared/data is absent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.loaders.pipeline import Loader, LoadReport
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+MIPEX_DATA = SHARED / "data" / "mipex"
+CORE_WORKBOOK = MIPEX_DATA / "mipex_core_2007-2019.xlsx"
+EU_WORKBOOK = MIPEX_DATA / "mipex_EU_2020-2024.xlsx"
+CONFORMANCE = SHARED / "conformance"
+
+
+@pytest.fixture(scope="session")
+def reference_dump() -> bytes:
+    """The ontology and curated graphs, loaded once, as N-Quads."""
+    store = KnowledgeStore()
+    Loader(store).load_reference_data()
+    return store.dump(None, ox.RdfFormat.N_QUADS) or b""
+
+
+@pytest.fixture
+def reference_store(reference_dump: bytes) -> KnowledgeStore:
+    """A fresh in-memory store holding only the ontology and the curated graphs."""
+    store = KnowledgeStore()
+    store.oxigraph.load(reference_dump, ox.RdfFormat.N_QUADS)
+    return store
+
+
+@pytest.fixture(scope="session")
+def real_load(reference_dump: bytes) -> tuple[KnowledgeStore, list[LoadReport]]:
+    """Both official workbooks loaded into one in-memory store, once per session."""
+    if not CORE_WORKBOOK.is_file() or not EU_WORKBOOK.is_file():
+        pytest.skip(f"the official workbooks are not in {MIPEX_DATA}")
+    store = KnowledgeStore()
+    store.oxigraph.load(reference_dump, ox.RdfFormat.N_QUADS)
+    loader = Loader(store)
+    reports = [loader.load_workbook(CORE_WORKBOOK), loader.load_workbook(EU_WORKBOOK)]
+    return store, reports
+
+
+@pytest.fixture(scope="session")
+def real_store(real_load: tuple[KnowledgeStore, list[LoadReport]]) -> KnowledgeStore:
+    return real_load[0]
