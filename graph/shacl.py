@@ -105,7 +105,7 @@ class ValidationReport:
 
     @property
     def conforms(self) -> bool:
-        return not any(r.severity == SH.Violation for r in self.results)
+        return not any(r.severity == str(SH.Violation) for r in self.results)
 
     def to_text(self, max_focus_nodes: int = 5) -> str:
         """A readable report: one block per message, with counts and a few focus nodes."""
@@ -118,7 +118,7 @@ class ValidationReport:
             groups[(r.severity, r.message, r.source_shape, r.result_path)].append(r)
         lines = [head]
         for (severity, message, shape, path), rs in sorted(
-            groups.items(), key=lambda kv: (kv[0][0] != SH.Violation, -len(kv[1]), kv[0][1])
+            groups.items(), key=lambda kv: (kv[0][0] != str(SH.Violation), -len(kv[1]), kv[0][1])
         ):
             lines.append(f"\n[{_compact(severity)}] {message}: {len(rs)} result(s)")
             lines.append(
@@ -178,6 +178,11 @@ _COUNT_PARAMS = [SH.minCount, SH.maxCount]
 _COMPONENT = {  # sh:minCount -> sh:MinCountConstraintComponent
     p: f"{SH}{p[len(SH)].upper()}{p[len(SH) + 1:]}ConstraintComponent" for p in _VALUE_PARAMS + _COUNT_PARAMS
 }
+# Parameters a well-formed shape gives at most one value (SHACL section 4).
+_SINGLE = set(_COUNT_PARAMS) | {
+    SH.datatype, SH.nodeKind, SH.minInclusive, SH.maxInclusive, SH.minExclusive,
+    SH.maxExclusive, SH["in"], SH.languageIn, SH.minLength, SH.maxLength,
+}  # fmt: skip
 _COMPARISON = {SH.minInclusive: ">=", SH.maxInclusive: "<=", SH.minExclusive: ">", SH.maxExclusive: "<"}
 _NODE_KIND = {
     SH.IRI: "isIRI({v})",
@@ -339,13 +344,16 @@ def _compile_shape(sg: rdflib.Graph, shape, targets: _Targets, path: str | None)
         raise UnsupportedShapeError(_name(shape), "sh:flags other than one string of i, m, s, x, q")
     out = []
     for param in _COUNT_PARAMS + _VALUE_PARAMS:
-        for arg in sorted(sg.objects(shape, param), key=str):
+        args = sorted(sg.objects(shape, param), key=str)
+        if len(args) > 1 and param in _SINGLE:
+            raise UnsupportedShapeError(_name(shape), f"{_compact(param)} with {len(args)} values")
+        for arg in args:
             where, describe = _constraint(sg, shape, param, arg, path, str(flags[0]) if flags else "")
             if where is None:  # trivially satisfied (sh:minCount 0)
                 continue
             if param in (SH.minCount, SH.maxCount):  # `where` closes the group itself
                 sparql = f"SELECT ?focus WHERE {{ {focus} {where}"
-            elif param == SH.hasValue and path is not None:
+            elif param == SH.hasValue:  # no sh:value, as in pyshacl
                 sparql = f"SELECT ?focus WHERE {{ {focus} {where} }}"
             else:
                 sparql = f"SELECT DISTINCT ?focus ?value WHERE {{ {focus} {value_nodes} {where} }}"
@@ -551,7 +559,10 @@ def _show(sg: rdflib.Graph, node) -> str:
         return _compact(str(node))
     if isinstance(node, BNode) and (node, RDF.first, None) in sg:
         return "(" + " ".join(_show(sg, m) for m in Collection(sg, node)) + ")"
-    return node.n3() if isinstance(node, Literal) else str(node)
+    if isinstance(node, Literal):
+        plain = node.datatype in (XSD.integer, XSD.decimal, XSD.boolean) and not node.ill_typed
+        return str(node) if plain else node.n3()
+    return str(node)
 
 
 _PREFIXES = {"sh": str(SH), **PREFIXES}

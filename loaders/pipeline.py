@@ -128,11 +128,12 @@ class Loader:
         locate = locate or {}
         problems = []
         for result in report.results:
-            if not str(result.severity).endswith("Violation"):
+            if not result.severity.endswith("Violation"):
                 continue
-            focus = str(result.focus_node)
+            focus = result.focus_node
+            key = focus.value if isinstance(focus, ox.NamedNode) else str(focus)
             value = "" if result.value is None else f" (value {result.value})"
-            problems.append(Problem(file, locate.get(focus, f"resource <{focus}>"),
+            problems.append(Problem(file, locate.get(key, f"resource {focus}"),
                                     f"{result.message}{value}"))
         raise LoadError(problems)
 
@@ -238,7 +239,10 @@ class Loader:
             report.seconds["parse"] = time.perf_counter() - mark
             batch.append(GraphLoad(graph, triples, source, report))
         if batch:
-            self.commit(batch, ", ".join(load.source.path.name for load in batch))
+            locate = {t.subject.value: f"file {load.source.path.name}"
+                      for load in batch for t in load.triples
+                      if isinstance(t.subject, ox.NamedNode)}
+            self.commit(batch, ", ".join(load.source.path.name for load in batch), locate)
         return reports
 
     def load_reference_data(self, force: bool = False) -> list[LoadReport]:

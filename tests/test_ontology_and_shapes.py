@@ -103,7 +103,9 @@ def _own_terms(ontology: Graph) -> set[URIRef]:
 
 
 def _english(graph: Graph, subject: URIRef, prop: URIRef) -> list[Literal]:
-    return [o for o in graph.objects(subject, prop) if isinstance(o, Literal) and o.language == "en"]
+    return [
+        o for o in graph.objects(subject, prop) if isinstance(o, Literal) and o.language == "en"
+    ]
 
 
 def test_every_own_term_is_labelled_defined_and_attributed(ontology: Graph) -> None:
@@ -128,7 +130,8 @@ def test_every_mkg_term_of_the_model_is_defined(ontology: Graph) -> None:
     missing = sorted(
         name
         for name in used
-        if not (_english(ontology, MKG[name], RDFS.label) and _english(ontology, MKG[name], SKOS.definition))
+        if not _english(ontology, MKG[name], RDFS.label)
+        or not _english(ontology, MKG[name], SKOS.definition)
     )
     assert missing == []
 
@@ -281,7 +284,19 @@ SHA = "0" * 63 + "a"
 
 SAMPLE = f"""
 @prefix mkg: <https://w3id.org/mipex-kg/def#> .
-@prefix id: <https://w3id.org/mipex-kg/id/> .
+@prefix country: <https://w3id.org/mipex-kg/id/country/> .
+@prefix dsd: <https://w3id.org/mipex-kg/id/dsd/> .
+@prefix edition: <https://w3id.org/mipex-kg/id/edition/> .
+@prefix mipex: <https://w3id.org/mipex-kg/id/indicator/mipex/> .
+@prefix organisation: <https://w3id.org/mipex-kg/id/organisation/> .
+@prefix period: <https://w3id.org/mipex-kg/id/period/> .
+@prefix project: <https://w3id.org/mipex-kg/id/project/> .
+@prefix publication: <https://w3id.org/mipex-kg/id/publication/> .
+@prefix region: <https://w3id.org/mipex-kg/id/region/> .
+@prefix source: <https://w3id.org/mipex-kg/id/source/> .
+@prefix status: <https://w3id.org/mipex-kg/id/status/> .
+@prefix system: <https://w3id.org/mipex-kg/id/system/> .
+@prefix unit: <https://w3id.org/mipex-kg/id/unit/> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix owl: <http://www.w3.org/2002/07/owl#> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
@@ -295,86 +310,88 @@ SAMPLE = f"""
 @prefix foaf: <http://xmlns.com/foaf/0.1/> .
 @prefix eurio: <http://data.europa.eu/s66#> .
 
-id:system/mipex a mkg:IndicatorSystem, skos:ConceptScheme ;
+system:mipex a mkg:IndicatorSystem, skos:ConceptScheme ;
     skos:prefLabel "Migrant Integration Policy Index (MIPEX)"@en ;
     mkg:level mkg:NationalLevel ;
-    dct:creator id:organisation/mpg, id:organisation/cidob .
-id:system/mipex-r a mkg:IndicatorSystem, skos:ConceptScheme ;
-    skos:prefLabel "MIPEX-R"@en ; mkg:level mkg:RegionalLevel ; mkg:adaptedFrom id:system/mipex .
+    dct:creator organisation:mpg, organisation:cidob .
+system:mipex-r a mkg:IndicatorSystem, skos:ConceptScheme ;
+    skos:prefLabel "MIPEX-R"@en ; mkg:level mkg:RegionalLevel ; mkg:adaptedFrom system:mipex .
 
-id:edition/mipex-2020 a mkg:Edition, qb:DataSet, dcat:Dataset ;
-    mkg:editionOf id:system/mipex ; qb:structure id:dsd/mipex-scores ;
+edition:mipex-2020 a mkg:Edition, qb:DataSet, dcat:Dataset ;
+    mkg:editionOf system:mipex ; qb:structure dsd:mipex-scores ;
     dct:title "MIPEX 2020: policy indicator scores 2007-2019"@en ;
-    prov:wasAttributedTo id:organisation/mpg, id:organisation/cidob ;
-    dct:publisher id:organisation/mpg .
+    prov:wasAttributedTo organisation:mpg, organisation:cidob ;
+    dct:publisher organisation:mpg .
 
-id:indicator/mipex/a a mkg:PolicyArea, skos:Concept ;
-    skos:inScheme id:system/mipex ; skos:topConceptOf id:system/mipex ;
+mipex:a a mkg:PolicyArea, skos:Concept ;
+    skos:inScheme system:mipex ; skos:topConceptOf system:mipex ;
     skos:notation "a" ; skos:prefLabel "Labour market mobility"@en .
-id:indicator/mipex/overall-with-health a mkg:OverallIndicator, skos:Concept ;
-    skos:inScheme id:system/mipex ; skos:topConceptOf id:system/mipex ;
+mipex:overall-with-health a mkg:OverallIndicator, skos:Concept ;
+    skos:inScheme system:mipex ; skos:topConceptOf system:mipex ;
     skos:notation "overall-with-health" ; skos:prefLabel "Overall score with health"@en .
-id:indicator/mipex/aa1 a mkg:PolicyIndicator, skos:Concept ;
-    skos:inScheme id:system/mipex ; skos:notation "aa1" ;
-    skos:prefLabel "Immediate access to labour market"@en ;
-    skos:broader id:indicator/mipex/a ; mkg:policyArea id:indicator/mipex/a ;
+mipex:aa1 a mkg:PolicyIndicator, skos:Concept ;
+    skos:inScheme system:mipex ; skos:notation "aa1" ;
+    skos:prefLabel "Immediate access to labour market"@en ; mkg:order 3 ;
+    skos:broader mipex:a ; mkg:policyArea mipex:a ;
     mkg:question "Are foreign residents with the following permits able to work?" ;
     mkg:answerOptions "100: all of them; 50: some of them; 0: none of them" .
-id:indicator/mipex/bb28a a mkg:SubIndicator, skos:Concept ;
-    skos:inScheme id:system/mipex ; skos:notation "bb28a" ; skos:prefLabel "Sub-indicator"@en ;
-    skos:broader id:indicator/mipex/aa1 ; mkg:policyArea id:indicator/mipex/a .
+mipex:bb28a a mkg:SubIndicator, skos:Concept ;
+    skos:inScheme system:mipex ; skos:notation "bb28a" ; skos:prefLabel "Sub-indicator"@en ;
+    skos:broader mipex:aa1 ; mkg:policyArea mipex:a .
 
-id:country/SWE a mkg:Country ;
+country:SWE a mkg:Country ;
     skos:prefLabel "Sweden"@en ; skos:notation "SWE" ;
     mkg:isoAlpha2 "SE" ; mkg:isoAlpha3 "SWE" ; mkg:isoNumeric "752" ; mkg:mipexCode "SE" ;
     skos:exactMatch <http://publications.europa.eu/resource/authority/country/SWE> ;
     owl:sameAs <http://www.wikidata.org/entity/Q34> .
-id:country/ESP a mkg:Country ; skos:prefLabel "Spain"@en ; skos:notation "ESP" ;
+country:ESP a mkg:Country ; skos:prefLabel "Spain"@en ; skos:notation "ESP" ;
     mkg:isoAlpha3 "ESP" .
-id:region/ES21 a mkg:Region ; skos:notation "ES21" ; mkg:partOf id:country/ESP ;
+region:ES21 a mkg:Region ; skos:notation "ES21" ; mkg:partOf country:ESP ;
     skos:exactMatch <http://data.europa.eu/nuts/code/ES21> .
 
-id:period/2019 a mkg:ReferencePeriod, dct:PeriodOfTime ; rdfs:label "2019" ; mkg:year 2019 .
-id:period/2018 a mkg:ReferencePeriod, dct:PeriodOfTime ; rdfs:label "2018" ; mkg:year 2018 .
+period:2019 a mkg:ReferencePeriod, dct:PeriodOfTime ; rdfs:label "2019" ; mkg:year 2019 .
+period:2018 a mkg:ReferencePeriod, dct:PeriodOfTime ; rdfs:label "2018" ; mkg:year 2018 .
 
-id:score/mipex-2020/SWE/2019/aa1 a qb:Observation ;
-    qb:dataSet id:edition/mipex-2020 ;
-    mkg:jurisdiction id:country/SWE ;
-    mkg:indicator id:indicator/mipex/aa1 ;
-    mkg:refPeriod id:period/2019 ;
+<https://w3id.org/mipex-kg/id/score/mipex-2020/SWE/2019/aa1> a qb:Observation ;
+    qb:dataSet edition:mipex-2020 ;
+    mkg:jurisdiction country:SWE ;
+    mkg:indicator mipex:aa1 ;
+    mkg:refPeriod period:2019 ;
     mkg:score 50.0 ;
-    sdmx-attribute:unitMeasure id:unit/points-0-100 ;
-    sdmx-attribute:obsStatus id:status/published ;
+    sdmx-attribute:unitMeasure unit:points-0-100 ;
+    sdmx-attribute:obsStatus status:published ;
     mkg:comment "experts' comment, original wording" ;
-    prov:wasDerivedFrom id:source/{SHA} ;
+    prov:wasDerivedFrom source:{SHA} ;
     mkg:sourceSheet "SE" ; mkg:sourceCell "E60" ; mkg:sourceCode "aa1" .
 
-id:source/{SHA} a mkg:SourceFile, prov:Entity ;
+source:{SHA} a mkg:SourceFile, prov:Entity ;
     dct:title "mipex_core_2007-2019.xlsx" ; mkg:sha256 "{SHA}" ;
     dcat:byteSize "123"^^xsd:nonNegativeInteger ;
     mkg:originalUrl <https://mipex.eu/files/mipex_core_2007-2019.xlsx> ;
     dct:format <http://publications.europa.eu/resource/authority/file-type/XLSX> ;
-    mkg:edition id:edition/mipex-2020 .
-id:activity/load/mipex-core-2007-2019-20250101t000000z a prov:Activity, mkg:LoadActivity ;
-    prov:used id:source/{SHA} ;
+    mkg:edition edition:mipex-2020 .
+<https://w3id.org/mipex-kg/id/activity/load/mipex-core-2007-2019-20250101t000000z>
+    a prov:Activity, mkg:LoadActivity ;
+    prov:used source:{SHA} ;
     prov:startedAtTime "2025-01-01T00:00:00Z"^^xsd:dateTime ;
     prov:endedAtTime "2025-01-01T00:00:05Z"^^xsd:dateTime ;
-    prov:wasAssociatedWith id:software/mipex-kg/0.1.0 ;
+    prov:wasAssociatedWith <https://w3id.org/mipex-kg/id/software/mipex-kg/0.1.0> ;
     mkg:targetGraph <https://w3id.org/mipex-kg/graph/mipex-core-2007-2019> .
-id:software/mipex-kg/0.1.0 a prov:SoftwareAgent ; rdfs:label "mipex-kg 0.1.0" .
+<https://w3id.org/mipex-kg/id/software/mipex-kg/0.1.0>
+    a prov:SoftwareAgent ; rdfs:label "mipex-kg 0.1.0" .
 
-id:organisation/mpg a org:Organization, foaf:Organization ;
+organisation:mpg a org:Organization, foaf:Organization ;
     foaf:name "Migration Policy Group" ; skos:prefLabel "Migration Policy Group"@en .
-id:organisation/cidob a org:Organization, foaf:Organization ;
+organisation:cidob a org:Organization, foaf:Organization ;
     foaf:name "CIDOB" ; skos:prefLabel "CIDOB"@en .
-id:project/regin a eurio:Project, mkg:ResearchProject ; skos:prefLabel "REGIN"@en ;
+project:regin a eurio:Project, mkg:ResearchProject ; skos:prefLabel "REGIN"@en ;
     eurio:identifier "101004717" .
-id:publication/basque-country-mipex-r a mkg:Publication ;
+publication:basque-country-mipex-r a mkg:Publication ;
     dct:title "An evaluation of the Basque Country with MIPEX-R"@en ;
-    mkg:usesSystem id:system/mipex-r ; dct:spatial id:region/ES21 .
+    mkg:usesSystem system:mipex-r ; dct:spatial region:ES21 .
 """
 
-OBS = ID[f"score/mipex-2020/SWE/2019/aa1"]
+OBS = ID["score/mipex-2020/SWE/2019/aa1"]
 
 
 def _validate(data: Graph, ontology: Graph, shapes: Graph) -> tuple[bool, Graph]:
@@ -497,11 +514,7 @@ def test_broken_sample_is_rejected(
 # --------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not DATACUBE.is_dir(), reason="../shared/conformance/datacube is absent")
-def test_sample_passes_the_data_cube_integrity_constraints(
-    sample: Graph, ontology: Graph
-) -> None:
-    data = sample + ontology
+def _check_data_cube(data: Graph) -> tuple[bool, str]:
     data.parse(DATACUBE / "vocab" / "cube.ttl", format="turtle")
     # Normalisation phase 1 of the Data Cube spec (the part that applies here).
     data.update(
@@ -512,7 +525,34 @@ def test_sample_passes_the_data_cube_integrity_constraints(
         """
     )
     ic_shapes = Graph().parse(DATACUBE / "datacube.shapes.ttl", format="turtle")
-    conforms, report, text = pyshacl.validate(
+    conforms, _, text = pyshacl.validate(
         data, shacl_graph=ic_shapes, inference="none", advanced=True
     )
+    return conforms, text
+
+
+needs_datacube = pytest.mark.skipif(
+    not DATACUBE.is_dir(), reason="../shared/conformance/datacube is absent"
+)
+
+
+@needs_datacube
+def test_sample_passes_the_data_cube_integrity_constraints(
+    sample: Graph, ontology: Graph
+) -> None:
+    conforms, text = _check_data_cube(sample + ontology)
     assert conforms, text
+
+
+@needs_datacube
+@pytest.mark.parametrize(
+    ("prop", "constraint"),
+    [(MKG.indicator, "IC-11"), (SDMX_ATTRIBUTE.obsStatus, "IC-13"), (MKG.score, "IC-14")],
+)
+def test_the_data_cube_integrity_constraints_see_our_structure(
+    sample: Graph, ontology: Graph, prop: URIRef, constraint: str
+) -> None:
+    sample.remove((OBS, prop, None))
+    conforms, text = _check_data_cube(sample + ontology)
+    assert not conforms
+    assert constraint in text
