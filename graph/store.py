@@ -163,10 +163,15 @@ class KnowledgeStore:
                 self._store.remove_graph(graph)
             self._bump()
 
-    def update(self, sparql_update: str, **kwargs: Any) -> None:
-        """Run a SPARQL update (one transaction)."""
+    def update(self, sparql_update: str, *, prologue: bool = True, **kwargs: Any) -> None:
+        """Run a SPARQL update (one transaction), with the project's PREFIXes unless told not to.
+
+        Raises:
+            SyntaxError: the update does not parse.
+        """
+        text = sparql_prologue() + sparql_update if prologue else sparql_update
         with self._write_lock:
-            self._store.update(sparql_update, **kwargs)
+            self._store.update(text, **kwargs)
             self._bump()
 
     def flush(self) -> None:

@@ -112,7 +112,7 @@ class Loader:
         ]
 
     def check(self, graphs: dict[ox.NamedNode, list[ox.Triple]], file: str,
-              locate: dict[str, str] | None = None) -> None:
+              locate: dict[str, tuple[str, str]] | None = None) -> None:
         """Validate new graph contents together; raise ``LoadError`` listing every violation."""
         scratch = ox.Store()
         for graph, triples in graphs.items():
@@ -133,7 +133,8 @@ class Loader:
             focus = result.focus_node
             key = focus.value if isinstance(focus, ox.NamedNode) else str(focus)
             value = "" if result.value is None else f" (value {result.value})"
-            problems.append(Problem(file, locate.get(key, f"resource {focus}"),
+            where_file, where = locate.get(key, (file, ""))
+            problems.append(Problem(where_file, ", ".join(filter(None, [where, f"resource {focus}"])),
                                     f"{result.message}{value}"))
         raise LoadError(problems)
 
@@ -150,7 +151,7 @@ class Loader:
         ))
 
     def commit(self, batch: list[GraphLoad], file: str,
-               locate: dict[str, str] | None = None) -> None:
+               locate: dict[str, tuple[str, str]] | None = None) -> None:
         """Add provenance, validate all graphs together, then replace each graph."""
         for load in batch:
             mark = time.perf_counter()
@@ -209,7 +210,7 @@ class Loader:
                                  else known_sources.infer_edition(content.years))
         locate = {
             iris.score(edition_id, sheet_codes[o.sheet], o.year, o.code).value:
-                f"sheet {o.sheet}, cell {o.cell}"
+                (path.name, f"sheet {o.sheet}, cell {o.cell}")
             for o in content.observations
         }
         mark = time.perf_counter()
@@ -239,7 +240,7 @@ class Loader:
             report.seconds["parse"] = time.perf_counter() - mark
             batch.append(GraphLoad(graph, triples, source, report))
         if batch:
-            locate = {t.subject.value: f"file {load.source.path.name}"
+            locate = {t.subject.value: (load.source.path.name, "")
                       for load in batch for t in load.triples
                       if isinstance(t.subject, ox.NamedNode)}
             self.commit(batch, ", ".join(load.source.path.name for load in batch), locate)

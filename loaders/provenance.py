@@ -64,7 +64,8 @@ def source_triples(source: SourceFile, edition: NamedNode | None = None) -> Iter
     yield Triple(node, RDF.type, PROV.Entity)
     yield Triple(node, DCT.title, Literal(source.path.name))
     yield Triple(node, MKG.sha256, Literal(source.sha256))
-    yield Triple(node, DCAT.byteSize, Literal(str(source.size), datatype=XSD.nonNegativeInteger))
+    # xsd:integer: Oxigraph stores integer subtypes such as nonNegativeInteger as integer.
+    yield Triple(node, DCAT.byteSize, Literal(str(source.size), datatype=XSD.integer))
     file_type = MEDIA_TYPES.get(source.path.suffix.lower())
     if file_type:
         yield Triple(node, DCT.format, NamedNode(FILE_TYPES + file_type[0]))

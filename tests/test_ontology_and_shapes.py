@@ -479,7 +479,12 @@ BROKEN = {
     "region without parent": (
         _remove(ID["region/ES21"], MKG.partOf), ID["region/ES21"], MKG.partOf,
     ),
-    "period without year": (_remove(ID["period/2019"], MKG.year), ID["period/2019"], MKG.year),
+    "period with two years": (
+        _add(ID["period/2019"], MKG.year, Literal(2020)), ID["period/2019"], MKG.year,
+    ),
+    "year as string": (
+        _set(ID["period/2019"], MKG.year, Literal("2019")), ID["period/2019"], MKG.year,
+    ),
     "bad sha256": (_set(SOURCE, MKG.sha256, Literal("ABC")), SOURCE, MKG.sha256),
     "original URL as string": (
         _set(SOURCE, MKG.originalUrl, Literal("https://mipex.eu/x.xlsx")), SOURCE, MKG.originalUrl,
@@ -487,8 +492,8 @@ BROKEN = {
     "edition without system": (
         _remove(ID["edition/mipex-2020"], MKG.editionOf), ID["edition/mipex-2020"], MKG.editionOf,
     ),
-    "system without level": (
-        _remove(ID["system/mipex"], MKG.level), ID["system/mipex"], MKG.level,
+    "system with unknown level": (
+        _set(ID["system/mipex"], MKG.level, MKG.GlobalLevel), ID["system/mipex"], MKG.level,
     ),
     "publication without title": (
         _remove(ID["publication/basque-country-mipex-r"], DCT.title),

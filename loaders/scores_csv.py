@@ -1,0 +1,415 @@
+"""Read a CSV file of reported scores into RDF Data Cube observations.
+
+A reported score is one that a publication states for a jurisdiction (for example the
+Basque Country's 77 out of 100 on MIPEX-R), as opposed to one read from an official
+score file. The CSV has one score per row and exactly these columns, in any order::
+
+    jurisdiction  a NUTS code (ES21), an ISO 3166 alpha-3 code (SWE) or a municipality id
+    system        the indicator system's id, as in its IRI (mipex, mipex-r, mipex-l)
+    indicator     the indicator's code in that system (overall, area-housing, aa1 ...)
+    year          the reference year; empty when the source does not state one
+    score         a number from 0 to 100
+    comment       optional text, kept as the observation's comment
+    source        the IRI of the publication that states the score
+
+Every row is checked against the reference data (by default the curated files): the
+jurisdiction, the system and the publication must be known, and so must the indicator
+when the reference data holds that system's concepts. Problems are collected for the
+whole file, each as ``Problem(file, "row N", message)`` where N is the line of the
+file (the header is row 1), and raised together as one ``LoadError``.
+
+Each row becomes one ``qb:Observation`` in ``id:dataset/reported-scores`` with status
+``id:status/reported``, derived from its publication (docs/model.md)::
+
+    id:score/reported/<publication>/<jurisdiction>/<year>/<system>-<indicator>
+    id:score/reported/<publication>/<jurisdiction>/<system>-<indicator>   (no year)
+
+A row without a year points at ``id:period/not-stated`` (defined in the curated
+evidence.ttl) instead of an invented year.
+
+    >>> from pathlib import Path
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "s.csv").write_text(
+    ...     "jurisdiction,system,indicator,year,score,comment,source\\n"
+    ...     "ES21,mipex-r,overall,,77,,"
+    ...     "https://w3id.org/mipex-kg/id/publication/integration-diverse-basque-country-mipex-r\\n")
+    >>> len(load_scores_csv(folder / "s.csv")) > 0
+    True
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from importlib.resources import files
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from mipex_kg.graph import iris
+from mipex_kg.graph.namespaces import (
+    DCT,
+    ID,
+    MKG,
+    PROV,
+    QB,
+    RDF,
+    RDFS,
+    SDMX_ATTRIBUTE,
+    XSD,
+    sparql_prologue,
+)
+from mipex_kg.loaders.errors import LoadError, Problem
+
+COLUMNS = ("jurisdiction", "system", "indicator", "year", "score", "comment", "source")
+#: Columns whose cells may be empty.
+OPTIONAL = frozenset({"year", "comment"})
+
+DATASET = ox.NamedNode(f"{ID}dataset/reported-scores")
+REPORTED = iris.concept("status", "reported")
+UNIT = iris.concept("unit", "points-0-100")
+PERIOD_NOT_STATED = ox.NamedNode(f"{ID}period/not-stated")
+YEARS = range(1900, 2101)
+
+_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_YEAR = re.compile(r"\d{4}")
+
+
+# -- reference data -----------------------------------------------------------------
+
+
+@dataclass
+class Reference:
+    """What a row may point at: known jurisdictions, systems, indicators, publications."""
+
+    #: code (skos:notation, or the last segment of the IRI) -> jurisdiction IRIs
+    jurisdictions: dict[str, set[ox.NamedNode]] = field(default_factory=dict)
+    #: system id (the last segment of its IRI) -> system IRI
+    systems: dict[str, ox.NamedNode] = field(default_factory=dict)
+    #: system IRI -> the IRIs of its concepts (absent: the system's concepts are unknown)
+    indicators: dict[ox.NamedNode, set[ox.NamedNode]] = field(default_factory=dict)
+    publications: set[ox.NamedNode] = field(default_factory=set)
+
+    @classmethod
+    def from_store(cls, store: ox.Store) -> Reference:
+        """Collect the reference data from every graph of ``store``."""
+        ref = cls()
+
+        def select(query: str) -> Iterator[ox.QuerySolution]:
+            yield from store.query(sparql_prologue() + query, use_default_graph_as_union=True)
+
+        for row in select(
+            "SELECT ?j ?code WHERE { VALUES ?kind { mkg:Country mkg:Region mkg:Municipality } "
+            "?j a ?kind . OPTIONAL { ?j skos:notation ?code } }"
+        ):
+            node = row["j"]
+            codes = {node.value.rsplit("/", 1)[-1]}
+            if row["code"] is not None:
+                codes.add(row["code"].value)
+            for code in codes:
+                ref.jurisdictions.setdefault(code, set()).add(node)
+        for row in select("SELECT ?s WHERE { ?s a mkg:IndicatorSystem }"):
+            ref.systems[row["s"].value.rsplit("/", 1)[-1]] = row["s"]
+        for row in select(
+            "SELECT ?s ?c WHERE { ?s a mkg:IndicatorSystem . ?c skos:inScheme ?s ; a skos:Concept }"
+        ):
+            ref.indicators.setdefault(row["s"], set()).add(row["c"])
+        ref.publications = {
+            row["p"] for row in select("SELECT ?p WHERE { ?p a mkg:Publication }")
+        }
+        return ref
+
+
+def curated_store() -> ox.Store:
+    """An in-memory store with every curated file, each in its own named graph."""
+    store = ox.Store()
+    for resource in sorted(files("mipex_kg.loaders.curated").iterdir(), key=lambda r: r.name):
+        if resource.name.endswith(".ttl"):
+            graph = iris.named_graph(f"curated/{resource.name.rsplit('.', 1)[0]}")
+            store.load(resource.read_bytes(), ox.RdfFormat.TURTLE, base_iri=ID, to_graph=graph)
+    return store
+
+
+# -- rows -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """One valid row, resolved to the graph's IRIs."""
+
+    row: int
+    jurisdiction: ox.NamedNode
+    jurisdiction_code: str
+    system_id: str
+    indicator: ox.NamedNode
+    indicator_code: str
+    year: int | None
+    score: str  # the xsd:decimal lexical form
+    comment: str | None
+    source: ox.NamedNode
+
+    @property
+    def period(self) -> ox.NamedNode:
+        return PERIOD_NOT_STATED if self.year is None else iris.period(self.year)
+
+    @property
+    def node(self) -> ox.NamedNode:
+        """The observation's IRI, minted from codes (never from the row number)."""
+        source = _source_key(self.source)
+        year = "" if self.year is None else f"{self.year}/"
+        key = f"{iris.slug(self.system_id)}-{iris.slug(self.indicator_code)}"
+        return ox.NamedNode(
+            f"{ID}score/reported/{source}/{self.jurisdiction_code}/{year}{key}"
+        )
+
+
+def _source_key(source: ox.NamedNode) -> str:
+    """The IRI segment that names a publication: its slug under id/publication/."""
+    local = source.value[len(ID):] if source.value.startswith(ID) else source.value
+    local = local.removeprefix("publication/")
+    return iris.slug(local.replace("/", "-"))
+
+
+class _RowReader:
+    """Checks the cells of one row; collects every problem instead of stopping."""
+
+    def __init__(self, file: str, line: int, reference: Reference) -> None:
+        self.file, self.line, self.reference = file, line, reference
+        self.problems: list[Problem] = []
+
+    def problem(self, message: str) -> None:
+        self.problems.append(Problem(self.file, f"row {self.line}", message))
+
+    def jurisdiction(self, code: str) -> ox.NamedNode | None:
+        found = self.reference.jurisdictions.get(code, set())
+        if len(found) == 1:
+            return next(iter(found))
+        if found:
+            self.problem(f"jurisdiction {code!r} is ambiguous: "
+                         + ", ".join(sorted(f"<{n.value}>" for n in found)))
+        else:
+            self.problem(f"unknown jurisdiction {code!r}: not a country (ISO 3166 alpha-3), "
+                         "region (NUTS code) or municipality of the curated reference data")
+        return None
+
+    def system(self, system_id: str) -> ox.NamedNode | None:
+        node = self.reference.systems.get(system_id)
+        if node is None:
+            known = ", ".join(sorted(self.reference.systems))
+            self.problem(f"unknown indicator system {system_id!r} (known: {known})")
+        return node
+
+    def indicator(self, system: ox.NamedNode | None, system_id: str,
+                  code: str) -> ox.NamedNode | None:
+        try:
+            node = iris.indicator(system_id, code)
+        except ValueError:
+            self.problem(f"indicator {code!r} is not a usable code")
+            return None
+        known = self.reference.indicators.get(system) if system is not None else None
+        if known is not None and node not in known:
+            self.problem(f"unknown indicator {code!r} of system {system_id!r}")
+            return None
+        return node
+
+    def year(self, text: str) -> int | None:
+        if not text:
+            return None
+        if not _YEAR.fullmatch(text) or int(text) not in YEARS:
+            self.problem(f"year {text!r} is not a year between {YEARS.start} and {YEARS.stop - 1}")
+            return None
+        return int(text)
+
+    def score(self, text: str) -> str | None:
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            self.problem(f"score {text!r} is not a number")
+            return None
+        if not value.is_finite():
+            self.problem(f"score {text!r} is not a finite number")
+            return None
+        if not Decimal(0) <= value <= Decimal(100):
+            self.problem(f"score {text} is out of range: scores lie between 0 and 100")
+            return None
+        # Keep the figure as written when it is already an xsd:decimal (77, 77.0, 77.25).
+        return text.lstrip("+") if _DECIMAL.fullmatch(text) else format(value, "f")
+
+    def source(self, text: str) -> ox.NamedNode | None:
+        try:
+            node = ox.NamedNode(text)
+        except ValueError:
+            self.problem(f"source {text!r} is not an IRI")
+            return None
+        if node not in self.reference.publications:
+            self.problem(f"unknown source <{text}>: the source must be a publication "
+                         "(mkg:Publication) described in the reference data")
+            return None
+        return node
+
+
+def _decode(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LoadError([Problem(path.name, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from exc
+
+
+def _header(file: str, cells: list[str]) -> tuple[dict[str, int], list[Problem]]:
+    """Column name -> index; every missing, unexpected or repeated column is a problem."""
+    names = [c.strip().lower() for c in cells]
+    problems = [Problem(file, "row 1", f"missing column {c!r}") for c in COLUMNS if c not in names]
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            problems.append(Problem(file, "row 1", f"column {name!r} appears twice"))
+        elif name not in COLUMNS:
+            problems.append(Problem(file, "row 1", f"unexpected column {name!r} "
+                                    f"(the columns are: {', '.join(COLUMNS)})"))
+        seen.add(name)
+    return {name: names.index(name) for name in COLUMNS if name in names}, problems
+
+
+def read_score_rows(path: Path, reference: Reference | None = None) -> list[ScoreRow]:
+    """Parse and check a reported-scores CSV.
+
+    Args:
+        path: the CSV file (UTF-8, comma-separated, with a header row).
+        reference: what rows may point at; by default the curated reference data.
+
+    Returns:
+        One ``ScoreRow`` per data row, in file order.
+
+    Raises:
+        LoadError: listing every problem of the file (nothing is returned then).
+        OSError: the file cannot be read.
+    """
+    path = Path(path)
+    file = path.name
+    reference = reference if reference is not None else Reference.from_store(curated_store())
+    reader = csv.reader(io.StringIO(_decode(path), newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise LoadError([Problem(file, "row 1", "the file is empty: no header row")]) from None
+    except csv.Error as exc:
+        raise LoadError([Problem(file, "row 1", f"not readable as CSV: {exc}")]) from exc
+    columns, problems = _header(file, header)
+    if problems:
+        raise LoadError(problems)
+
+    rows: list[ScoreRow] = []
+    first_seen: dict[tuple[ox.NamedNode, ox.NamedNode, ox.NamedNode], int] = {}
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(Problem(file, f"row {reader.line_num}", f"not readable as CSV: {exc}"))
+            break
+        if not any(c.strip() for c in cells):
+            continue  # blank line
+        row = _check_row(file, reader.line_num, cells, columns, reference)
+        if isinstance(row, list):
+            problems.extend(row)
+            continue
+        key = (row.jurisdiction, row.indicator, row.period)
+        if key in first_seen:
+            problems.append(Problem(file, f"row {row.row}", (
+                f"duplicate of row {first_seen[key]}: same jurisdiction {row.jurisdiction_code!r}, "
+                f"indicator {row.indicator_code!r} of {row.system_id!r} and year "
+                f"{row.year if row.year is not None else '(not stated)'}")))
+            continue
+        first_seen[key] = row.row
+        rows.append(row)
+    if problems:
+        raise LoadError(problems)
+    return rows
+
+
+def _check_row(file: str, line: int, cells: list[str], columns: dict[str, int],
+               reference: Reference) -> ScoreRow | list[Problem]:
+    """One data row as a ``ScoreRow``, or the list of everything wrong with it."""
+    check = _RowReader(file, line, reference)
+    if len(cells) != len(columns):
+        check.problem(f"has {len(cells)} fields, the header has {len(columns)}")
+        return check.problems
+    value = {name: cells[index].strip() for name, index in columns.items()}
+    for name in COLUMNS:
+        if not value[name] and name not in OPTIONAL:
+            check.problem(f"empty {name}")
+    if check.problems:
+        return check.problems
+    jurisdiction = check.jurisdiction(value["jurisdiction"])
+    system = check.system(value["system"])
+    indicator = check.indicator(system, value["system"], value["indicator"])
+    year = check.year(value["year"])
+    score = check.score(value["score"])
+    source = check.source(value["source"])
+    if check.problems or jurisdiction is None or indicator is None or score is None \
+            or source is None:
+        return check.problems
+    return ScoreRow(
+        row=line,
+        jurisdiction=jurisdiction,
+        jurisdiction_code=jurisdiction.value.rsplit("/", 1)[-1],
+        system_id=value["system"],
+        indicator=indicator,
+        indicator_code=value["indicator"],
+        year=year,
+        score=score,
+        comment=value["comment"] or None,
+        source=source,
+    )
+
+
+# -- triples -------------------------------------------------------------------------
+
+
+def score_triples(rows: Iterable[ScoreRow]) -> Iterator[ox.Triple]:
+    """The observations of the rows, and the reference years they point at."""
+    years: set[int] = set()
+    for row in rows:
+        node = row.node
+        yield ox.Triple(node, RDF.type, QB.Observation)
+        yield ox.Triple(node, QB.dataSet, DATASET)
+        yield ox.Triple(node, MKG.jurisdiction, row.jurisdiction)
+        yield ox.Triple(node, MKG.indicator, row.indicator)
+        yield ox.Triple(node, MKG.refPeriod, row.period)
+        yield ox.Triple(node, MKG.score, ox.Literal(row.score, datatype=XSD.decimal))
+        yield ox.Triple(node, SDMX_ATTRIBUTE.unitMeasure, UNIT)
+        yield ox.Triple(node, SDMX_ATTRIBUTE.obsStatus, REPORTED)
+        if row.comment:
+            yield ox.Triple(node, MKG.comment, ox.Literal(row.comment))
+        yield ox.Triple(node, PROV.wasDerivedFrom, row.source)
+        if row.year is not None:
+            years.add(row.year)
+    for year in sorted(years):
+        period = iris.period(year)
+        yield ox.Triple(period, RDF.type, MKG.ReferencePeriod)
+        yield ox.Triple(period, RDF.type, DCT.PeriodOfTime)
+        yield ox.Triple(period, RDFS.label, ox.Literal(str(year)))
+        yield ox.Triple(period, MKG.year, ox.Literal(str(year), datatype=XSD.integer))
+
+
+def load_scores_csv(path: Path, reference: Reference | None = None) -> list[ox.Triple]:
+    """Read a reported-scores CSV into the triples of its graph (without provenance).
+
+    Args:
+        path: the CSV file.
+        reference: what rows may point at; by default the curated reference data.
+
+    Returns:
+        The triples, in a stable order: each row's observation, then the years used.
+
+    Raises:
+        LoadError: every problem of the file, each naming its row.
+        OSError: the file cannot be read.
+    """
+    return list(score_triples(read_score_rows(path, reference)))
