@@ -4,6 +4,7 @@
       BadRequest            400   malformed request
         ProtocolError       400   the request breaks the SPARQL / Graph Store protocol
         QuerySyntaxError    400   the query or update does not parse (parser's message)
+        QueryEvaluationError 400  the query parses but cannot be evaluated
         RdfSyntaxError      400   an RDF request body does not parse
       Unauthorized          401   a write without a token (sends WWW-Authenticate: Bearer)
       Forbidden             403   a write with the wrong token, or writes switched off
@@ -68,6 +69,10 @@ class ProtocolError(BadRequest):
 
 class QuerySyntaxError(BadRequest):
     code = "syntax_error"
+
+
+class QueryEvaluationError(BadRequest):
+    code = "query_error"
 
 
 class RdfSyntaxError(BadRequest):

@@ -168,3 +168,15 @@ def _from_format_value(family: Family, table: dict[str, Format], value: str) -> 
 
 def _describe(family: Family) -> str:
     return "SELECT and ASK results" if family == "results" else "RDF (CONSTRUCT, DESCRIBE, graphs)"
+
+
+def write_triples(
+    triples: Sequence[ox.Triple], fmt: Format, prefixes: dict[str, str] | None = None
+) -> bytes:
+    """Serialise triples with pyoxigraph (dataset formats get them in the default graph)."""
+    rdf_format = fmt.oxigraph
+    assert isinstance(rdf_format, ox.RdfFormat)
+    statements: Sequence[ox.Triple | ox.Quad] = triples
+    if rdf_format.supports_datasets:
+        statements = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
+    return ox.serialize(statements, format=rdf_format, prefixes=prefixes) or b""

@@ -152,3 +152,14 @@ def _group_text(text: str, toks: list[Token], index: int) -> str:
         if token.kind == "close" and token.depth == depth:
             return text[toks[index].start:token.end]
     raise ProtocolError("unbalanced braces in the update")
+
+
+def uses_service(text: str) -> bool:
+    """Whether a query calls another endpoint (federated ``SERVICE``).
+
+    >>> uses_service("SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
+    True
+    >>> uses_service("SELECT * { ?s <http://ex/service> 'SERVICE' }")
+    False
+    """
+    return any(t.keyword == "SERVICE" for t in tokens(text))

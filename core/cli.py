@@ -142,14 +142,19 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
     store = _open_store(settings)
     loader = Loader(store, progress=_progress(not args.quiet))
     reports = []
-    if args.reference or not loader.sheet_codes():
-        reports.extend(loader.load_reference_data(force=args.force))
-    for path in args.files:
-        if path.suffix.lower() != ".xlsx":
-            raise UsageError(f"{path}: only .xlsx workbooks can be loaded this way")
-        reports.append(loader.load_workbook(path, edition=args.edition, force=args.force))
-    for report in reports:
-        print(report.summary())
+    try:
+        with store.batch():  # one snapshot on disk for the whole command
+            if args.reference or not loader.sheet_codes():
+                reports.extend(loader.load_reference_data(force=args.force))
+                for report in reports:
+                    print(report.summary())
+            for path in args.files:
+                if path.suffix.lower() != ".xlsx":
+                    raise UsageError(f"{path}: only .xlsx workbooks can be loaded this way")
+                reports.append(loader.load_workbook(path, edition=args.edition, force=args.force))
+                print(reports[-1].summary())
+    finally:
+        store.close()
     return EXIT_OK
 
 

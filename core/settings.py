@@ -36,3 +36,18 @@ class Settings(BaseSettings):
     query_timeout: float = Field(default=30.0, description="Seconds a SPARQL query may run.")
     max_result_rows: int = Field(default=100_000, description="Rows a SELECT may return.")
     cors_origins: list[str] = Field(default=["*"], description="Origins allowed by CORS.")
+    eu_country_endpoint: str = Field(
+        default="https://publications.europa.eu/webapi/rdf/sparql",
+        description="SPARQL endpoint answering for the EU country table (federated queries).",
+    )
+    eu_nuts_endpoint: str = Field(
+        default="https://data.europa.eu/sparql",
+        description="SPARQL endpoint answering for NUTS (data.europa.eu/nuts) in federated queries.",
+    )
+    cordis_endpoint: str = Field(
+        default="https://cordis.europa.eu/datalab/sparql",
+        description="SPARQL endpoint of CORDIS (EURIO) for federated queries.",
+    )
+    federation_timeout: float = Field(
+        default=20.0, description="Seconds a remote SPARQL endpoint may take to answer."
+    )

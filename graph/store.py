@@ -1,4 +1,4 @@
-"""The quad store: embedded Oxigraph, on disk or in memory.
+"""The quad store: embedded Oxigraph, in memory, with an optional snapshot on disk.
 
 One ``KnowledgeStore`` wraps a ``pyoxigraph.Store`` and adds what the project needs:
 
@@ -6,10 +6,13 @@ One ``KnowledgeStore`` wraps a ``pyoxigraph.Store`` and adds what the project ne
   a staging graph, then ``MOVE``d over the old one by one SPARQL update, which
   Oxigraph applies atomically), so readers never see a half-loaded graph;
 * queries over the union of all named graphs by default;
-* a version number that changes on every write, for ETags and caches.
+* a version number that changes on every write, for ETags and caches;
+* with a ``path``: the data is read from that folder at start and written back to it,
+  whole and atomically, after every write (see ``persistence``). Writes inside
+  ``with store.batch():`` are written back once, at the end.
 
 The folder on disk is a plain Oxigraph store that other tools (``oxigraph serve``)
-can open.
+can open. ``read_only=True`` opens the folder itself, without a copy in memory.
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ import itertools
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 import pyoxigraph as ox
 
+from mipex_kg.graph import persistence
 from mipex_kg.graph.namespaces import GRAPH, sparql_prologue
 
 STAGING_PREFIX = GRAPH + "staging/"
@@ -32,25 +37,61 @@ class KnowledgeStore:
     """An Oxigraph store with atomic graph replacement and a write version."""
 
     def __init__(self, path: Path | str | None = None, *, read_only: bool = False) -> None:
-        """Open the store at ``path`` (created if missing), or in memory when None.
+        """Open the store at ``path`` (created if missing), or an empty one in memory.
 
         Raises:
-            OSError: the folder cannot be opened (for example, locked by another process).
+            OSError: the folder cannot be read, or another process is writing it.
         """
         self.path = Path(path) if path is not None else None
-        if self.path is None:
-            self._store = ox.Store()
-        elif read_only:
+        self.read_only = read_only
+        self._lock: persistence.WriterLock | None = None
+        self._batch_depth = 0
+        self._dirty = False
+        if self.path is not None and read_only:
+            if not self.path.is_dir():
+                raise OSError(f"no store at {self.path}")
             self._store = ox.Store.read_only(str(self.path))
         else:
-            self.path.mkdir(parents=True, exist_ok=True)
-            self._store = ox.Store(str(self.path))
+            self._store = ox.Store()
+            if self.path is not None:
+                self._lock = persistence.WriterLock(self.path)
+                persistence.recover(self.path)
+                persistence.read_into(self._store, self.path)
         self._instance = uuid.uuid4().hex[:12]
         self._writes = itertools.count(1)
         self._version = f"{self._instance}-0"
-        self._write_lock = threading.Lock()
+        self._write_lock = threading.RLock()
         if not read_only:
             self._drop_staging_graphs()
+
+    def close(self) -> None:
+        """Write back anything pending and release the folder for other writers."""
+        self._persist()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group writes: the snapshot on disk is written once, when the block ends."""
+        with self._write_lock:
+            self._batch_depth += 1
+            try:
+                yield
+            finally:
+                self._batch_depth -= 1
+            self._persist()
+
+    def _persist(self) -> None:
+        if self._dirty and self._batch_depth == 0 and self.path is not None and not self.read_only:
+            persistence.write_snapshot(self._store, self.path)
+            self._dirty = False
+
+    def _written(self) -> None:
+        """Record a write: new version, and the snapshot on disk unless in a batch."""
+        self._version = f"{self._instance}-{next(self._writes)}"
+        self._dirty = True
+        self._persist()
 
     @property
     def oxigraph(self) -> ox.Store:
@@ -61,9 +102,6 @@ class KnowledgeStore:
     def version(self) -> str:
         """Changes whenever anything is written through this object."""
         return self._version
-
-    def _bump(self) -> None:
-        self._version = f"{self._instance}-{next(self._writes)}"
 
     # -- reading -------------------------------------------------------------------
 
@@ -154,14 +192,14 @@ class KnowledgeStore:
                 if self._store.contains_named_graph(staging):
                     self._store.remove_graph(staging)
                 raise
-            self._bump()
+            self._written()
         return count
 
     def drop_graph(self, graph: ox.NamedNode) -> None:
         with self._write_lock:
             if self._store.contains_named_graph(graph):
                 self._store.remove_graph(graph)
-            self._bump()
+            self._written()
 
     def update(self, sparql_update: str, *, prologue: bool = True, **kwargs: Any) -> None:
         """Run a SPARQL update (one transaction), with the project's PREFIXes unless told not to.
@@ -172,11 +210,12 @@ class KnowledgeStore:
         text = sparql_prologue() + sparql_update if prologue else sparql_update
         with self._write_lock:
             self._store.update(text, **kwargs)
-            self._bump()
+            self._written()
 
     def flush(self) -> None:
-        if self.path is not None:
-            self._store.flush()
+        """Write back pending changes now (writes outside a batch are written back at once)."""
+        with self._write_lock:
+            self._persist()
 
     def _drop_staging_graphs(self) -> None:
         """Remove staging graphs left behind by a process that died mid-load."""

@@ -30,10 +30,11 @@ def ensure_loaded(
 ) -> list[LoadReport]:
     """Load the ontology, the curated files and the workbooks in ``data_dir``."""
     loader = Loader(store)
-    reports = loader.load_reference_data()
-    if data_dir is not None:
-        for path in workbooks_in(Path(data_dir)):
-            reports.append(loader.load_workbook(path))
+    with store.batch():
+        reports = loader.load_reference_data()
+        if data_dir is not None:
+            for path in workbooks_in(Path(data_dir)):
+                reports.append(loader.load_workbook(path))
     for item in reports:
         report(item.summary())
     return reports

@@ -33,7 +33,8 @@ evidence.ttl) instead of an invented year.
     >>> _ = (folder / "s.csv").write_text(
     ...     "jurisdiction,system,indicator,year,score,comment,source\\n"
     ...     "ES21,mipex-r,overall,,77,,"
-    ...     "https://w3id.org/mipex-kg/id/publication/integration-diverse-basque-country-mipex-r\\n")
+    ...     "https://w3id.org/mipex-kg/id/publication/"
+    ...     "integration-diverse-basque-country-mipex-r\\n")
     >>> len(load_scores_csv(folder / "s.csv")) > 0
     True
 """
@@ -257,7 +258,8 @@ def _decode(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise LoadError([Problem(path.name, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from exc
+        message = f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+        raise LoadError([Problem(path.name, "", message)]) from exc
 
 
 def _header(file: str, cells: list[str]) -> tuple[dict[str, int], list[Problem]]:
@@ -299,6 +301,8 @@ def read_score_rows(path: Path, reference: Reference | None = None) -> list[Scor
         raise LoadError([Problem(file, "row 1", "the file is empty: no header row")]) from None
     except csv.Error as exc:
         raise LoadError([Problem(file, "row 1", f"not readable as CSV: {exc}")]) from exc
+    if not any(cell.strip() for cell in header):
+        raise LoadError([Problem(file, "row 1", "no header row: the first line is empty")])
     columns, problems = _header(file, header)
     if problems:
         raise LoadError(problems)

@@ -40,7 +40,9 @@ PREFIXES = f"""\
 @prefix id: <{M}id/> .
 """
 
-SHAPES = PREFIXES + """
+SHAPES = (
+    PREFIXES
+    + """
 [] a sh:NodeShape ; sh:targetClass qb:Observation ;
   sh:property
     [ sh:path qb:dataSet ; sh:minCount 1 ; sh:maxCount 1 ; sh:class qb:DataSet ] ,
@@ -70,6 +72,7 @@ SHAPES = PREFIXES + """
   sh:property [ sh:path mkg:year ; sh:minCount 1 ; sh:maxCount 1 ; sh:datatype xsd:integer ;
     sh:minInclusive 1900 ; sh:maxInclusive 2100 ] .
 """
+)
 
 
 def full_ids(turtle: str) -> str:
@@ -83,18 +86,23 @@ SHAPES = full_ids(SHAPES)
 def synthetic_data(triples: int, seed: int = 1) -> str:
     """N-Triples-like Turtle of about ``triples`` triples, with ~0.2% violations."""
     rng = random.Random(seed)
-    countries = [f"C{i:02d}" for i in range(56)]
+    countries = [f"A{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(56)]  # AAA, AAB ...
     years = range(2007, 2020)
     n_indicators = max(1, round(triples / 12.3 / (len(countries) * len(years))))
     out = [
         PREFIXES,
-        "mkg:Country rdfs:subClassOf mkg:Jurisdiction . mkg:Region rdfs:subClassOf mkg:Jurisdiction .",
-        "mkg:PolicyIndicator rdfs:subClassOf mkg:Indicator . mkg:PolicyArea rdfs:subClassOf mkg:Indicator .",
-        "mkg:Edition rdfs:subClassOf qb:DataSet . mkg:IndicatorSystem rdfs:subClassOf skos:ConceptScheme .",
+        "mkg:Country rdfs:subClassOf mkg:Jurisdiction .",
+        "mkg:Region rdfs:subClassOf mkg:Jurisdiction .",
+        "mkg:PolicyIndicator rdfs:subClassOf mkg:Indicator .",
+        "mkg:PolicyArea rdfs:subClassOf mkg:Indicator .",
+        "mkg:Edition rdfs:subClassOf qb:DataSet .",
+        "mkg:IndicatorSystem rdfs:subClassOf skos:ConceptScheme .",
         "id:system/mipex a mkg:IndicatorSystem . id:edition/mipex-2020 a mkg:Edition .",
     ]
     for c in countries:
-        out.append(f'id:country/{c} a mkg:Country ; skos:notation "{c}X" ; skos:prefLabel "{c}"@en .')
+        out.append(
+            f'id:country/{c} a mkg:Country ; skos:notation "{c}X" ; skos:prefLabel "{c}"@en .'
+        )
     for y in years:
         out.append(f"id:period/{y} a mkg:ReferencePeriod ; mkg:year {y} .")
     for i in range(n_indicators):
@@ -102,9 +110,9 @@ def synthetic_data(triples: int, seed: int = 1) -> str:
             f'id:indicator/mipex/i{i} a mkg:PolicyIndicator ; skos:notation "i{i}" ;'
             " skos:inScheme id:system/mipex ."
         )
-    bad = [  # (what is wrong, the observation's lines with the fault)
+    bad = [  # ways to break an observation
         lambda o: o.replace(" mkg:refPeriod", " mkg:otherPeriod"),
-        lambda o: o.replace("mkg:score 5", "mkg:score 15").replace("mkg:score 15", "mkg:score 150"),
+        lambda o: re.sub(r"mkg:score [0-9.]+", "mkg:score 150.0", o),
         lambda o: o.replace("mkg:score ", 'mkg:score "n/a" , '),
         lambda o: o.replace("mkg:jurisdiction id:country/", "mkg:jurisdiction id:nowhere/"),
         lambda o: o.replace('mkg:sourceCell "', 'mkg:sourceCell "e'),
@@ -124,7 +132,7 @@ def synthetic_data(triples: int, seed: int = 1) -> str:
                     f" mkg:score {rng.randint(0, 100)}.{rng.randint(0, 9)} ;"
                     " sdmx-attribute:unitMeasure id:unit/points-0-100 ;"
                     " sdmx-attribute:obsStatus id:status/published ;"
-                    f" prov:wasDerivedFrom id:source/abc ; mkg:sourceSheet \"{c}\" ;"
+                    f' prov:wasDerivedFrom id:source/abc ; mkg:sourceSheet "{c}" ;'
                     f' mkg:sourceCell "E{n % 900 + 2}" ; mkg:sourceCode "i{i}"{comment} .'
                 )
                 if rng.random() < 0.002:
@@ -148,7 +156,9 @@ def keys_from_pyshacl(report: rdflib.Graph) -> set[tuple]:
             canon.load(f"<x:s> <x:p> {value.n3()} .".encode(), ox.RdfFormat.N_TRIPLES)
             value = str(next(iter(canon)).object)
         focus = str(report.value(r, SH.focusNode))
-        keys.add((focus, path and str(path), value, str(report.value(r, SH.sourceConstraintComponent))))
+        keys.add(
+            (focus, path and str(path), value, str(report.value(r, SH.sourceConstraintComponent)))
+        )
     return keys
 
 
@@ -178,7 +188,9 @@ def main() -> None:
         for c in constraints:
             mark = time.perf_counter()
             validate(store, [c])
-            timings.append((time.perf_counter() - mark, c.constraint_component.split("#")[1], c.path))
+            timings.append(
+                (time.perf_counter() - mark, c.constraint_component.split("#")[1], c.path)
+            )
         for seconds, component, path in sorted(timings, reverse=True)[:8]:
             print(f"  {seconds:6.3f} s  {component:32} {path}")
     if args.no_pyshacl:

@@ -27,6 +27,7 @@ PROV = Namespace("http://www.w3.org/ns/prov#")
 SDMX_ATTRIBUTE = Namespace("http://purl.org/linked-data/sdmx/2009/attribute#")
 VANN = Namespace("http://purl.org/vocab/vann/")
 DCT = Namespace("http://purl.org/dc/terms/")
+DCAT = Namespace("http://www.w3.org/ns/dcat#")
 
 ONTOLOGY_IRI = URIRef("https://w3id.org/mipex-kg/def")
 DSD = ID["dsd/mipex-scores"]
@@ -366,7 +367,7 @@ period:2018 a mkg:ReferencePeriod, dct:PeriodOfTime ; rdfs:label "2018" ; mkg:ye
 
 source:{SHA} a mkg:SourceFile, prov:Entity ;
     dct:title "mipex_core_2007-2019.xlsx" ; mkg:sha256 "{SHA}" ;
-    dcat:byteSize "123"^^xsd:nonNegativeInteger ;
+    dcat:byteSize 123 ;
     mkg:originalUrl <https://mipex.eu/files/mipex_core_2007-2019.xlsx> ;
     dct:format <http://publications.europa.eu/resource/authority/file-type/XLSX> ;
     mkg:edition edition:mipex-2020 .
@@ -486,6 +487,9 @@ BROKEN = {
         _set(ID["period/2019"], MKG.year, Literal("2019")), ID["period/2019"], MKG.year,
     ),
     "bad sha256": (_set(SOURCE, MKG.sha256, Literal("ABC")), SOURCE, MKG.sha256),
+    "negative byte size": (
+        _set(SOURCE, DCAT.byteSize, Literal(-1)), SOURCE, DCAT.byteSize,
+    ),
     "original URL as string": (
         _set(SOURCE, MKG.originalUrl, Literal("https://mipex.eu/x.xlsx")), SOURCE, MKG.originalUrl,
     ),

@@ -69,7 +69,8 @@ def test_a_changed_file_replaces_its_graph(tmp_path: Path, reference_store: Know
     write_workbook(path, {"SE": sheet(overall=(10.0, 20.0, 30.0))})
     assert loader.load_workbook(path).status == "loaded"
     countries = {r["c"].value for r in reference_store.query(
-        "SELECT DISTINCT ?c WHERE { ?o a qb:Observation ; mkg:jurisdiction ?c }")}
+        "SELECT DISTINCT ?c WHERE { ?o qb:dataSet <https://w3id.org/mipex-kg/id/edition/mipex-2020> ; "
+        "mkg:jurisdiction ?c }")}
     assert countries == {iris.country("SWE").value}
     sources = list(reference_store.query("SELECT ?s WHERE { ?s a mkg:SourceFile }"))
     assert len(sources) == 1 + len(list(reference_store.query(

@@ -1,0 +1,103 @@
+"""``create_app``: the FastAPI application of the service.
+
+    app = create_app(settings)                       # opens settings.store
+    app = create_app(settings, store)                # a store the caller opened and filled
+    app = create_app(settings, store, write_gate=gate, startup=[load_data])
+
+What it sets up, all on ``app.state``: ``settings``, ``store`` (a KnowledgeStore),
+``query_pool`` (worker processes with the query time limit, started with the app
+and stopped with it), ``response_cache`` (LRU of serialised answers),
+``write_gate`` and ``write_lock`` (see ``writes``). Then CORS for
+``settings.cors_origins``, the JSON error handlers, and the routers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.concurrency import run_in_threadpool
+
+from mipex_kg import __version__
+from mipex_kg.api.cache import ResponseCache
+from mipex_kg.api.errors import install_error_handlers
+from mipex_kg.api.query_pool import QueryPool
+from mipex_kg.api.routes import graph_store, sparql
+from mipex_kg.api.writes import WriteGate, accept_all
+from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.settings import Settings
+
+StartupHook = Callable[[KnowledgeStore], object]
+
+#: Response headers a browser script may read (CORS).
+EXPOSED_HEADERS = ["ETag", "Location", "X-Result-Truncated", "X-Result-Row-Limit"]
+
+
+def create_app(
+    settings: Settings | None = None,
+    store: KnowledgeStore | None = None,
+    *,
+    write_gate: WriteGate | None = None,
+    startup: Sequence[StartupHook] = (),
+    query_workers: int = 2,
+) -> FastAPI:
+    """Build the application.
+
+    Args:
+        settings: the configuration; None reads it from the environment now.
+        store: the store to serve; None opens ``settings.store`` (in memory when that
+            is None). A store passed in stays the caller's to close.
+        write_gate: checks every write before it happens (``writes.WriteGate``);
+            None accepts every write. Replaceable later as ``app.state.write_gate``.
+        startup: callables run once with the store before the app serves requests
+            (for example, loading data on first start), in a worker thread.
+        query_workers: how many queries may run at the same time, each in its own
+            process (see ``query_pool``).
+
+    Returns:
+        The FastAPI application; run it with uvicorn.
+    """
+    settings = settings if settings is not None else Settings()
+    owns_store = store is None
+    store = store if store is not None else KnowledgeStore(settings.store)
+    pool = QueryPool(store, workers=query_workers, timeout=settings.query_timeout)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for hook in startup:
+            await run_in_threadpool(hook, store)
+        await run_in_threadpool(pool.warm)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(pool.close)
+            if owns_store:
+                store.flush()
+
+    app = FastAPI(
+        title="mipex-kg",
+        version=__version__,
+        summary="Migrant-integration policy indicators (MIPEX, MIPEX-R, MIPEX-L) as linked data",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.query_pool = pool
+    app.state.response_cache = ResponseCache()
+    app.state.write_gate = write_gate or accept_all
+    app.state.write_lock = threading.Lock()
+
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=EXPOSED_HEADERS,
+    )
+    install_error_handlers(app)
+    app.include_router(sparql.router)
+    app.include_router(graph_store.router)
+    return app

@@ -1,0 +1,69 @@
+"""Dependencies shared by the routes: the store, the settings, the write token.
+
+The store and the settings are built once by ``create_app`` and kept on
+``app.state``; routes receive them through these dependencies, so tests can swap
+them with ``app.dependency_overrides``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from mipex_kg.api.errors import Forbidden, Unauthorized
+from mipex_kg.settings import Settings
+from mipex_kg.graph.store import KnowledgeStore
+
+
+def get_store(request: Request) -> KnowledgeStore:
+    store: KnowledgeStore = request.app.state.store
+    return store
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+StoreDep = Annotated[KnowledgeStore, Depends(get_store)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def check_write_token(settings: Settings, authorization: str | None) -> None:
+    """Allow a write only with ``Authorization: Bearer <MIPEX_KG_UPDATE_TOKEN>``.
+
+    Raises:
+        Forbidden: writes are switched off (no token configured), or the token is wrong.
+        Unauthorized: no bearer token was sent (the response asks for one).
+    """
+    expected = settings.update_token
+    if not expected:
+        raise Forbidden(
+            "this service is read-only: writes are switched off (no update token is configured)"
+        )
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("writing needs an 'Authorization: Bearer <token>' header")
+    if not hmac.compare_digest(token.strip().encode("utf-8"), expected.encode("utf-8")):
+        raise Forbidden("the bearer token is not valid for writing")
+
+
+def require_write_access(request: Request, settings: SettingsDep) -> None:
+    """Dependency form of ``check_write_token``."""
+    check_write_token(settings, request.headers.get("authorization"))
+
+
+WriteAccess = Annotated[None, Depends(require_write_access)]
+
+
+def endpoint_url(request: Request, settings: Settings) -> str:
+    """The absolute URL of the requested path, without its query string.
+
+    With ``base_url`` set (the service behind a proxy) the public base replaces the
+    scheme, host and root path the request arrived with.
+    """
+    if settings.base_url:
+        return settings.base_url.rstrip("/") + request.url.path
+    return str(request.url.replace(query="", fragment=""))

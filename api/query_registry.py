@@ -1,0 +1,400 @@
+"""The named queries of ``queries/``: loaded, checked, bound and run.
+
+Each ``queries/<name>.rq`` is one question the facade answers. Its ``#+`` header
+(``query_header``) gives a summary, a description, tags, the page size, the typed
+parameters and the result columns; the SPARQL below it says where parameters go
+with marker comments::
+
+    SELECT ?jurisdiction ?score WHERE {
+      #@bind ?indicator ?year
+      ?obs mkg:indicator ?indicator ; ...
+    }
+
+At a marker, each parameter given becomes ``BIND(<term> AS ?var)`` (one value) or
+``VALUES ?var { ... }`` (a list); a parameter left out binds nothing, so its variable
+stays free ("any"). Terms come only from ``query_params`` (parsed, typed, checked
+against the store's codes), and are written by ``sparql_term``, which accepts only
+IRIs, integers and plain strings without quotes or backslashes: a parameter can never
+change the shape of a query. The marker is a comment, so each file is also a plain
+SPARQL query that runs as it is.
+
+A parameter without a marker must be a variable the query selects: it is then
+bound with pyoxigraph's ``substitutions`` (one value only), as grlc-style queries
+expect.
+
+``QueryRegistry.load()`` reads every file and refuses (``HeaderError``, naming the
+file and line) a header that is malformed, a parameter with neither a marker nor a
+selected variable, a marker without a parameter, columns that differ from the
+query's projection, a paginated query without ORDER BY, or a query that does not
+parse. ``columns`` may be left out: they are then the selected variables, untyped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from importlib.resources import files
+from typing import Any
+
+import pyoxigraph as ox
+
+from mipex_kg.api.query_header import HeaderError, parse_header, parse_scalar
+from mipex_kg.api.query_params import LIST_PATTERN, TYPES, ParamType, Term, Vocabulary, split_list
+from mipex_kg.graph.namespaces import XSD, sparql_prologue
+from mipex_kg.graph.store import KnowledgeStore
+
+MARKER = re.compile(r"^(?P<indent>[ \t]*)#@bind(?P<vars>(?:[ \t]+\?\w+)+)[ \t]*$", re.MULTILINE)
+HEADER_KEYS = {"summary", "description", "tags", "pagination", "params", "columns"}
+PARAM_KEYS = {"type", "description", "example", "default", "required", "multiple", "var"}
+COLUMN_TYPES = {"iri", "string", "integer", "decimal", "boolean", "date", "datetime"}
+UNTYPED = "any"
+VOCABULARY_FREE = {"year", "iri", "text", "system-level", "jurisdiction-level", "indicator-level"}
+MAX_PAGE = 1000
+
+
+class InvalidParameters(ValueError):
+    """Request parameters that do not fit a query; ``problems`` name each one."""
+
+    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{name}: {msg}" for name, msg in problems))
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True)
+class Param:
+    """One typed parameter of a named query."""
+
+    name: str
+    var: str
+    type: ParamType
+    description: str
+    example: str | None = None
+    default: str | None = None
+    required: bool = False
+    multiple: bool = False
+
+    def openapi(self, location: str = "query") -> dict[str, Any]:
+        """The OpenAPI parameter object."""
+        schema = dict(self.type.schema)
+        if self.multiple:
+            schema = {"type": "string", "pattern": LIST_PATTERN}
+        if self.default is not None:
+            schema["default"] = parse_scalar(self.default) if schema.get("type") == "integer" \
+                else self.default
+        lead = "Comma-separated list, each " if self.multiple else "Value: "
+        spec = {
+            "name": self.name,
+            "in": location,
+            "required": self.required or location == "path",
+            "description": f"{self.description}\n\n{lead}{self.type.help}.",
+            "schema": schema,
+        }
+        if self.example is not None:
+            spec["example"] = (parse_scalar(self.example) if schema.get("type") == "integer"
+                               else self.example)
+        return spec
+
+    def parse(self, raw: str | None, vocab: Vocabulary) -> list[Term] | None:
+        """The terms for ``raw`` (None when absent and without a default).
+
+        Raises:
+            ValueError: the value does not fit the type.
+        """
+        if raw is None or raw == "":
+            if self.required:
+                raise ValueError("required")
+            raw = self.default
+            if raw is None:
+                return None
+        items = split_list(raw) if self.multiple else [raw.strip()]
+        return [self.type.parse(item, vocab) for item in items]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One result column: its name, value type and meaning."""
+
+    name: str
+    type: str
+    description: str
+
+    def json_schema(self) -> dict[str, Any]:
+        if self.type == UNTYPED:
+            return {"description": self.description}
+        kind = {"iri": "string", "decimal": "number", "date": "string", "datetime": "string"}
+        schema: dict[str, Any] = {"type": [kind.get(self.type, self.type), "null"],
+                                  "description": self.description}
+        if self.type in ("iri", "date"):
+            schema["format"] = {"iri": "iri", "date": "date"}[self.type]
+        return schema
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    """One named query: its documentation, parameters, columns and SPARQL."""
+
+    name: str
+    file: str
+    summary: str
+    description: str
+    tags: tuple[str, ...]
+    pagination: int | None
+    params: dict[str, Param]
+    columns: dict[str, Column]
+    text: str
+    sparql: str
+    substituted: frozenset[str] = frozenset()
+
+    def substitutions(self, bound: Mapping[str, Sequence[Term] | None]) -> dict[ox.Variable, Term]:
+        """The pyoxigraph substitutions for parameters bound without a marker."""
+        return {
+            ox.Variable(self.params[name].var): terms[0]
+            for name in self.substituted
+            if (terms := bound.get(name))
+        }
+
+    def parse_params(self, values: Mapping[str, str | None], vocab: Vocabulary,
+                     location: str = "query") -> dict[str, list[Term] | None]:
+        """The bound terms of every parameter, from request values.
+
+        Raises:
+            InvalidParameters: every problem, each naming its parameter.
+        """
+        bound: dict[str, list[Term] | None] = {}
+        problems = []
+        for name, param in self.params.items():
+            try:
+                bound[name] = param.parse(values.get(name), vocab)
+            except ValueError as exc:
+                problems.append((f"{location}.{name}", str(exc)))
+        if problems:
+            raise InvalidParameters(problems)
+        return bound
+
+    def bind(self, bound: Mapping[str, Sequence[Term] | None]) -> str:
+        """The SPARQL text with each marker replaced by the bound terms."""
+        by_var = {p.var: bound.get(name) for name, p in self.params.items()}
+
+        def replace(match: re.Match[str]) -> str:
+            lines = []
+            for var in match["vars"].split():
+                terms = by_var.get(var[1:])
+                if not terms:
+                    continue
+                if len(terms) == 1:
+                    lines.append(f"BIND({sparql_term(terms[0])} AS {var})")
+                else:
+                    lines.append(f"VALUES {var} {{ {' '.join(sparql_term(t) for t in terms)} }}")
+            return "\n".join(match["indent"] + line for line in lines)
+
+        return MARKER.sub(replace, self.sparql)
+
+    def page(self, sparql: str, limit: int, offset: int) -> str:
+        """``sparql`` limited to one page (one row more, to know if another follows)."""
+        return f"{sparql}\nLIMIT {int(limit) + 1}\nOFFSET {int(offset)}"
+
+
+def sparql_term(term: Term) -> str:
+    """A term in SPARQL syntax; only IRIs, integers and plain strings are written.
+
+    >>> sparql_term(ox.Literal(2019)), sparql_term(ox.NamedNode("https://x.org/a"))
+    ('2019', '<https://x.org/a>')
+
+    Raises:
+        ValueError: any other term, or a string with a quote, backslash or line break.
+    """
+    if isinstance(term, ox.NamedNode):
+        if re.search(r"[\s<>\"{}|\\^`]", term.value):
+            raise ValueError(f"refusing to write IRI {term.value!r}")
+        return f"<{term.value}>"
+    if isinstance(term, ox.Literal):
+        if term.datatype == XSD.integer and re.fullmatch(r"-?\d{1,18}", term.value):
+            return term.value
+        if term.datatype == XSD.string and not re.search(r"[\"\\\r\n]", term.value):
+            return f'"{term.value}"'
+    raise ValueError(f"refusing to write term {term!r}")
+
+
+@dataclass
+class Rows:
+    """The solutions of one run: column names, solutions, whether more follow."""
+
+    columns: list[str]
+    solutions: list[ox.QuerySolution]
+    has_more: bool = False
+    limit: int | None = None
+    offset: int = 0
+
+
+@dataclass
+class QueryRegistry:
+    """Every named query, by name."""
+
+    queries: dict[str, NamedQuery] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, package: str = "mipex_kg.queries") -> QueryRegistry:
+        """Read and check every ``.rq`` file of ``package``.
+
+        Raises:
+            HeaderError: a malformed or inconsistent file (file and line in the message).
+        """
+        registry = cls()
+        resources = sorted(files(package).iterdir(), key=lambda r: r.name)
+        for resource in resources:
+            if resource.name.endswith(".rq"):
+                query = parse_query(resource.name, resource.read_text(encoding="utf-8"))
+                registry.queries[query.name] = query
+        return registry
+
+    def __getitem__(self, name: str) -> NamedQuery:
+        return self.queries[name]
+
+    def run(self, store: KnowledgeStore, name: str, bound: Mapping[str, Sequence[Term] | None],
+            limit: int | None = None, offset: int = 0) -> Rows:
+        """Run one named query with bound parameters; one page when it is paginated."""
+        query = self.queries[name]
+        sparql = query.bind(bound)
+        if query.pagination is not None:
+            limit = query.pagination if limit is None else limit
+            sparql = query.page(sparql, limit, offset)
+        results = store.query(sparql, substitutions=query.substitutions(bound) or None)
+        columns = [v.value for v in results.variables]
+        solutions = list(results)
+        has_more = limit is not None and len(solutions) > limit
+        return Rows(columns, solutions[:limit] if has_more else solutions, has_more,
+                    limit if query.pagination is not None else None, offset)
+
+
+def parse_query(file: str, text: str) -> NamedQuery:
+    """One named query from its file text.
+
+    Raises:
+        HeaderError: anything wrong, with the file and line.
+    """
+    lines = text.splitlines()
+    header, count = parse_header(lines, file)
+    if not header:
+        raise HeaderError(file, 1, "no '#+' header at the top of the file")
+    where = header["__lines__"]
+    for key in where:
+        if key not in HEADER_KEYS:
+            raise HeaderError(file, where[key], f"unknown header key {key!r}; "
+                              f"expected {', '.join(sorted(HEADER_KEYS))}")
+    for key in ("summary", "description"):
+        if not isinstance(header.get(key), str | int) or not str(header.get(key)).strip():
+            raise HeaderError(file, where.get(key, count), f"the header needs a {key!r} text")
+    pagination = header.get("pagination")
+    if pagination is not None and not (isinstance(pagination, int) and 0 < pagination <= MAX_PAGE):
+        raise HeaderError(file, where["pagination"], f"pagination must be 1 to {MAX_PAGE}")
+    tags = header.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise HeaderError(file, where["tags"], "tags must be a list such as [scores]")
+    params = _params(file, header.get("params", {}), where.get("params", 1))
+    columns = _columns(file, header.get("columns"), where.get("columns", 1))
+    sparql = "\n".join(lines[count:]).strip() + "\n"
+    query = NamedQuery(file.removesuffix(".rq"), file, str(header["summary"]),
+                       str(header["description"]), tuple(tags), pagination,
+                       params, columns, text, sparql)
+    return _check_body(query, count + 1)
+
+
+def _params(file: str, spec: Any, line: int) -> dict[str, Param]:
+    """Parameters from a mapping (name: attributes) or a grlc-style list (- name: ...)."""
+    if isinstance(spec, list):
+        named = {}
+        for item in spec:
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                raise HeaderError(file, line, "each item of the params list needs a 'name'")
+            named[item["name"]] = item
+            named.setdefault("__lines__", {})[item["name"]] = item["__lines__"]["name"]
+        spec = named
+    if not isinstance(spec, dict):
+        raise HeaderError(file, line, "params must map each parameter name to its attributes")
+    params = {}
+    for name, attrs in spec.items():
+        if name == "__lines__":
+            continue
+        at = spec["__lines__"][name]
+        if not isinstance(attrs, dict):
+            raise HeaderError(file, at, f"parameter {name!r} needs a type and a description")
+        params[name] = _param(file, name, attrs, at)
+    return params
+
+
+def _param(file: str, name: str, attrs: dict[str, Any], at: int) -> Param:
+    lines = attrs["__lines__"]
+    for key in lines:
+        if key not in PARAM_KEYS | {"name"}:
+            raise HeaderError(file, lines[key], f"unknown parameter key {key!r}; "
+                              f"expected {', '.join(sorted(PARAM_KEYS))}")
+    for key in ("type", "description"):
+        if key not in attrs:
+            raise HeaderError(file, at, f"parameter {name!r} has no {key!r}")
+    if attrs["type"] not in TYPES:
+        raise HeaderError(file, lines["type"], f"unknown type {attrs['type']!r}; "
+                          f"expected one of {', '.join(TYPES)}")
+    var = str(attrs.get("var", name.replace("-", "_")))
+    if not re.fullmatch(r"[A-Za-z_]\w*", var) or not re.fullmatch(r"[a-z][a-z0-9_-]*", name):
+        raise HeaderError(file, at, f"parameter {name!r}: name or variable not allowed")
+    param = Param(name, var, TYPES[attrs["type"]], str(attrs["description"]),
+                  None if attrs.get("example") is None else str(attrs["example"]),
+                  None if attrs.get("default") is None else str(attrs["default"]),
+                  attrs.get("required") is True, attrs.get("multiple") is True)
+    if attrs["type"] in VOCABULARY_FREE:
+        for key in ("example", "default"):
+            if attrs.get(key) is not None:
+                try:
+                    param.parse(str(attrs[key]), Vocabulary.empty())
+                except ValueError as exc:
+                    raise HeaderError(file, lines[key], str(exc)) from None
+    return param
+
+
+def _columns(file: str, spec: Any, line: int) -> dict[str, Column]:
+    if spec is None:
+        return {}
+    if not isinstance(spec, dict):
+        raise HeaderError(file, line, "columns must map each column to 'type description'")
+    columns = {}
+    for name, value in spec.items():
+        if name == "__lines__":
+            continue
+        kind, _, description = str(value).partition(" ")
+        if kind not in COLUMN_TYPES or not description.strip():
+            raise HeaderError(file, spec["__lines__"][name], f"column {name!r}: expected "
+                              f"'<{'|'.join(sorted(COLUMN_TYPES))}> description'")
+        columns[name] = Column(name, kind, description.strip())
+    return columns
+
+
+def _check_body(query: NamedQuery, first: int) -> NamedQuery:
+    """Check the SPARQL against the header; return the query with its binding plan."""
+    file = query.file
+    marked = {v[1:] for m in MARKER.finditer(query.sparql) for v in m["vars"].split()}
+    declared = {p.var: name for name, p in query.params.items()}
+    for var in sorted(marked - set(declared)):
+        raise HeaderError(file, first, f"marker '#@bind ?{var}' names no declared parameter")
+    if query.pagination is not None and not re.search(r"\bORDER\s+BY\b", query.sparql, re.I):
+        raise HeaderError(file, first, "a paginated query needs ORDER BY (stable pages)")
+    try:
+        results = ox.Store().query(sparql_prologue() + query.sparql)
+    except SyntaxError as exc:
+        raise HeaderError(file, first, f"the query does not parse: {exc}") from None
+    if not isinstance(results, ox.QuerySolutions):
+        raise HeaderError(file, first, "a named query must be a SELECT query")
+    projected = [v.value for v in results.variables]
+    substituted = []
+    for var, name in declared.items():
+        if var in marked:
+            continue
+        if var not in projected or query.params[name].multiple:
+            raise HeaderError(file, first, f"parameter {name!r} needs a '#@bind ?{var}' marker "
+                              f"(or, for one value, ?{var} among the selected variables)")
+        substituted.append(name)
+    columns = query.columns or {v: Column(v, UNTYPED, f"the query's ?{v}") for v in projected}
+    if projected != list(columns):
+        raise HeaderError(file, first, f"the query selects {projected}, the header's columns "
+                          f"are {list(columns)} (same names, same order)")
+    return replace(query, columns=columns, substituted=frozenset(substituted))

@@ -1,0 +1,217 @@
+"""What runs inside a query worker process (see ``query_pool`` for why processes).
+
+A worker holds its own copy of the data, a *snapshot* of the service's store at one
+version: an N-Quads file loaded into an in-memory store, or a RocksDB backup of an
+on-disk store opened read-only. It answers messages on a pipe, one at a time:
+
+    ("load", Snapshot)    -> ("loaded", version) | ("error", "load", message)
+    ("query", QueryTask)  -> ("ok", QueryOutcome) | ("error", kind, message)
+    ("stop",)             -> exits
+
+``run_query`` is the whole job of answering one query and is usable in-process too.
+It caps the result at ``row_limit`` rows (SELECT) or triples (CONSTRUCT, DESCRIBE)
+without serialising more than the cap: pyoxigraph writes TSV (or N-Triples), one
+line per row, into a buffer that stops the writer one row past the cap; the kept
+lines are parsed back and written in the requested format by pyoxigraph again.
+Both are lossless, so a capped and an uncapped answer differ only in length.
+
+This module imports little beyond pyoxigraph (no FastAPI), so a worker starts quickly.
+"""
+
+from __future__ import annotations
+
+import io
+import signal
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Literal
+
+import pyoxigraph as ox
+
+from mipex_kg.graph.store import STAGING_PREFIX
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A copy of the store at one version, readable by any process."""
+
+    version: str
+    kind: Literal["nquads", "rocksdb"]
+    path: str
+
+
+@dataclass(frozen=True)
+class QueryTask:
+    """One query and everything that decides its answer.
+
+    ``default_graphs`` / ``named_graphs`` are the protocol's dataset (None when the
+    request named none); ``union_default_graph`` applies when neither the request nor
+    the query (FROM) names a dataset. The worker answers SELECT/ASK in
+    ``results_format`` and CONSTRUCT/DESCRIBE in ``rdf_format`` (media types).
+    """
+
+    query: str
+    results_format: str
+    rdf_format: str
+    row_limit: int
+    base_iri: str | None = None
+    default_graphs: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+    union_default_graph: bool = True
+    prefixes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QueryOutcome:
+    """The serialised answer: which family it is, its bytes, and whether it was capped."""
+
+    family: Literal["results", "rdf"]
+    body: bytes
+    truncated: bool = False
+
+
+class _Full(Exception):
+    """The buffer holds one line more than it may keep."""
+
+
+class _LineBuffer(io.RawIOBase):
+    """A binary sink that refuses to grow past ``max_lines`` complete lines."""
+
+    def __init__(self, max_lines: int) -> None:
+        super().__init__()
+        self.data = bytearray()
+        self.lines = 0
+        self.max_lines = max_lines
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, chunk: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        data = bytes(chunk)
+        self.data += data
+        self.lines += data.count(b"\n")
+        if self.lines > self.max_lines:
+            raise _Full
+        return len(data)
+
+    def first_lines(self, count: int) -> bytes:
+        end = -1
+        for _ in range(count):
+            end = self.data.find(b"\n", end + 1)
+            if end < 0:
+                return bytes(self.data)
+        return bytes(self.data[: end + 1])
+
+
+def run_query(store: ox.Store, task: QueryTask) -> QueryOutcome:
+    """Run ``task`` on ``store`` and serialise its answer.
+
+    Raises:
+        SyntaxError: the query does not parse.
+        RuntimeError, ValueError, OSError: evaluation failed (pyoxigraph's errors).
+    """
+    kwargs: dict[str, object] = {"base_iri": task.base_iri, "prefixes": task.prefixes or None}
+    if task.default_graphs is not None or task.named_graphs is not None:
+        kwargs["default_graph"] = [ox.NamedNode(g) for g in task.default_graphs or ()]
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in task.named_graphs or ()]
+    else:
+        kwargs["use_default_graph_as_union"] = task.union_default_graph
+    result = store.query(task.query, **kwargs)  # type: ignore[arg-type]
+    if isinstance(result, ox.QueryBoolean):
+        fmt = ox.QueryResultsFormat.from_media_type(task.results_format)
+        return QueryOutcome("results", result.serialize(format=fmt))
+    if isinstance(result, ox.QuerySolutions):
+        return _solutions(result, task)
+    return _triples(result, task)
+
+
+def _solutions(result: ox.QuerySolutions, task: QueryTask) -> QueryOutcome:
+    fmt = ox.QueryResultsFormat.from_media_type(task.results_format)
+    if task.row_limit <= 0:
+        return QueryOutcome("results", result.serialize(format=fmt))
+    buffer = _LineBuffer(task.row_limit + 1)  # the header line, then one line per row
+    truncated = False
+    try:
+        result.serialize(buffer, format=ox.QueryResultsFormat.TSV)
+    except _Full:
+        truncated = True
+    tsv = buffer.first_lines(task.row_limit + 1)
+    if fmt == ox.QueryResultsFormat.TSV:
+        return QueryOutcome("results", tsv, truncated)
+    parsed = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
+    return QueryOutcome("results", parsed.serialize(format=fmt), truncated)
+
+
+def _triples(result: ox.QueryTriples, task: QueryTask) -> QueryOutcome:
+    fmt = ox.RdfFormat.from_media_type(task.rdf_format)
+    limit = task.row_limit if task.row_limit > 0 else -1
+    buffer = _LineBuffer(limit if limit > 0 else 2**62)
+    truncated = False
+    try:
+        result.serialize(buffer, format=ox.RdfFormat.N_TRIPLES)
+    except _Full:
+        truncated = True
+    ntriples = buffer.first_lines(limit) if truncated else bytes(buffer.data)
+    if fmt == ox.RdfFormat.N_TRIPLES:
+        return QueryOutcome("rdf", ntriples, truncated)
+    quads = ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
+    statements = quads if fmt.supports_datasets else (q.triple for q in quads)
+    used = {p: ns for p, ns in task.prefixes.items() if ns.encode() in ntriples}
+    body = ox.serialize(statements, format=fmt, prefixes=used or None)
+    return QueryOutcome("rdf", body or b"", truncated)
+
+
+def open_snapshot(snapshot: Snapshot) -> ox.Store:
+    """The store a worker queries for ``snapshot``."""
+    if snapshot.kind == "rocksdb":
+        return ox.Store.read_only(snapshot.path)
+    store = ox.Store()
+    store.bulk_load(path=snapshot.path, format=ox.RdfFormat.N_QUADS)
+    for graph in list(store.named_graphs()):
+        # a load in progress when the snapshot was taken left its staging graph
+        if isinstance(graph, ox.NamedNode) and graph.value.startswith(STAGING_PREFIX):
+            store.remove_graph(graph)
+    return store
+
+
+def main(fd: int) -> None:
+    """Entry point of a worker process: serve the socket inherited as ``fd``."""
+    serve(Connection(fd))
+
+
+def serve(conn: Connection) -> None:
+    """The worker's main loop (the target of the worker process)."""
+    # Ctrl-C reaches the whole process group; the parent decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    store: ox.Store | None = None
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message[0] == "stop":
+            return
+        if message[0] == "load":
+            store = None  # close the previous snapshot before opening the next
+            try:
+                store = open_snapshot(message[1])
+                conn.send(("loaded", message[1].version))
+            except Exception as error:  # noqa: BLE001 - reported to the parent
+                conn.send(("error", "load", f"{type(error).__name__}: {error}"))
+        elif message[0] == "query":
+            conn.send(_answer(store, message[1]))
+
+
+def _answer(store: ox.Store | None, task: QueryTask) -> tuple[object, ...]:
+    if store is None:
+        return ("error", "internal", "no snapshot loaded")
+    try:
+        return ("ok", run_query(store, task))
+    except SyntaxError as error:
+        return ("error", "syntax", str(error))
+    except (RuntimeError, ValueError, TypeError) as error:
+        return ("error", "evaluation", str(error))
+    except OSError as error:
+        return ("error", "storage", str(error))
+    except Exception as error:  # noqa: BLE001 - reported to the parent
+        return ("error", "internal", f"{type(error).__name__}: {error}")

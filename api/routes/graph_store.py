@@ -1,0 +1,159 @@
+"""``/rdf-graphs/service``: the SPARQL 1.1 Graph Store HTTP Protocol (indirect
+graph identification).
+
+    GET|HEAD  ?graph=IRI | ?default     the graph, in the negotiated RDF format (404 if absent)
+    PUT       ?graph=IRI | ?default     replace it with the body        -> 201 new / 204
+    POST      ?graph=IRI | ?default     add the body to it (RDF merge)  -> 201 new / 204
+    POST      (no graph)                a new graph under .../graph/gsp/ -> 201 + Location
+    DELETE    ?graph=IRI | ?default     drop it                          -> 204 / 404
+
+Reads are public like the SPARQL endpoint; writes need the bearer token and pass the
+write gate. Bodies: Turtle, N-Triples, RDF/XML, JSON-LD, N3, or multipart/form-data
+whose parts are any of those; blank nodes in a body are always new blank nodes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from email import policy
+from email.parser import BytesParser
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from mipex_kg.api.cache import CachedResponse
+from mipex_kg.api.conditional import respond
+from mipex_kg.api.deps import check_write_token, endpoint_url
+from mipex_kg.api.errors import NotFound, ProtocolError, RdfSyntaxError, UnsupportedMediaType
+from mipex_kg.api.formats import GRAPH_INPUT_FORMATS, choose
+from mipex_kg.api.writes import GraphName, GraphWriter
+from mipex_kg.graph.namespaces import GRAPH, PREFIXES
+
+PATH = "/rdf-graphs/service"
+NEW_GRAPHS = GRAPH + "gsp/"
+
+router = APIRouter(tags=["Graph Store"])
+
+
+@router.api_route(PATH, methods=["GET", "HEAD"], response_class=Response,
+                  summary="Read one graph (Graph Store Protocol)")
+async def read_graph(request: Request) -> Response:
+    graph = _target(request)
+    if graph is None:
+        raise ProtocolError("name the graph with ?graph=<IRI> or ?default")
+    return await run_in_threadpool(_read, request, graph)
+
+
+@router.put(PATH, response_class=Response, summary="Replace one graph (Graph Store Protocol)")
+async def put_graph(request: Request) -> Response:
+    check_write_token(request.app.state.settings, request.headers.get("authorization"))
+    graph = _target(request)
+    if graph is None:
+        raise ProtocolError("name the graph to replace with ?graph=<IRI> or ?default")
+    triples = await _body_triples(request, graph)
+    created = await run_in_threadpool(_writer(request).put, graph, triples)
+    return Response(status_code=201 if created else 204)
+
+
+@router.post(PATH, response_class=Response,
+             summary="Add to one graph, or create a new graph (Graph Store Protocol)")
+async def post_graph(request: Request) -> Response:
+    check_write_token(request.app.state.settings, request.headers.get("authorization"))
+    graph = _target(request)
+    new = graph is None
+    target = ox.NamedNode(NEW_GRAPHS + uuid.uuid4().hex) if graph is None else graph
+    triples = await _body_triples(request, target)
+    created = await run_in_threadpool(_writer(request).post, target, triples)
+    if new:
+        return Response(status_code=201, headers={"Location": str(target.value)})
+    return Response(status_code=201 if created else 204)
+
+
+@router.delete(PATH, response_class=Response, summary="Drop one graph (Graph Store Protocol)")
+async def delete_graph(request: Request) -> Response:
+    check_write_token(request.app.state.settings, request.headers.get("authorization"))
+    graph = _target(request)
+    if graph is None:
+        raise ProtocolError("name the graph to drop with ?graph=<IRI> or ?default")
+    await run_in_threadpool(_writer(request).delete, graph)
+    return Response(status_code=204)
+
+
+def _target(request: Request) -> GraphName | None:
+    """The graph a request names, or None when it names the graph store itself."""
+    params = request.query_params
+    graphs = params.getlist("graph")
+    if graphs and "default" in params:
+        raise ProtocolError("give either ?graph=<IRI> or ?default, not both")
+    if len(graphs) > 1:
+        raise ProtocolError("give one ?graph=<IRI>")
+    if "default" in params:
+        return ox.DefaultGraph()
+    if not graphs:
+        return None
+    try:
+        return ox.NamedNode(graphs[0])
+    except ValueError as error:
+        raise ProtocolError(f"graph is not an absolute IRI: {graphs[0]!r}") from error
+
+
+def _writer(request: Request) -> GraphWriter:
+    state = request.app.state
+    return GraphWriter(state.store, state.write_gate, state.write_lock)
+
+
+def _read(request: Request, graph: GraphName) -> Response:
+    state = request.app.state
+    store = state.store
+    if isinstance(graph, ox.NamedNode) and not store.has_graph(graph):
+        raise NotFound(f"no graph named <{graph.value}>")
+    format_values = tuple(request.query_params.getlist("format"))
+    choice = choose("rdf", request.headers.get("accept"), format_values)
+
+    def build() -> CachedResponse:
+        rdf_format = choice.format.oxigraph
+        body = store.oxigraph.dump(format=rdf_format, from_graph=graph, prefixes=PREFIXES)
+        return CachedResponse(body or b"", choice.content_type)
+
+    key = ("graph", str(graph), choice.media_type)
+    return respond(request, store, state.response_cache, key, build)
+
+
+async def _body_triples(request: Request, graph: GraphName) -> list[ox.Triple]:
+    """The triples of a request body (one RDF document, or a multipart form of them)."""
+    header = request.headers.get("content-type") or ""
+    body = await request.body()
+    base = graph.value if isinstance(graph, ox.NamedNode) else endpoint_url(
+        request, request.app.state.settings)
+    media_type = header.split(";")[0].strip().lower()
+    if media_type == "multipart/form-data":
+        parts = BytesParser(policy=policy.HTTP).parsebytes(
+            f"Content-Type: {header}\r\n\r\n".encode("latin-1") + body
+        )
+        triples: list[ox.Triple] = []
+        for part in parts.iter_parts():  # type: ignore[attr-defined]
+            content = part.get_payload(decode=True) or b""
+            triples += await run_in_threadpool(_parse, part.get("content-type", ""), content, base)
+        return triples
+    return await run_in_threadpool(_parse, header, body, base)
+
+
+def _parse(content_type: str, body: bytes, base: str) -> list[ox.Triple]:
+    media_type, *params = (p.strip().lower() for p in content_type.split(";"))
+    rdf_format = GRAPH_INPUT_FORMATS.get(media_type)
+    if rdf_format is None:
+        raise UnsupportedMediaType(
+            "a graph must be sent as one of: " + ", ".join(GRAPH_INPUT_FORMATS)
+            + (f" (not {media_type})" if media_type else " (the Content-Type is missing)")
+        )
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip() == "charset" and value.strip().strip('"') not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType(f"the body must be UTF-8, not {value.strip()}")
+    try:
+        quads = ox.parse(body, format=rdf_format, base_iri=base,
+                         rename_blank_nodes=True, without_named_graphs=True)
+        return [quad.triple for quad in quads]
+    except SyntaxError as error:
+        raise RdfSyntaxError(f"the body is not valid {rdf_format.name}: {error}") from error

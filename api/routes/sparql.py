@@ -1,0 +1,136 @@
+"""``/sparql``: the SPARQL 1.1 Protocol endpoint.
+
+* Queries (GET, form POST, direct POST) run in the query pool (hard time limit) and
+  are answered in the negotiated format by pyoxigraph's own writers. SELECT and ASK:
+  SPARQL JSON (default), XML, CSV, TSV. CONSTRUCT and DESCRIBE: Turtle (default),
+  N-Triples, JSON-LD, RDF/XML, TriG, N-Quads, N3.
+* The default graph is the union of all graphs, unless the request names a dataset
+  (``default-graph-uri`` / ``named-graph-uri``, which then is the whole dataset) or
+  the query does (``FROM`` / ``FROM NAMED``). Relative IRIs resolve against the
+  endpoint's URL. The prefixes of ``graph.namespaces.PREFIXES`` are predeclared.
+* Result cap: a SELECT with more than ``max_result_rows`` rows (a CONSTRUCT or
+  DESCRIBE with more triples) is answered with the first ``max_result_rows`` and the
+  headers ``X-Result-Truncated: true`` and ``X-Result-Row-Limit: N``; ORDER BY decides
+  which rows those are. Nothing is truncated without those headers.
+* Federated queries (``SERVICE``) are refused: the endpoint does not make requests
+  to other servers on a client's behalf.
+* Updates (form or direct POST) need the bearer token and pass the write gate;
+  success is ``204 No Content``.
+* A GET without a query returns the service description (Turtle unless asked otherwise).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from mipex_kg.api.cache import CachedResponse
+from mipex_kg.api.conditional import respond
+from mipex_kg.api.deps import check_write_token, endpoint_url
+from mipex_kg.api.errors import NotAcceptable, ProtocolError
+from mipex_kg.api.formats import RDF_FORMATS, RESULT_FORMATS, Choice, Family, choose, write_triples
+from mipex_kg.api.query_worker import QueryTask
+from mipex_kg.api.service_description import service_description
+from mipex_kg.api.sparql_request import SparqlOperation, read_operation
+from mipex_kg.api.sparql_text import (
+    apply_update_dataset,
+    has_dataset_clause,
+    query_form,
+    uses_service,
+)
+from mipex_kg.api.writes import GraphWriter
+from mipex_kg.graph.namespaces import PREFIXES, SD, VOID, XSD
+
+router = APIRouter(tags=["SPARQL"])
+
+_DESCRIPTION_PREFIXES = {
+    "sd": str(SD), "void": str(VOID), "xsd": str(XSD), "formats": "http://www.w3.org/ns/formats/",
+}
+
+
+@router.api_route(
+    "/sparql",
+    methods=["GET", "HEAD", "POST"],
+    response_class=Response,
+    summary="SPARQL 1.1 query and update endpoint",
+    description=__doc__,
+)
+async def sparql(request: Request) -> Response:
+    operation = await read_operation(request)
+    if operation.kind == "update":
+        return await run_in_threadpool(_update, request, operation)
+    if operation.kind == "description":
+        return await run_in_threadpool(_describe, request, operation)
+    return await run_in_threadpool(_query, request, operation)
+
+
+def _query(request: Request, operation: SparqlOperation) -> Response:
+    state = request.app.state
+    settings = state.settings
+    text = operation.text
+    if uses_service(text):
+        raise ProtocolError("federated queries (SERVICE) are not allowed on this endpoint")
+    form = query_form(text)
+    results = _choose("results", request, operation, strict=form in ("SELECT", "ASK"))
+    rdf = _choose("rdf", request, operation, strict=form in ("CONSTRUCT", "DESCRIBE"))
+    task = QueryTask(
+        query=text,
+        results_format=results.format.media_type,
+        rdf_format=rdf.format.media_type,
+        row_limit=settings.max_result_rows,
+        base_iri=endpoint_url(request, settings),
+        default_graphs=operation.default_graphs if operation.has_dataset else None,
+        named_graphs=operation.named_graphs if operation.has_dataset else None,
+        union_default_graph=not has_dataset_clause(text),
+        prefixes=PREFIXES,
+    )
+
+    def build() -> CachedResponse:
+        outcome = state.query_pool.run(task)
+        choice = results if outcome.family == "results" else rdf
+        headers = {}
+        if outcome.truncated:
+            headers = {"X-Result-Truncated": "true",
+                       "X-Result-Row-Limit": str(settings.max_result_rows)}
+        return CachedResponse(outcome.body, choice.content_type, headers)
+
+    key = ("query", task.query, task.default_graphs, task.named_graphs, task.base_iri,
+           results.media_type, rdf.media_type, task.row_limit)
+    return respond(request, state.store, state.response_cache, key, build)
+
+
+def _choose(family: Family, request: Request, operation: SparqlOperation, *, strict: bool) -> Choice:
+    """The negotiated format; when the query form is unknown, a default instead of a 406."""
+    try:
+        return choose(family, request.headers.get("accept"), operation.format_values)
+    except NotAcceptable:
+        if strict:
+            raise
+        default = RESULT_FORMATS[0] if family == "results" else RDF_FORMATS[0]
+        return Choice(default, default.media_type)
+
+
+def _describe(request: Request, operation: SparqlOperation) -> Response:
+    state = request.app.state
+    endpoint = endpoint_url(request, state.settings)
+    choice = choose("rdf", request.headers.get("accept"), operation.format_values)
+    updates = bool(state.settings.update_token)
+
+    def build() -> CachedResponse:
+        triples = service_description(state.store, endpoint, updates=updates)
+        body = write_triples(triples, choice.format, _DESCRIPTION_PREFIXES)
+        return CachedResponse(body, choice.content_type)
+
+    key = ("service-description", endpoint, choice.media_type, updates)
+    return respond(request, state.store, state.response_cache, key, build)
+
+
+def _update(request: Request, operation: SparqlOperation) -> Response:
+    state = request.app.state
+    check_write_token(state.settings, request.headers.get("authorization"))
+    text = apply_update_dataset(
+        operation.text, operation.using_graphs, operation.using_named_graphs
+    )
+    writer = GraphWriter(state.store, state.write_gate, state.write_lock)
+    writer.update(text, base_iri=endpoint_url(request, state.settings))
+    return Response(status_code=204)

@@ -1,0 +1,162 @@
+"""Reading one SPARQL operation from an HTTP request (SPARQL 1.1 Protocol §2).
+
+    GET  /sparql?query=...                              query
+    POST /sparql  application/x-www-form-urlencoded     query=... or update=...
+    POST /sparql  application/sparql-query              the body is the query
+    POST /sparql  application/sparql-update             the body is the update
+    GET  /sparql                                        the service description
+
+Dataset parameters: ``default-graph-uri`` / ``named-graph-uri`` for queries,
+``using-graph-uri`` / ``using-named-graph-uri`` for updates (repeatable, in the URL
+or, for form posts, in the body too). Response format parameters: ``format`` and
+``output``.
+
+Refused with 400: two queries, two updates, a query and an update together, an
+update by GET, a missing query or update, a dataset parameter of the other kind, a
+graph IRI that is not absolute, a body that is not UTF-8. Refused with 415: a POST
+without a Content-Type, of another type, or declaring a charset other than UTF-8.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import parse_qsl
+
+import pyoxigraph as ox
+from fastapi import Request
+
+from mipex_kg.api.errors import ProtocolError, UnsupportedMediaType
+
+FORM = "application/x-www-form-urlencoded"
+QUERY = "application/sparql-query"
+UPDATE = "application/sparql-update"
+
+_QUERY_DATASET = ("default-graph-uri", "named-graph-uri")
+_UPDATE_DATASET = ("using-graph-uri", "using-named-graph-uri")
+_FORMAT_PARAMETERS = ("format", "output")
+
+
+@dataclass(frozen=True)
+class SparqlOperation:
+    """A query, an update, or a request for the service description."""
+
+    kind: Literal["query", "update", "description"]
+    text: str = ""
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    using_graphs: tuple[str, ...] = ()
+    using_named_graphs: tuple[str, ...] = ()
+    format_values: tuple[str, ...] = ()
+
+    @property
+    def has_dataset(self) -> bool:
+        return bool(self.default_graphs or self.named_graphs)
+
+
+async def read_operation(request: Request) -> SparqlOperation:
+    """The operation an HTTP request asks for.
+
+    Raises:
+        ProtocolError: the request breaks the protocol (400).
+        UnsupportedMediaType: a POST body of a type the endpoint does not read (415).
+    """
+    params = list(request.query_params.multi_items())
+    if request.method in ("GET", "HEAD"):
+        if _values(params, "update"):
+            raise ProtocolError("SPARQL Update must be sent with POST, not GET")
+        if not _values(params, "query"):
+            if any(_values(params, name) for name in _QUERY_DATASET):
+                raise ProtocolError("dataset parameters were given without a query")
+            return SparqlOperation("description", format_values=_format_values(params))
+        return _operation(params)
+    media_type, charset = _content_type(request.headers.get("content-type"))
+    body = await request.body()
+    if media_type == FORM:
+        try:
+            form = parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict")
+        except UnicodeDecodeError as error:
+            raise ProtocolError("the form body is not UTF-8 text") from error
+        return _operation(params + form)
+    if media_type in (QUERY, UPDATE):
+        name = "query" if media_type == QUERY else "update"
+        if _values(params, "query") or _values(params, "update"):
+            raise ProtocolError(
+                f"a direct POST of {media_type} carries the {name} in its body; "
+                "the URL must not have query= or update= too"
+            )
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ProtocolError(f"the {name} is not UTF-8 text") from error
+        return _operation(params + [(name, text)])
+    raise UnsupportedMediaType(
+        f"a POST to the SPARQL endpoint must have Content-Type {FORM}, {QUERY} or {UPDATE}"
+        + (f", not {media_type}" if media_type else "")
+    )
+
+
+def _content_type(header: str | None) -> tuple[str, str | None]:
+    """The media type of a body and its charset; a charset other than UTF-8 is a 415."""
+    if not header or not header.strip():
+        raise UnsupportedMediaType(
+            f"a POST to the SPARQL endpoint needs a Content-Type: {FORM}, {QUERY} or {UPDATE}"
+        )
+    media_type, *params = (part.strip() for part in header.split(";"))
+    charset = None
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    if charset not in (None, "utf-8", "utf8", "us-ascii"):
+        raise UnsupportedMediaType(f"the body must be UTF-8, not {charset}")
+    return media_type.lower(), charset
+
+
+def _values(params: list[tuple[str, str]], name: str) -> list[str]:
+    return [value for key, value in params if key == name]
+
+
+def _format_values(params: list[tuple[str, str]]) -> tuple[str, ...]:
+    return tuple(v for name in _FORMAT_PARAMETERS for v in _values(params, name) if v.strip())
+
+
+def _graphs(params: list[tuple[str, str]], name: str) -> tuple[str, ...]:
+    graphs = _values(params, name)
+    for iri in graphs:
+        try:
+            ox.NamedNode(iri)
+        except ValueError as error:
+            raise ProtocolError(f"{name} is not an absolute IRI: {iri!r}") from error
+    return tuple(graphs)
+
+
+def _operation(params: list[tuple[str, str]]) -> SparqlOperation:
+    queries, updates = _values(params, "query"), _values(params, "update")
+    if queries and updates:
+        raise ProtocolError("a request carries either a query or an update, not both")
+    if len(queries) > 1 or len(updates) > 1:
+        raise ProtocolError("a request carries exactly one query or update, not several")
+    if not queries and not updates:
+        raise ProtocolError("the request has no query= or update= parameter")
+    if queries:
+        if any(_values(params, name) for name in _UPDATE_DATASET):
+            raise ProtocolError("using-graph-uri and using-named-graph-uri apply to updates")
+        return SparqlOperation(
+            "query",
+            queries[0],
+            default_graphs=_graphs(params, "default-graph-uri"),
+            named_graphs=_graphs(params, "named-graph-uri"),
+            format_values=_format_values(params),
+        )
+    if any(_values(params, name) for name in _QUERY_DATASET):
+        raise ProtocolError(
+            "default-graph-uri and named-graph-uri apply to queries; "
+            "updates take using-graph-uri and using-named-graph-uri"
+        )
+    return SparqlOperation(
+        "update",
+        updates[0],
+        using_graphs=_graphs(params, "using-graph-uri"),
+        using_named_graphs=_graphs(params, "using-named-graph-uri"),
+    )

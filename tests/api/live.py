@@ -1,0 +1,104 @@
+"""A real HTTP server for the API tests: uvicorn on 127.0.0.1, a free port, in a thread.
+
+``live_server(settings, ...)`` starts ``create_app`` on a fresh in-memory store and
+stops it (workers included) when the block ends. Test modules keep one server each
+(module-scoped fixtures) and refill its store per test with ``LiveServer.fill``, so
+every test starts from its own tiny data.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import uvicorn
+from fastapi import FastAPI
+
+from mipex_kg.api.app import create_app
+from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.settings import Settings
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+CONFORMANCE = SHARED / "conformance"
+SPARQL11_TESTS = CONFORMANCE / "sparql11-tests"
+TOKEN = "test-update-token"
+
+
+@dataclass
+class LiveServer:
+    """A running server and the store behind it."""
+
+    app: FastAPI
+    url: str
+
+    @property
+    def store(self) -> KnowledgeStore:
+        store: KnowledgeStore = self.app.state.store
+        return store
+
+    @property
+    def endpoint(self) -> str:
+        return self.url + "/sparql"
+
+    @property
+    def graph_store(self) -> str:
+        return self.url + "/rdf-graphs/service"
+
+    def fill(self, trig: str = "", *, graphs: dict[str, bytes] | None = None) -> None:
+        """Empty the store, then load ``trig`` and N-Triples files into named graphs."""
+        fill_store(self.store, trig, graphs or {})
+
+
+def fill_store(store: KnowledgeStore, trig: str = "", graphs: dict[str, bytes] | None = None) -> None:
+    """Replace everything in ``store`` through its own API (so its version changes)."""
+    store.update("DROP SILENT ALL")
+    by_graph: dict[Any, list[ox.Triple]] = defaultdict(list)
+    for quad in ox.parse(trig.encode(), format=ox.RdfFormat.TRIG):
+        by_graph[quad.graph_name].append(quad.triple)
+    for name, data in (graphs or {}).items():
+        by_graph[ox.NamedNode(name)] += [
+            q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+        ]
+    for graph, triples in by_graph.items():
+        if isinstance(graph, ox.NamedNode):
+            store.replace_graph(graph, triples)
+        else:
+            text = (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode()
+            store.update(f"INSERT DATA {{ {text} }}")
+
+
+@contextmanager
+def live_server(settings: Settings | None = None, **app_options: Any) -> Iterator[LiveServer]:
+    """Serve ``create_app(settings, KnowledgeStore(), **app_options)`` until the block ends."""
+    settings = settings or Settings(store=None)
+    app = create_app(settings, KnowledgeStore(), **app_options)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+                            access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="uvicorn-test-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield LiveServer(app, f"http://127.0.0.1:{port}")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def settings_for_tests(**overrides: Any) -> Settings:
+    """Settings for a test server: in memory, a write token, short limits."""
+    values: dict[str, Any] = {"store": None, "update_token": TOKEN, "query_timeout": 10.0}
+    values.update(overrides)
+    return Settings(**values)
