@@ -14,6 +14,7 @@ linked-data pages and the REST facade, as one FastAPI application.
     query_pool           queries run in worker processes that are killed at the time limit
     query_worker         the code that runs inside a worker process
     cache                ETags and the LRU cache of serialised responses
+    conditional          a read answered with its ETag, a 304, or from the cache
     writes               SPARQL Update and graph writes through the write gate
     service_description  the SPARQL service description (sd:, void:)
     routes/sparql        /sparql

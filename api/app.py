@@ -26,6 +26,7 @@ from mipex_kg.api.cache import ResponseCache
 from mipex_kg.api.errors import install_error_handlers
 from mipex_kg.api.query_pool import QueryPool
 from mipex_kg.api.routes import graph_store, sparql
+from mipex_kg.api.routes import catalog as catalog_route
 from mipex_kg.api.writes import WriteGate, accept_all
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings
@@ -75,7 +76,7 @@ def create_app(
         finally:
             await run_in_threadpool(pool.close)
             if owns_store:
-                store.flush()
+                await run_in_threadpool(store.close)
 
     app = FastAPI(
         title="mipex-kg",
@@ -100,4 +101,5 @@ def create_app(
     install_error_handlers(app)
     app.include_router(sparql.router)
     app.include_router(graph_store.router)
+    app.include_router(catalog_route.router)
     return app

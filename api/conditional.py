@@ -21,6 +21,8 @@ def respond(
     cache: ResponseCache,
     key_parts: tuple[object, ...],
     build: Callable[[], CachedResponse],
+    *,
+    cacheable: bool = True,
 ) -> Response:
     """The response for a read whose answer depends only on ``key_parts`` and the data.
 
@@ -30,7 +32,13 @@ def respond(
         cache: the response cache.
         key_parts: everything else the answer depends on, including the media type.
         build: makes the answer when it is not cached (blocking; may raise ApiError).
+        cacheable: False when the answer depends on more than the store (a federated
+            query): no ETag, no cache, ``Cache-Control: no-store``.
     """
+    if not cacheable:
+        entry = build()
+        headers = {"Vary": "Accept", "Cache-Control": "no-store", **entry.headers}
+        return Response(entry.body, media_type=entry.media_type, headers=headers)
     version = store.version
     key = cache_key(version, *key_parts)
     headers = {"ETag": etag_for(key), "Vary": "Accept", "Cache-Control": "no-cache"}

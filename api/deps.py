@@ -13,8 +13,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from mipex_kg.api.errors import Forbidden, Unauthorized
-from mipex_kg.settings import Settings
 from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.settings import Settings
 
 
 def get_store(request: Request) -> KnowledgeStore:

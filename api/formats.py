@@ -43,9 +43,14 @@ class Format:
     @property
     def oxigraph(self) -> ox.QueryResultsFormat | ox.RdfFormat:
         """The pyoxigraph format object that writes it."""
+        found: ox.QueryResultsFormat | ox.RdfFormat | None
         if self.family == "results":
-            return ox.QueryResultsFormat.from_media_type(self.media_type)
-        return ox.RdfFormat.from_media_type(self.media_type)
+            found = ox.QueryResultsFormat.from_media_type(self.media_type)
+        else:
+            found = ox.RdfFormat.from_media_type(self.media_type)
+        if found is None:
+            raise ValueError(f"pyoxigraph has no writer for {self.media_type}")
+        return found
 
     @property
     def iri(self) -> str:
@@ -176,7 +181,7 @@ def write_triples(
     """Serialise triples with pyoxigraph (dataset formats get them in the default graph)."""
     rdf_format = fmt.oxigraph
     assert isinstance(rdf_format, ox.RdfFormat)
-    statements: Sequence[ox.Triple | ox.Quad] = triples
     if rdf_format.supports_datasets:
-        statements = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
-    return ox.serialize(statements, format=rdf_format, prefixes=prefixes) or b""
+        quads = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
+        return ox.serialize(quads, format=rdf_format, prefixes=prefixes) or b""
+    return ox.serialize(triples, format=rdf_format, prefixes=prefixes) or b""

@@ -26,7 +26,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from mipex_kg.graph.iris import slug
-from mipex_kg.graph.namespaces import MKG
+from mipex_kg.graph.namespaces import MKG, XSD
 from mipex_kg.graph.store import KnowledgeStore
 
 Term = ox.NamedNode | ox.Literal
@@ -139,6 +139,18 @@ def _year(raw: str, vocab: Vocabulary) -> Term:
     return ox.Literal(int(raw))
 
 
+def _integer(raw: str, vocab: Vocabulary) -> Term:
+    if not re.fullmatch(r"-?\d{1,15}", raw):
+        raise ValueError(f"not an integer: {raw!r}")
+    return ox.Literal(int(raw))
+
+
+def _decimal(raw: str, vocab: Vocabulary) -> Term:
+    if not re.fullmatch(r"-?\d{1,15}(\.\d{1,15})?", raw):
+        raise ValueError(f"not a decimal number: {raw!r}")
+    return ox.Literal(raw, datatype=XSD.decimal)
+
+
 def _iri(raw: str, vocab: Vocabulary) -> Term:
     if not re.fullmatch(_IRI_PATTERN[1:-1], raw):
         raise ValueError(f"not an http(s) IRI: {raw!r}")
@@ -247,6 +259,10 @@ _KEY_SCHEMA = {"type": "string", "pattern": r"^([A-Za-z0-9][A-Za-z0-9-]{0,60}|ht
 TYPES: dict[str, ParamType] = {t.name: t for t in (
     ParamType("year", {"type": "integer", "minimum": 1900, "maximum": 2100}, _year,
               "a year (four digits)"),
+    ParamType("integer", {"type": "integer", "minimum": -(10**15), "maximum": 10**15},
+              _integer, "an integer"),
+    ParamType("decimal", {"type": "string", "pattern": r"^-?\d{1,15}(\.\d{1,15})?$"}, _decimal,
+              "a decimal number such as 0.01"),
     ParamType("iri", {"type": "string", "format": "iri", "pattern": _IRI_PATTERN}, _iri,
               "an absolute http(s) IRI"),
     ParamType("text", {"type": "string", "pattern": _TEXT_PATTERN, "maxLength": 100}, _text,

@@ -10,11 +10,11 @@ finds every worker busy waits up to the same limit for one, then gets a 503 too.
 
 Each worker needs the data. The pool takes a *snapshot* of the store whenever the
 store's version has changed since the last one (so an answer never predates a
-write): an on-disk store is copied with RocksDB's backup (hard links, cheap) and
-the workers open the copy read-only; an in-memory store is dumped to N-Quads and
-each worker loads the file into its own in-memory store. A worker loads a new
-snapshot before its next query; loading is not counted against the time limit.
-Snapshots no worker uses any more are deleted.
+write): the dataset is dumped to an N-Quads file, and each worker loads it into
+its own in-memory store (queries run 4-6x faster in memory than on disk, see
+../shared/PERFORMANCE.md; the cost is one copy of the data per worker). A worker
+loads a new snapshot before its next query; loading is not counted against the
+time limit. Snapshot files are deleted once no worker is loading them.
 
     pool = QueryPool(store, workers=2, timeout=30.0)
     outcome = pool.run(QueryTask(...))     # QueryOutcome, or raises an ApiError
@@ -23,6 +23,7 @@ Snapshots no worker uses any more are deleted.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import queue
@@ -43,10 +44,11 @@ from mipex_kg.api.errors import (
     QueryFailed,
     QuerySyntaxError,
     QueryTimeout,
+    ServiceUnavailable,
     WorkersBusy,
 )
 from mipex_kg.api.query_worker import QueryOutcome, QueryTask, Snapshot
-from mipex_kg.graph.store import STAGING_PREFIX, KnowledgeStore
+from mipex_kg.graph.store import KnowledgeStore
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +76,15 @@ class QueryPool:
         Args:
             store: the store to query (its ``version`` decides when to re-snapshot).
             workers: how many queries may run at the same time.
-            timeout: seconds a query may run, and a request may wait for a worker.
+            timeout: seconds a query may run, and a request may wait for a worker
+                (0 or less: no limit).
         """
         if workers < 1:
             raise ValueError("a query pool needs at least one worker")
         self.store = store
         self.size = workers
         self.timeout = timeout
+        self._limit = timeout if timeout > 0 else None
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._workers: set[_Worker] = set()
         self._lock = threading.Lock()
@@ -104,8 +108,14 @@ class QueryPool:
                 self._idle.put(self._spawn())
 
     def warm(self) -> None:
-        """Start the workers and load the current data into each (at start-up)."""
+        """Start the workers and load the current data into the idle ones.
+
+        Called at start-up and after each write through the API, so that the next
+        query does not wait for the data to load.
+        """
         self.start()
+        if self._closed:
+            return
         snapshot = self.current_snapshot()
         for _ in range(self.size):
             try:
@@ -127,15 +137,11 @@ class QueryPool:
             self._closed = True
             workers, self._workers = list(self._workers), set()
         for worker in workers:
-            try:
+            with contextlib.suppress(OSError):
                 worker.conn.send(("stop",))
-            except OSError:
-                pass
         for worker in workers:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 worker.process.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                pass
             self._kill(worker)
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
@@ -190,11 +196,14 @@ class QueryPool:
             QueryTimeout: it ran past the limit and was stopped (503).
             WorkersBusy: no worker became free within the limit (503).
             QueryFailed: the worker failed or died (503).
+            ServiceUnavailable: the pool is closed (the service is shutting down).
         """
         self.start()
+        if self._closed:
+            raise ServiceUnavailable("the service is shutting down")
         snapshot = self.current_snapshot()
         try:
-            worker = self._idle.get(timeout=self.timeout)
+            worker = self._idle.get(timeout=self._limit)
         except queue.Empty:
             raise WorkersBusy(
                 f"all {self.size} query workers stayed busy for the whole query time limit "
@@ -205,7 +214,9 @@ class QueryPool:
             if worker.snapshot != snapshot:
                 self._load(worker, snapshot)
             worker.conn.send(("query", task))
-            if not worker.conn.poll(self.timeout):
+            if not worker.conn.poll(self._limit):
+                log.warning("query stopped at the time limit of %g s: %.300s",
+                            self.timeout, " ".join(task.query.split()))
                 raise QueryTimeout(
                     f"the query ran longer than the time limit of {self.timeout:g} s "
                     "(setting MIPEX_KG_QUERY_TIMEOUT) and was stopped"
@@ -253,49 +264,24 @@ class QueryPool:
         return snapshot
 
     def _make_snapshot(self) -> Snapshot:
-        # The version is read first: a write during the copy makes the next request
-        # copy again, never serve an answer older than its version.
+        # The version is read first: a write during the dump makes the next request
+        # dump again, never serve an answer older than its version.
         version = self.store.version
         assert self._folder is not None
-        target = self._folder / f"snapshot-{next(self._numbers)}"
-        if self.store.path is not None and self.store.read_only:  # else it is in memory
-            try:
-                self.store.oxigraph.backup(str(target))
-                _drop_staging_graphs(target)
-                return Snapshot(version, "rocksdb", str(target))
-            except OSError as error:  # a read-only store cannot always back up
-                log.warning("backup of the store failed (%s); using an N-Quads dump", error)
-                shutil.rmtree(target, ignore_errors=True)
-        path = target.with_suffix(".nq")
+        path = self._folder / f"snapshot-{next(self._numbers)}.nq"
         self.store.oxigraph.dump(str(path), ox.RdfFormat.N_QUADS)
-        return Snapshot(version, "nquads", str(path))
+        return Snapshot(version, str(path))
 
     def _collect_snapshots(self) -> None:
-        """Delete the snapshots that neither the pool nor any worker still needs."""
+        """Delete the snapshots that neither the pool nor a loading worker still needs."""
         with self._snapshot_lock, self._lock:
             if self._folder is None:
                 return
             keep = {self._snapshot.path} if self._snapshot else set()
-            for worker in self._workers:
-                for snapshot in (worker.snapshot, worker.loading):
-                    if snapshot is not None:
-                        keep.add(snapshot.path)
+            keep |= {w.loading.path for w in self._workers if w.loading is not None}
             for entry in self._folder.iterdir():
                 if str(entry) not in keep:
-                    if entry.is_dir():
-                        shutil.rmtree(entry, ignore_errors=True)
-                    else:
-                        entry.unlink(missing_ok=True)
-
-
-def _drop_staging_graphs(path: Path) -> None:
-    """Remove half-written staging graphs from a backup before workers read it."""
-    store = ox.Store(str(path))
-    for graph in list(store.named_graphs()):
-        if isinstance(graph, ox.NamedNode) and graph.value.startswith(STAGING_PREFIX):
-            store.remove_graph(graph)
-    store.flush()
-    del store
+                    entry.unlink(missing_ok=True)
 
 
 def _outcome(reply: tuple[object, ...]) -> QueryOutcome:

@@ -3,7 +3,7 @@
 Each ``queries/<name>.rq`` is one question the facade answers. Its ``#+`` header
 (``query_header``) gives a summary, a description, tags, the page size, the typed
 parameters and the result columns; the SPARQL below it says where parameters go
-with marker comments::
+with marker comments (and, optionally, where a page's LIMIT goes: ``#@page``)::
 
     SELECT ?jurisdiction ?score WHERE {
       #@bind ?indicator ?year
@@ -45,11 +45,13 @@ from mipex_kg.graph.namespaces import XSD, sparql_prologue
 from mipex_kg.graph.store import KnowledgeStore
 
 MARKER = re.compile(r"^(?P<indent>[ \t]*)#@bind(?P<vars>(?:[ \t]+\?\w+)+)[ \t]*$", re.MULTILINE)
+PAGE_MARKER = re.compile(r"^(?P<indent>[ \t]*)#@page[ \t]*$", re.MULTILINE)
 HEADER_KEYS = {"summary", "description", "tags", "pagination", "params", "columns"}
 PARAM_KEYS = {"type", "description", "example", "default", "required", "multiple", "var"}
 COLUMN_TYPES = {"iri", "string", "integer", "decimal", "boolean", "date", "datetime"}
 UNTYPED = "any"
-VOCABULARY_FREE = {"year", "iri", "text", "system-level", "jurisdiction-level", "indicator-level"}
+VOCABULARY_FREE = {"year", "integer", "decimal", "iri", "text", "system-level",
+                   "jurisdiction-level", "indicator-level"}
 MAX_PAGE = 1000
 
 
@@ -146,6 +148,11 @@ class NamedQuery:
     sparql: str
     substituted: frozenset[str] = frozenset()
 
+    @property
+    def federated(self) -> bool:
+        """Whether the query calls other SPARQL endpoints (SERVICE)."""
+        return re.search(r"\bSERVICE\b", self.sparql, re.I) is not None
+
     def substitutions(self, bound: Mapping[str, Sequence[Term] | None]) -> dict[ox.Variable, Term]:
         """The pyoxigraph substitutions for parameters bound without a marker."""
         return {
@@ -191,8 +198,15 @@ class NamedQuery:
         return MARKER.sub(replace, self.sparql)
 
     def page(self, sparql: str, limit: int, offset: int) -> str:
-        """``sparql`` limited to one page (one row more, to know if another follows)."""
-        return f"{sparql}\nLIMIT {int(limit) + 1}\nOFFSET {int(offset)}"
+        """``sparql`` limited to one page (one row more, to know if another follows).
+
+        The LIMIT goes where a ``#@page`` marker stands (a subquery that orders the
+        rows, so that the outer query only decorates one page), else at the end.
+        """
+        clause = f"LIMIT {int(limit) + 1} OFFSET {int(offset)}"
+        if PAGE_MARKER.search(sparql):
+            return PAGE_MARKER.sub(lambda m: m["indent"] + clause, sparql, count=1)
+        return f"{sparql}\n{clause}"
 
 
 def sparql_term(term: Term) -> str:
@@ -211,6 +225,10 @@ def sparql_term(term: Term) -> str:
     if isinstance(term, ox.Literal):
         if term.datatype == XSD.integer and re.fullmatch(r"-?\d{1,18}", term.value):
             return term.value
+        if term.datatype == XSD.decimal and re.fullmatch(r"-?\d{1,15}\.\d{1,15}", term.value):
+            return term.value
+        if term.datatype == XSD.decimal and re.fullmatch(r"-?\d{1,15}", term.value):
+            return f"{term.value}.0"
         if term.datatype == XSD.string and not re.search(r"[\"\\\r\n]", term.value):
             return f'"{term.value}"'
     raise ValueError(f"refusing to write term {term!r}")
@@ -329,16 +347,16 @@ def _param(file: str, name: str, attrs: dict[str, Any], at: int) -> Param:
         if key not in PARAM_KEYS | {"name"}:
             raise HeaderError(file, lines[key], f"unknown parameter key {key!r}; "
                               f"expected {', '.join(sorted(PARAM_KEYS))}")
-    for key in ("type", "description"):
-        if key not in attrs:
-            raise HeaderError(file, at, f"parameter {name!r} has no {key!r}")
+    if "type" not in attrs:
+        raise HeaderError(file, at, f"parameter {name!r} has no 'type'")
     if attrs["type"] not in TYPES:
         raise HeaderError(file, lines["type"], f"unknown type {attrs['type']!r}; "
                           f"expected one of {', '.join(TYPES)}")
     var = str(attrs.get("var", name.replace("-", "_")))
     if not re.fullmatch(r"[A-Za-z_]\w*", var) or not re.fullmatch(r"[a-z][a-z0-9_-]*", name):
         raise HeaderError(file, at, f"parameter {name!r}: name or variable not allowed")
-    param = Param(name, var, TYPES[attrs["type"]], str(attrs["description"]),
+    description = str(attrs.get("description") or f"The value of ?{var} in the query.")
+    param = Param(name, var, TYPES[attrs["type"]], description,
                   None if attrs.get("example") is None else str(attrs["example"]),
                   None if attrs.get("default") is None else str(attrs["default"]),
                   attrs.get("required") is True, attrs.get("multiple") is True)
@@ -378,6 +396,8 @@ def _check_body(query: NamedQuery, first: int) -> NamedQuery:
         raise HeaderError(file, first, f"marker '#@bind ?{var}' names no declared parameter")
     if query.pagination is not None and not re.search(r"\bORDER\s+BY\b", query.sparql, re.I):
         raise HeaderError(file, first, "a paginated query needs ORDER BY (stable pages)")
+    if PAGE_MARKER.search(query.sparql) and query.pagination is None:
+        raise HeaderError(file, first, "a '#@page' marker needs 'pagination' in the header")
     try:
         results = ox.Store().query(sparql_prologue() + query.sparql)
     except SyntaxError as exc:

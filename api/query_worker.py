@@ -1,8 +1,8 @@
 """What runs inside a query worker process (see ``query_pool`` for why processes).
 
 A worker holds its own copy of the data, a *snapshot* of the service's store at one
-version: an N-Quads file loaded into an in-memory store, or a RocksDB backup of an
-on-disk store opened read-only. It answers messages on a pipe, one at a time:
+version (an N-Quads file, loaded into an in-memory store). It answers messages on
+a socket, one at a time:
 
     ("load", Snapshot)    -> ("loaded", version) | ("error", "load", message)
     ("query", QueryTask)  -> ("ok", QueryOutcome) | ("error", kind, message)
@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import io
 import signal
+import sys
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Literal
+from typing import IO, Any, Literal, cast
 
 import pyoxigraph as ox
 
@@ -36,7 +37,6 @@ class Snapshot:
     """A copy of the store at one version, readable by any process."""
 
     version: str
-    kind: Literal["nquads", "rocksdb"]
     path: str
 
 
@@ -75,7 +75,11 @@ class _Full(Exception):
 
 
 class _LineBuffer(io.RawIOBase):
-    """A binary sink that refuses to grow past ``max_lines`` complete lines."""
+    """A binary sink that keeps at most ``max_lines`` complete lines.
+
+    The write that brings line ``max_lines + 1`` raises ``_Full``: there is more, and
+    ``kept`` holds exactly the first ``max_lines`` lines.
+    """
 
     def __init__(self, max_lines: int) -> None:
         super().__init__()
@@ -88,19 +92,21 @@ class _LineBuffer(io.RawIOBase):
 
     def write(self, chunk: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
         data = bytes(chunk)
-        self.data += data
-        self.lines += data.count(b"\n")
-        if self.lines > self.max_lines:
+        newlines = data.count(b"\n")
+        if self.lines + newlines > self.max_lines:
+            end = -1
+            for _ in range(self.max_lines - self.lines):
+                end = data.find(b"\n", end + 1)
+            self.data += data[: end + 1]
+            self.lines = self.max_lines
             raise _Full
+        self.data += data
+        self.lines += newlines
         return len(data)
 
-    def first_lines(self, count: int) -> bytes:
-        end = -1
-        for _ in range(count):
-            end = self.data.find(b"\n", end + 1)
-            if end < 0:
-                return bytes(self.data)
-        return bytes(self.data[: end + 1])
+    @property
+    def kept(self) -> bytes:
+        return bytes(self.data)
 
 
 def run_query(store: ox.Store, task: QueryTask) -> QueryOutcome:
@@ -110,61 +116,76 @@ def run_query(store: ox.Store, task: QueryTask) -> QueryOutcome:
         SyntaxError: the query does not parse.
         RuntimeError, ValueError, OSError: evaluation failed (pyoxigraph's errors).
     """
-    kwargs: dict[str, object] = {"base_iri": task.base_iri, "prefixes": task.prefixes or None}
+    kwargs: dict[str, Any] = {"base_iri": task.base_iri, "prefixes": task.prefixes or None}
     if task.default_graphs is not None or task.named_graphs is not None:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in task.default_graphs or ()]
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in task.named_graphs or ()]
     else:
         kwargs["use_default_graph_as_union"] = task.union_default_graph
-    result = store.query(task.query, **kwargs)  # type: ignore[arg-type]
+    result = store.query(task.query, **kwargs)
     if isinstance(result, ox.QueryBoolean):
-        fmt = ox.QueryResultsFormat.from_media_type(task.results_format)
-        return QueryOutcome("results", result.serialize(format=fmt))
+        fmt = _results_format(task.results_format)
+        return QueryOutcome("results", result.serialize(format=fmt) or b"")
     if isinstance(result, ox.QuerySolutions):
         return _solutions(result, task)
     return _triples(result, task)
 
 
+def _results_format(media_type: str) -> ox.QueryResultsFormat:
+    fmt = ox.QueryResultsFormat.from_media_type(media_type)
+    if fmt is None:
+        raise ValueError(f"no SPARQL results format for {media_type}")
+    return fmt
+
+
+def _rdf_format(media_type: str) -> ox.RdfFormat:
+    fmt = ox.RdfFormat.from_media_type(media_type)
+    if fmt is None:
+        raise ValueError(f"no RDF format for {media_type}")
+    return fmt
+
+
 def _solutions(result: ox.QuerySolutions, task: QueryTask) -> QueryOutcome:
-    fmt = ox.QueryResultsFormat.from_media_type(task.results_format)
+    fmt = _results_format(task.results_format)
     if task.row_limit <= 0:
-        return QueryOutcome("results", result.serialize(format=fmt))
+        return QueryOutcome("results", result.serialize(format=fmt) or b"")
     buffer = _LineBuffer(task.row_limit + 1)  # the header line, then one line per row
     truncated = False
     try:
-        result.serialize(buffer, format=ox.QueryResultsFormat.TSV)
+        result.serialize(cast(IO[bytes], buffer), format=ox.QueryResultsFormat.TSV)
     except _Full:
         truncated = True
-    tsv = buffer.first_lines(task.row_limit + 1)
+    tsv = buffer.kept
     if fmt == ox.QueryResultsFormat.TSV:
         return QueryOutcome("results", tsv, truncated)
     parsed = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
-    return QueryOutcome("results", parsed.serialize(format=fmt), truncated)
+    return QueryOutcome("results", parsed.serialize(format=fmt) or b"", truncated)
 
 
 def _triples(result: ox.QueryTriples, task: QueryTask) -> QueryOutcome:
-    fmt = ox.RdfFormat.from_media_type(task.rdf_format)
-    limit = task.row_limit if task.row_limit > 0 else -1
-    buffer = _LineBuffer(limit if limit > 0 else 2**62)
+    fmt = _rdf_format(task.rdf_format)
+    limit = task.row_limit if task.row_limit > 0 else sys.maxsize
+    buffer = _LineBuffer(limit)  # one line per triple
     truncated = False
     try:
-        result.serialize(buffer, format=ox.RdfFormat.N_TRIPLES)
+        result.serialize(cast(IO[bytes], buffer), format=ox.RdfFormat.N_TRIPLES)
     except _Full:
         truncated = True
-    ntriples = buffer.first_lines(limit) if truncated else bytes(buffer.data)
+    ntriples = buffer.kept
     if fmt == ox.RdfFormat.N_TRIPLES:
         return QueryOutcome("rdf", ntriples, truncated)
-    quads = ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
-    statements = quads if fmt.supports_datasets else (q.triple for q in quads)
-    used = {p: ns for p, ns in task.prefixes.items() if ns.encode() in ntriples}
-    body = ox.serialize(statements, format=fmt, prefixes=used or None)
+    # Written again from N-Triples so that Turtle, TriG and N3 get the prefixes in use.
+    quads = list(ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES))
+    used = {p: ns for p, ns in task.prefixes.items() if ns.encode() in ntriples} or None
+    if fmt.supports_datasets:
+        body = ox.serialize(quads, format=fmt, prefixes=used)
+    else:
+        body = ox.serialize([q.triple for q in quads], format=fmt, prefixes=used)
     return QueryOutcome("rdf", body or b"", truncated)
 
 
 def open_snapshot(snapshot: Snapshot) -> ox.Store:
     """The store a worker queries for ``snapshot``."""
-    if snapshot.kind == "rocksdb":
-        return ox.Store.read_only(snapshot.path)
     store = ox.Store()
     store.bulk_load(path=snapshot.path, format=ox.RdfFormat.N_QUADS)
     for graph in list(store.named_graphs()):

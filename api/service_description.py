@@ -4,7 +4,8 @@ It names the endpoint as the client reached it (``sd:endpoint``), the languages 
 supports (SPARQL 1.1 Query; Update too when writes are switched on), every result
 format it writes (``sd:resultFormat``, IRIs under http://www.w3.org/ns/formats/),
 the RDF formats it reads through the Graph Store Protocol (``sd:inputFormat``),
-the union default graph (``sd:feature sd:UnionDefaultGraph``), and the default
+the union default graph (``sd:feature sd:UnionDefaultGraph``), federated queries
+(``sd:BasicFederatedQuery``, to the endpoints the settings allow), and the default
 dataset with the size of every named graph (``void:triples``).
 
 >>> from mipex_kg.graph.store import KnowledgeStore
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from mipex_kg.api.formats import GRAPH_INPUT_FORMATS, RDF_FORMATS, RESULT_FORMATS, FORMATS_NS
+from mipex_kg.api.formats import FORMATS_NS, GRAPH_INPUT_FORMATS, RDF_FORMATS, RESULT_FORMATS
 from mipex_kg.graph.namespaces import RDF, SD, VOID, XSD
 from mipex_kg.graph.store import KnowledgeStore
 
@@ -31,13 +32,16 @@ _INPUT_FORMAT_IRIS = {
 }
 
 
-def service_description(store: KnowledgeStore, endpoint: str, *, updates: bool) -> list[ox.Triple]:
+def service_description(
+    store: KnowledgeStore, endpoint: str, *, updates: bool, federated: bool = False
+) -> list[ox.Triple]:
     """The description of the endpoint at ``endpoint`` serving ``store``.
 
     Args:
         store: the store behind the endpoint (graph sizes are counted now).
         endpoint: the absolute URL of the endpoint, as requested.
         updates: whether SPARQL Update is enabled (a write token is configured).
+        federated: whether queries may call other endpoints with SERVICE.
     """
     service = ox.NamedNode(f"{endpoint}#service")
     dataset = ox.NamedNode(f"{endpoint}#dataset")
@@ -50,6 +54,7 @@ def service_description(store: KnowledgeStore, endpoint: str, *, updates: bool) 
         ox.Triple(service, SD.endpoint, ox.NamedNode(endpoint)),
         *(ox.Triple(service, SD.supportedLanguage, language) for language in languages),
         ox.Triple(service, SD.feature, SD.UnionDefaultGraph),
+        *([ox.Triple(service, SD.feature, SD.BasicFederatedQuery)] if federated else []),
         ox.Triple(service, SD.defaultEntailmentRegime, simple),
         *(ox.Triple(service, SD.resultFormat, ox.NamedNode(f.iri))
           for f in (*RESULT_FORMATS, *RDF_FORMATS)),
@@ -64,7 +69,8 @@ def service_description(store: KnowledgeStore, endpoint: str, *, updates: bool) 
         ox.Triple(default_graph, VOID.triples, _count(_union_size(store))),
     ]
     sizes = store.graph_sizes()
-    entries = [(ox.BlankNode(f"namedGraph{n}"), ox.BlankNode(f"graph{n}")) for n in range(len(sizes))]
+    entries = [(ox.BlankNode(f"namedGraph{n}"), ox.BlankNode(f"graph{n}"))
+               for n in range(len(sizes))]
     triples += [ox.Triple(dataset, SD.namedGraph, entry) for entry, _ in entries]
     for (entry, description), (graph, size) in zip(entries, sizes.items(), strict=True):
         triples += [

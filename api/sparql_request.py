@@ -70,7 +70,7 @@ async def read_operation(request: Request) -> SparqlOperation:
                 raise ProtocolError("dataset parameters were given without a query")
             return SparqlOperation("description", format_values=_format_values(params))
         return _operation(params)
-    media_type, charset = _content_type(request.headers.get("content-type"))
+    media_type = _content_type(request.headers.get("content-type"))
     body = await request.body()
     if media_type == FORM:
         try:
@@ -89,15 +89,15 @@ async def read_operation(request: Request) -> SparqlOperation:
             text = body.decode("utf-8")
         except UnicodeDecodeError as error:
             raise ProtocolError(f"the {name} is not UTF-8 text") from error
-        return _operation(params + [(name, text)])
+        return _operation([*params, (name, text)])
     raise UnsupportedMediaType(
         f"a POST to the SPARQL endpoint must have Content-Type {FORM}, {QUERY} or {UPDATE}"
         + (f", not {media_type}" if media_type else "")
     )
 
 
-def _content_type(header: str | None) -> tuple[str, str | None]:
-    """The media type of a body and its charset; a charset other than UTF-8 is a 415."""
+def _content_type(header: str | None) -> str:
+    """The media type of a body; no type, or a charset other than UTF-8, is a 415."""
     if not header or not header.strip():
         raise UnsupportedMediaType(
             f"a POST to the SPARQL endpoint needs a Content-Type: {FORM}, {QUERY} or {UPDATE}"
@@ -110,7 +110,7 @@ def _content_type(header: str | None) -> tuple[str, str | None]:
             charset = value.strip().strip('"').lower()
     if charset not in (None, "utf-8", "utf8", "us-ascii"):
         raise UnsupportedMediaType(f"the body must be UTF-8, not {charset}")
-    return media_type.lower(), charset
+    return media_type.lower()
 
 
 def _values(params: list[tuple[str, str]], name: str) -> list[str]:

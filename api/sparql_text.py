@@ -119,7 +119,7 @@ def apply_update_dataset(
             raise ProtocolError(f"not a valid graph IRI: {iri!r}")
     clauses = "".join(f" USING <{g}>" for g in using)
     clauses += "".join(f" USING NAMED <{g}>" for g in using_named)
-    toks = [t for t in tokens(text)]
+    toks = list(tokens(text))
     top = [i for i, t in enumerate(toks) if t.depth == 0]
     for i in top:
         if toks[i].keyword in ("USING", "WITH"):
@@ -154,12 +154,24 @@ def _group_text(text: str, toks: list[Token], index: int) -> str:
     raise ProtocolError("unbalanced braces in the update")
 
 
-def uses_service(text: str) -> bool:
-    """Whether a query calls another endpoint (federated ``SERVICE``).
+def service_targets(text: str) -> list[str | None]:
+    """The endpoint of every ``SERVICE`` clause (None where it is not a full <IRI>).
 
-    >>> uses_service("SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
-    True
-    >>> uses_service("SELECT * { ?s <http://ex/service> 'SERVICE' }")
-    False
+    >>> service_targets("SELECT * { SERVICE SILENT <http://example.org/sparql> { ?s ?p ?o } }")
+    ['http://example.org/sparql']
+    >>> service_targets("SELECT * { SERVICE ?endpoint { ?s ?p ?o } }")
+    [None]
+    >>> service_targets("SELECT * { ?s <http://ex/service> 'SERVICE <http://x>' }")
+    []
     """
-    return any(t.keyword == "SERVICE" for t in tokens(text))
+    targets: list[str | None] = []
+    pending = False
+    for token in tokens(text):
+        if token.keyword == "SERVICE":
+            pending = True
+        elif pending and token.keyword == "SILENT":
+            continue
+        elif pending:
+            targets.append(token.text[1:-1] if token.kind == "iri" else None)
+            pending = False
+    return targets

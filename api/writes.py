@@ -157,10 +157,10 @@ def changed_graphs(before: ox.Store, after: ox.Store) -> dict[GraphName, list[ox
     """The graphs whose triples differ between two stores, with their content in ``after``."""
     graphs: list[GraphName] = [ox.DefaultGraph()]
     for store in (before, after):
-        for graph in store.named_graphs():
-            if (isinstance(graph, ox.NamedNode) and graph not in graphs
-                    and not graph.value.startswith(STAGING_PREFIX)):
-                graphs.append(graph)
+        for name in store.named_graphs():
+            if (isinstance(name, ox.NamedNode) and name not in graphs
+                    and not name.value.startswith(STAGING_PREFIX)):
+                graphs.append(name)
     changes: dict[GraphName, list[ox.Triple]] = {}
     for graph in graphs:
         old = before.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph) or b""
@@ -171,9 +171,16 @@ def changed_graphs(before: ox.Store, after: ox.Store) -> dict[GraphName, list[ox
 
 
 def _run_update(target: ox.Store | KnowledgeStore, text: str, base_iri: str | None) -> None:
-    """Run an update on a plain store or the service's store (which counts versions)."""
+    """Run an update on a plain store or the service's store (which counts versions).
+
+    The project's prefixes are predeclared through pyoxigraph (not as a text prologue,
+    which would shift the line numbers of syntax errors).
+    """
     try:
-        target.update(text, base_iri=base_iri, prefixes=PREFIXES)
+        if isinstance(target, KnowledgeStore):
+            target.update(text, prologue=False, base_iri=base_iri, prefixes=PREFIXES)
+        else:
+            target.update(text, base_iri=base_iri, prefixes=PREFIXES)
     except SyntaxError as error:
         raise QuerySyntaxError(str(error)) from error
     except (RuntimeError, ValueError, TypeError) as error:

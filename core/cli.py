@@ -1,12 +1,13 @@
 """The ``mipex-kg`` command line.
 
-    mipex-kg load FILE... | --reference     load workbooks through the validation gate
+    mipex-kg load FILE... | --reference     load workbooks / reported-score CSVs through the gate
     mipex-kg validate [--cube]              re-check the whole store (exit 0/1/2)
     mipex-kg query SPARQL | -f FILE         run a query, results to stdout
     mipex-kg graphs                         named graphs with triple counts and sources
     mipex-kg export [--graph IRI]           dump the store or one graph
     mipex-kg serve [--host] [--port]        the HTTP service (loads data on first start)
     mipex-kg fetch [--dest DIR]             download the official workbooks, check sha256
+    mipex-kg catalog [--profile] [--validate DIR]  the DCAT-AP catalogue of the store
 
 Every command takes ``--store PATH`` (default ``MIPEX_KG_STORE`` or ./mipex-kg-store).
 Exit codes: 0 success, 1 the data was refused or does not conform, 2 usage or
@@ -39,7 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     load = sub.add_parser("load", parents=[common], help="load source files")
-    load.add_argument("files", nargs="*", type=Path, help="MIPEX workbooks (.xlsx)")
+    load.add_argument("files", nargs="*", type=Path,
+                      help="MIPEX workbooks (.xlsx) or CSV files of reported scores (.csv)")
     load.add_argument("--reference", action="store_true",
                       help="(re)load the ontology and the curated reference files")
     load.add_argument("--edition", help="edition id for a workbook the project does not know")
@@ -72,6 +74,17 @@ def _parser() -> argparse.ArgumentParser:
 
     fetch = sub.add_parser("fetch", help="download the official MIPEX workbooks")
     fetch.add_argument("--dest", type=Path, help="folder (default: MIPEX_KG_DATA_DIR)")
+
+    catalog = sub.add_parser("catalog", parents=[common], help="export the DCAT-AP catalogue")
+    catalog.add_argument("--base-url", help="public base URL of the service (default: "
+                         "MIPEX_KG_BASE_URL, else http://localhost:8000)")
+    catalog.add_argument("--profile", default="3.0.1", choices=["3.0.1", "2.1.1"])
+    catalog.add_argument("--format", default="turtle",
+                         choices=["turtle", "ntriples", "jsonld", "rdfxml", "nquads", "trig"])
+    catalog.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    catalog.add_argument("--validate", type=Path, metavar="DCAT_AP_DIR",
+                         help="check it with the official DCAT-AP shapes in this folder "
+                              "(e.g. ../shared/conformance/dcat-ap); report on stderr")
     return parser
 
 
@@ -100,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     commands: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
         "load": _load, "validate": _validate, "query": _query, "graphs": _graphs,
-        "export": _export, "serve": _serve, "fetch": _fetch,
+        "export": _export, "serve": _serve, "fetch": _fetch, "catalog": _catalog,
     }
     from mipex_kg.loaders.errors import LoadError
 
@@ -149,9 +162,15 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
                 for report in reports:
                     print(report.summary())
             for path in args.files:
-                if path.suffix.lower() != ".xlsx":
-                    raise UsageError(f"{path}: only .xlsx workbooks can be loaded this way")
-                reports.append(loader.load_workbook(path, edition=args.edition, force=args.force))
+                suffix = path.suffix.lower()
+                if suffix == ".xlsx":
+                    reports.append(loader.load_workbook(path, edition=args.edition,
+                                                        force=args.force))
+                elif suffix == ".csv":
+                    reports.append(loader.load_scores_csv(path, force=args.force))
+                else:
+                    raise UsageError(f"{path}: only .xlsx workbooks and .csv files of reported "
+                                     "scores can be loaded this way")
                 print(reports[-1].summary())
     finally:
         store.close()
@@ -254,6 +273,37 @@ def _fetch(args: argparse.Namespace, settings: Settings) -> int:
             print(line)
     except OSError as exc:
         raise UsageError(str(exc)) from exc
+    return EXIT_OK
+
+
+
+def _catalog(args: argparse.Namespace, settings: Settings) -> int:
+    import pyoxigraph as ox
+
+    from mipex_kg.loaders.catalog import build_catalog, validate_catalog
+
+    formats = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES,
+               "jsonld": ox.RdfFormat.JSON_LD, "rdfxml": ox.RdfFormat.RDF_XML,
+               "nquads": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
+    store = _open_store(settings, read_only=True)
+    try:
+        built = build_catalog(store, args.base_url or settings.base_url
+                              or "http://localhost:8000", args.profile)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    body = built.serialize(formats[args.format])
+    if args.output:
+        args.output.write_bytes(body)
+    else:
+        sys.stdout.buffer.write(body)
+    print(f"catalogue: {len(built.datasets)} datasets, {len(built.triples)} triples, "
+          f"DCAT-AP {built.profile}, built in {built.seconds:.2f} s", file=sys.stderr)
+    if args.validate:
+        if not args.validate.is_dir():
+            raise UsageError(f"no DCAT-AP shapes folder at {args.validate}")
+        report = validate_catalog(built, args.validate)
+        print(report.to_text(), file=sys.stderr)
+        return EXIT_OK if report.conforms else EXIT_REFUSED
     return EXIT_OK
 
 

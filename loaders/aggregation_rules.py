@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from importlib.resources import files
 
 import pyoxigraph as ox
@@ -48,7 +49,11 @@ def named_query(name: str) -> str:
 
 def fraction(literal: ox.Literal | str) -> Fraction:
     """An xsd:decimal (or any number literal) as an exact fraction."""
-    text = literal.value if isinstance(literal, ox.Literal) else literal
+    return _fraction(literal.value if isinstance(literal, ox.Literal) else literal)
+
+
+@lru_cache(maxsize=65536)
+def _fraction(text: str) -> Fraction:
     return Fraction(Decimal(text))
 
 

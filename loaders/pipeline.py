@@ -8,7 +8,9 @@ Every load goes through ``Loader``:
 3. the records become the triples of one named graph, with PROV-O provenance;
 4. the triples are validated with the project's SHACL shapes (compiled to SPARQL and
    run in a scratch Oxigraph store), together with the context they point at: the
-   ontology and the curated and reference graphs already in the store;
+   ontology and the curated and reference graphs already in the store (for a CSV of
+   reported scores also the graphs that describe the concepts it uses, and the other
+   reported graphs);
 5. the named graph is replaced in the store atomically.
 
 A failure at any step raises ``LoadError`` listing every problem (file, sheet and
@@ -29,7 +31,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from mipex_kg.graph import iris
-from mipex_kg.graph.namespaces import GRAPH
+from mipex_kg.graph.namespaces import GRAPH, RDF
 from mipex_kg.graph.shacl import validate
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders import known_sources
@@ -38,10 +40,12 @@ from mipex_kg.loaders.mipex_rdf import workbook_triples
 from mipex_kg.loaders.mipex_workbook import read_workbook
 from mipex_kg.loaders.validation import project_constraints
 from mipex_kg.loaders.provenance import SourceFile, load_activity_triples, now, source_triples
+from mipex_kg.loaders.scores_csv import Reference, read_score_rows, score_triples
 
 ONTOLOGY_GRAPH = iris.named_graph("ontology")
 CURATED_PREFIX = GRAPH + "curated/"
 REFERENCE_PREFIX = GRAPH + "reference/"
+REPORTED_PREFIX = GRAPH + "reported/"
 
 
 @dataclass
@@ -82,6 +86,11 @@ def workbook_graph(path: Path) -> ox.NamedNode:
     return iris.named_graph(iris.slug(path.stem).replace("_", "-"))
 
 
+def reported_graph(path: Path) -> ox.NamedNode:
+    """The named graph of a reported-scores CSV: ``graph/reported/<slug of its file stem>``."""
+    return iris.named_graph(f"reported/{iris.slug(path.stem).replace('_', '-')}")
+
+
 class Loader:
     """Loads sources into one store through the validation gate."""
 
@@ -112,15 +121,23 @@ class Loader:
         ]
 
     def check(self, graphs: dict[ox.NamedNode, list[ox.Triple]], file: str,
-              locate: dict[str, tuple[str, str]] | None = None) -> None:
-        """Validate new graph contents together; raise ``LoadError`` listing every violation."""
+              locate: dict[str, tuple[str, str]] | None = None,
+              extra_context: list[ox.NamedNode] | None = None) -> None:
+        """Validate new graph contents together; raise ``LoadError`` listing every violation.
+
+        ``extra_context``: further graphs of the store to validate with (besides
+        ``context_graphs``), such as those that describe the concepts the new graph uses.
+        """
         scratch = ox.Store()
         for graph, triples in graphs.items():
             scratch.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
         if ONTOLOGY_GRAPH not in graphs:
             scratch.extend(ox.Quad(t.subject, t.predicate, t.object, ONTOLOGY_GRAPH)
                            for t in self.ontology_triples)
-        for context in self.context_graphs(excluding=set(graphs)):
+        contexts = self.context_graphs(excluding=set(graphs))
+        contexts += [g for g in dict.fromkeys(extra_context or [])
+                     if g not in graphs and g not in contexts]
+        for context in contexts:
             scratch.extend(self.store.oxigraph.quads_for_pattern(None, None, None, context))
         report = validate(scratch, project_constraints())
         if report.conforms:
@@ -161,7 +178,8 @@ class Loader:
             load.report.seconds["build"] = load.report.seconds.get("build", 0.0) + (
                 time.perf_counter() - mark)
         mark = time.perf_counter()
-        self.check({load.graph: load.triples for load in batch}, file, locate)
+        self.check({load.graph: load.triples for load in batch}, file, locate,
+                   [g for load in batch for g in load.context])
         validate_seconds = time.perf_counter() - mark
         mark = time.perf_counter()
         with self.store.batch():
@@ -223,6 +241,42 @@ class Loader:
                     path.name, locate)
         return report
 
+    def load_scores_csv(self, path: Path, force: bool = False) -> LoadReport:
+        """Load one CSV of scores reported in publications into ``graph/reported/<stem>``.
+
+        The rows are checked against the reference data already in the store
+        (jurisdictions, systems, indicators, publications); the graph is validated
+        together with the graphs that describe the concepts it uses and with the other
+        reported graphs (so that two files cannot give one observation two scores).
+        """
+        path = Path(path)
+        graph = reported_graph(path)
+        if not path.is_file():
+            raise LoadError([Problem(path.name, "", f"no such file: {path}")])
+        source = SourceFile.of(path)
+        report = LoadReport(graph.value, path.name, "unchanged")
+        if not force and self.already_loaded(graph, source.sha256):
+            return report
+        reference = Reference.from_store(self.store.oxigraph)
+        if not reference.jurisdictions or not reference.publications:
+            raise LoadError([Problem(path.name, "", "the store holds no reference data "
+                                     "(jurisdictions, publications): load it first "
+                                     "(mipex-kg load --reference)")])
+        mark = time.perf_counter()
+        rows = read_score_rows(path, reference)
+        report.seconds["parse"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        triples = list(score_triples(rows, reference.titles))
+        report.seconds["build"] = time.perf_counter() - mark
+        report.observations = len(rows)
+        locate = {row.node.value: (path.name, f"row {row.row}") for row in rows}
+        used = {row.indicator for row in rows} | {row.jurisdiction for row in rows}
+        context = [g for g in self.store.named_graphs() if g != graph and (
+            g.value.startswith(REPORTED_PREFIX) or _describes(self.store.oxigraph, used, g))]
+        self.commit([GraphLoad(graph, triples, source, report, context=context)],
+                    path.name, locate)
+        return report
+
     def load_turtle_files(self, named: dict[str, tuple[bytes, ox.NamedNode]],
                           force: bool = False) -> list[LoadReport]:
         """Load Turtle files (name -> (bytes, graph)) together through one validation."""
@@ -266,6 +320,14 @@ class GraphLoad:
     source: SourceFile
     report: LoadReport
     edition: ox.NamedNode | None = None
+    #: further graphs of the store this content is validated with (see ``Loader.check``)
+    context: list[ox.NamedNode] = field(default_factory=list)
+
+
+def _describes(store: ox.Store, nodes: set[ox.NamedNode], graph: ox.NamedNode) -> bool:
+    """Whether ``graph`` types any of ``nodes`` (holds its description, such as a concept's)."""
+    return any(next(iter(store.quads_for_pattern(node, RDF.type, None, graph)), None) is not None
+               for node in nodes)
 
 
 def _turtle_resources(package: str) -> dict[str, bytes]:

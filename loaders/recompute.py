@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 import pyoxigraph as ox
 
@@ -64,6 +65,7 @@ def edition_id(edition: ox.NamedNode) -> str:
     return edition.value.rstrip("/").rsplit("/", 1)[-1]
 
 
+@lru_cache(maxsize=256)
 def recomputed_dataset(edition: ox.NamedNode) -> ox.NamedNode:
     """The data set that holds the recomputed scores of one edition."""
     return ox.NamedNode(f"{ID}dataset/{iris.slug(edition_id(edition))}-recomputed")
@@ -96,10 +98,14 @@ class PublishedScores:
     @classmethod
     def from_store(cls, store: KnowledgeStore) -> PublishedScores:
         scores = cls()
-        for row in store.query(named_query("recompute-inputs.rq")):
-            key = (row["edition"], row["jurisdiction"], row["period"])
-            scores.cells.setdefault(key, {})[row["indicator"]] = Score(row["obs"],
-                                                                        fraction(row["score"]))
+        cells = scores.cells
+        for obs, edition, jurisdiction, period, indicator, score in store.query(
+                named_query("recompute-inputs.rq")):
+            key = (edition, jurisdiction, period)
+            cell = cells.get(key)
+            if cell is None:
+                cell = cells[key] = {}
+            cell[indicator] = Score(obs, fraction(score))
         return scores
 
     def values(self, key: Key) -> dict[ox.NamedNode, Fraction]:
@@ -168,24 +174,33 @@ def recomputed_node(result: Recomputation) -> ox.NamedNode:
                         f"{last_segment(result.composite)}")
 
 
-def observation_triples(result: Recomputation) -> Iterator[ox.Triple]:
+_TYPE, _DATASET, _JURISDICTION, _INDICATOR, _PERIOD, _SCORE, _UNIT, _STATUS, _FROM, _RULE, \
+    _DERIVED = (RDF.type, QB.dataSet, MKG.jurisdiction, MKG.indicator, MKG.refPeriod, MKG.score,
+                SDMX_ATTRIBUTE.unitMeasure, SDMX_ATTRIBUTE.obsStatus, MKG.recomputedFrom, MKG.rule,
+                PROV.wasDerivedFrom)
+_OBSERVATION = QB.Observation
+
+
+def observation_triples(result: Recomputation) -> list[ox.Triple]:
     """One recomputed score; nothing when the rule gave none."""
     if result.value is None:
-        return
+        return []
     node = recomputed_node(result)
     edition, jurisdiction, period = result.key
-    yield ox.Triple(node, RDF.type, QB.Observation)
-    yield ox.Triple(node, QB.dataSet, recomputed_dataset(edition))
-    yield ox.Triple(node, MKG.jurisdiction, jurisdiction)
-    yield ox.Triple(node, MKG.indicator, result.composite)
-    yield ox.Triple(node, MKG.refPeriod, period)
-    yield ox.Triple(node, MKG.score, decimal_literal(result.value))
-    yield ox.Triple(node, SDMX_ATTRIBUTE.unitMeasure, UNIT)
-    yield ox.Triple(node, SDMX_ATTRIBUTE.obsStatus, RECOMPUTED)
-    yield ox.Triple(node, MKG.recomputedFrom, result.published.obs)
-    yield ox.Triple(node, MKG.rule, result.rule.iri)
-    for _, part in result.parts:
-        yield ox.Triple(node, PROV.wasDerivedFrom, part.obs)
+    triples = [
+        ox.Triple(node, _TYPE, _OBSERVATION),
+        ox.Triple(node, _DATASET, recomputed_dataset(edition)),
+        ox.Triple(node, _JURISDICTION, jurisdiction),
+        ox.Triple(node, _INDICATOR, result.composite),
+        ox.Triple(node, _PERIOD, period),
+        ox.Triple(node, _SCORE, decimal_literal(result.value)),
+        ox.Triple(node, _UNIT, UNIT),
+        ox.Triple(node, _STATUS, RECOMPUTED),
+        ox.Triple(node, _FROM, result.published.obs),
+        ox.Triple(node, _RULE, result.rule.iri),
+    ]
+    triples.extend(ox.Triple(node, _DERIVED, part.obs) for _, part in result.parts)
+    return triples
 
 
 def dataset_triples(edition: ox.NamedNode, activity: ox.NamedNode) -> Iterator[ox.Triple]:
@@ -263,8 +278,11 @@ def check(store: KnowledgeStore, triples: list[ox.Triple]) -> None:
     for graph in context:
         scratch.extend(store.oxigraph.quads_for_pattern(None, None, None, graph))
     subjects = {t.subject for t in triples}
+    # prov:wasDerivedFrom only needs an IRI; typing its ~50 000 targets would make
+    # them focus nodes of every observation shape for nothing.
     pointed_at = {t.object for t in triples
-                  if isinstance(t.object, ox.NamedNode) and t.object not in subjects}
+                  if isinstance(t.object, ox.NamedNode) and t.object not in subjects
+                  and t.predicate != PROV.wasDerivedFrom}
     for node in pointed_at:
         scratch.extend(ox.Quad(q.subject, q.predicate, q.object, RECOMPUTED_GRAPH)
                        for q in store.oxigraph.quads_for_pattern(node, RDF.type, None))

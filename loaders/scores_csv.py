@@ -12,14 +12,20 @@ score file. The CSV has one score per row and exactly these columns, in any orde
     comment       optional text, kept as the observation's comment
     source        the IRI of the publication that states the score
 
-Every row is checked against the reference data (by default the curated files): the
-jurisdiction, the system and the publication must be known, and so must the indicator
-when the reference data holds that system's concepts. Problems are collected for the
-whole file, each as ``Problem(file, "row N", message)`` where N is the line of the
-file (the header is row 1), and raised together as one ``LoadError``.
+Every row is checked against the reference data of the store it is loaded into
+(``Reference.from_store``: the countries, regions, systems, indicators and
+publications already there): the jurisdiction, the system and the publication must be
+known, and so must the indicator when the store holds that system's concepts.
+Problems are collected for the whole file, each as ``Problem(file, "row N", message)``
+where N is the line of the file (the header is row 1), and raised together as one
+``LoadError``.
 
-Each row becomes one ``qb:Observation`` in ``id:dataset/reported-scores`` with status
-``id:status/reported``, derived from its publication (docs/model.md)::
+Each row becomes one ``qb:Observation`` (also typed ``mkg:ReportedObservation``) with
+status ``id:status/reported``, derived from its publication, in the publication's own
+data set ``id:dataset/reported/<publication>`` (a ``mkg:ReportedDataSet``, described
+with the observations): one data set per publication, so that two publications
+reporting the same jurisdiction, indicator and period never give one data set two
+observations with the same dimension values (Data Cube IC-12). See docs/model.md::
 
     id:score/reported/<publication>/<jurisdiction>/<year>/<system>-<indicator>
     id:score/reported/<publication>/<jurisdiction>/<system>-<indicator>   (no year)
@@ -27,16 +33,9 @@ Each row becomes one ``qb:Observation`` in ``id:dataset/reported-scores`` with s
 A row without a year points at ``id:period/not-stated`` (defined in the curated
 evidence.ttl) instead of an invented year.
 
-    >>> from pathlib import Path
-    >>> import tempfile
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> _ = (folder / "s.csv").write_text(
-    ...     "jurisdiction,system,indicator,year,score,comment,source\\n"
-    ...     "ES21,mipex-r,overall,,77,,"
-    ...     "https://w3id.org/mipex-kg/id/publication/"
-    ...     "integration-diverse-basque-country-mipex-r\\n")
-    >>> len(load_scores_csv(folder / "s.csv")) > 0
-    True
+The module only reads and checks; ``Loader.load_scores_csv`` (loaders/pipeline.py)
+adds the provenance, runs the SHACL gate and replaces the file's graph
+``graph/reported/<file stem>``.
 """
 
 from __future__ import annotations
@@ -47,13 +46,13 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from importlib.resources import files
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from mipex_kg.graph import iris
 from mipex_kg.graph.namespaces import (
+    DCAT,
     DCT,
     ID,
     MKG,
@@ -71,7 +70,7 @@ COLUMNS = ("jurisdiction", "system", "indicator", "year", "score", "comment", "s
 #: Columns whose cells may be empty.
 OPTIONAL = frozenset({"year", "comment"})
 
-DATASET = ox.NamedNode(f"{ID}dataset/reported-scores")
+DSD = ox.NamedNode(f"{ID}dsd/mipex-scores")
 REPORTED = iris.concept("status", "reported")
 UNIT = iris.concept("unit", "points-0-100")
 PERIOD_NOT_STATED = ox.NamedNode(f"{ID}period/not-stated")
@@ -95,10 +94,12 @@ class Reference:
     #: system IRI -> the IRIs of its concepts (absent: the system's concepts are unknown)
     indicators: dict[ox.NamedNode, set[ox.NamedNode]] = field(default_factory=dict)
     publications: set[ox.NamedNode] = field(default_factory=set)
+    #: publication IRI -> its title (dct:title), for the title of its reported data set
+    titles: dict[ox.NamedNode, str] = field(default_factory=dict)
 
     @classmethod
     def from_store(cls, store: ox.Store) -> Reference:
-        """Collect the reference data from every graph of ``store``."""
+        """Collect the reference data from every graph of ``store`` (a pyoxigraph store)."""
         ref = cls()
 
         def select(query: str) -> Iterator[ox.QuerySolution]:
@@ -120,20 +121,12 @@ class Reference:
             "SELECT ?s ?c WHERE { ?s a mkg:IndicatorSystem . ?c skos:inScheme ?s ; a skos:Concept }"
         ):
             ref.indicators.setdefault(row["s"], set()).add(row["c"])
-        ref.publications = {
-            row["p"] for row in select("SELECT ?p WHERE { ?p a mkg:Publication }")
-        }
+        for row in select("SELECT ?p (MIN(STR(?t)) AS ?title) WHERE { ?p a mkg:Publication "
+                          "OPTIONAL { ?p dct:title ?t } } GROUP BY ?p"):
+            ref.publications.add(row["p"])
+            if row["title"] is not None:
+                ref.titles[row["p"]] = row["title"].value
         return ref
-
-
-def curated_store() -> ox.Store:
-    """An in-memory store with every curated file, each in its own named graph."""
-    store = ox.Store()
-    for resource in sorted(files("mipex_kg.loaders.curated").iterdir(), key=lambda r: r.name):
-        if resource.name.endswith(".ttl"):
-            graph = iris.named_graph(f"curated/{resource.name.rsplit('.', 1)[0]}")
-            store.load(resource.read_bytes(), ox.RdfFormat.TURTLE, base_iri=ID, to_graph=graph)
-    return store
 
 
 # -- rows -------------------------------------------------------------------------------
@@ -169,6 +162,11 @@ class ScoreRow:
         )
 
 
+def reported_dataset(publication: ox.NamedNode) -> ox.NamedNode:
+    """The data set of the scores one publication reports: ``id:dataset/reported/<slug>``."""
+    return ox.NamedNode(f"{ID}dataset/reported/{_source_key(publication)}")
+
+
 def _source_key(source: ox.NamedNode) -> str:
     """The IRI segment that names a publication: its slug under id/publication/."""
     local = source.value[len(ID):] if source.value.startswith(ID) else source.value
@@ -195,7 +193,7 @@ class _RowReader:
                          + ", ".join(sorted(f"<{n.value}>" for n in found)))
         else:
             self.problem(f"unknown jurisdiction {code!r}: not a country (ISO 3166 alpha-3), "
-                         "region (NUTS code) or municipality of the curated reference data")
+                         "region (NUTS code) or municipality of the reference data")
         return None
 
     def system(self, system_id: str) -> ox.NamedNode | None:
@@ -277,12 +275,12 @@ def _header(file: str, cells: list[str]) -> tuple[dict[str, int], list[Problem]]
     return {name: names.index(name) for name in COLUMNS if name in names}, problems
 
 
-def read_score_rows(path: Path, reference: Reference | None = None) -> list[ScoreRow]:
+def read_score_rows(path: Path, reference: Reference) -> list[ScoreRow]:
     """Parse and check a reported-scores CSV.
 
     Args:
         path: the CSV file (UTF-8, comma-separated, with a header row).
-        reference: what rows may point at; by default the curated reference data.
+        reference: what rows may point at (``Reference.from_store`` of the target store).
 
     Returns:
         One ``ScoreRow`` per data row, in file order.
@@ -293,7 +291,6 @@ def read_score_rows(path: Path, reference: Reference | None = None) -> list[Scor
     """
     path = Path(path)
     file = path.name
-    reference = reference if reference is not None else Reference.from_store(curated_store())
     reader = csv.reader(io.StringIO(_decode(path), newline=""))
     try:
         header = next(reader)
@@ -376,13 +373,21 @@ def _check_row(file: str, line: int, cells: list[str], columns: dict[str, int],
 # -- triples -------------------------------------------------------------------------
 
 
-def score_triples(rows: Iterable[ScoreRow]) -> Iterator[ox.Triple]:
-    """The observations of the rows, and the reference years they point at."""
+def score_triples(rows: Iterable[ScoreRow],
+                  titles: dict[ox.NamedNode, str] | None = None) -> Iterator[ox.Triple]:
+    """The observations of the rows, their publications' data sets, and the years used.
+
+    ``titles`` (publication -> title) gives each data set its title; without one the
+    title names the publication's IRI.
+    """
     years: set[int] = set()
+    publications: dict[ox.NamedNode, None] = {}
     for row in rows:
         node = row.node
+        publications.setdefault(row.source)
         yield ox.Triple(node, RDF.type, QB.Observation)
-        yield ox.Triple(node, QB.dataSet, DATASET)
+        yield ox.Triple(node, RDF.type, MKG.ReportedObservation)
+        yield ox.Triple(node, QB.dataSet, reported_dataset(row.source))
         yield ox.Triple(node, MKG.jurisdiction, row.jurisdiction)
         yield ox.Triple(node, MKG.indicator, row.indicator)
         yield ox.Triple(node, MKG.refPeriod, row.period)
@@ -394,6 +399,8 @@ def score_triples(rows: Iterable[ScoreRow]) -> Iterator[ox.Triple]:
         yield ox.Triple(node, PROV.wasDerivedFrom, row.source)
         if row.year is not None:
             years.add(row.year)
+    for publication in publications:
+        yield from dataset_triples(publication, (titles or {}).get(publication))
     for year in sorted(years):
         period = iris.period(year)
         yield ox.Triple(period, RDF.type, MKG.ReferencePeriod)
@@ -402,18 +409,32 @@ def score_triples(rows: Iterable[ScoreRow]) -> Iterator[ox.Triple]:
         yield ox.Triple(period, MKG.year, ox.Literal(str(year), datatype=XSD.integer))
 
 
-def load_scores_csv(path: Path, reference: Reference | None = None) -> list[ox.Triple]:
+def dataset_triples(publication: ox.NamedNode, title: str | None) -> Iterator[ox.Triple]:
+    """The reported data set of one publication, as loaders/curated/evidence.ttl writes it."""
+    dataset = reported_dataset(publication)
+    yield ox.Triple(dataset, RDF.type, MKG.ReportedDataSet)
+    yield ox.Triple(dataset, RDF.type, QB.DataSet)
+    yield ox.Triple(dataset, RDF.type, DCAT.Dataset)
+    yield ox.Triple(dataset, DCT.title, ox.Literal(
+        f"Scores reported in: {title if title is not None else '<' + publication.value + '>'}",
+        language="en"))
+    yield ox.Triple(dataset, DCT.source, publication)
+    yield ox.Triple(dataset, QB.structure, DSD)
+
+
+def load_scores_csv(path: Path, reference: Reference) -> list[ox.Triple]:
     """Read a reported-scores CSV into the triples of its graph (without provenance).
 
     Args:
         path: the CSV file.
-        reference: what rows may point at; by default the curated reference data.
+        reference: what rows may point at (``Reference.from_store`` of the target store).
 
     Returns:
-        The triples, in a stable order: each row's observation, then the years used.
+        The triples, in a stable order: each row's observation, then the data set of
+        each publication cited, then the years used.
 
     Raises:
         LoadError: every problem of the file, each naming its row.
         OSError: the file cannot be read.
     """
-    return list(score_triples(read_score_rows(path, reference)))
+    return list(score_triples(read_score_rows(path, reference), reference.titles))

@@ -20,6 +20,7 @@ from email.parser import BytesParser
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from mipex_kg.api.cache import CachedResponse
@@ -36,8 +37,8 @@ NEW_GRAPHS = GRAPH + "gsp/"
 router = APIRouter(tags=["Graph Store"])
 
 
-@router.api_route(PATH, methods=["GET", "HEAD"], response_class=Response,
-                  summary="Read one graph (Graph Store Protocol)")
+@router.get(PATH, response_class=Response, summary="Read one graph (Graph Store Protocol)")
+@router.head(PATH, response_class=Response, include_in_schema=False)
 async def read_graph(request: Request) -> Response:
     graph = _target(request)
     if graph is None:
@@ -53,7 +54,7 @@ async def put_graph(request: Request) -> Response:
         raise ProtocolError("name the graph to replace with ?graph=<IRI> or ?default")
     triples = await _body_triples(request, graph)
     created = await run_in_threadpool(_writer(request).put, graph, triples)
-    return Response(status_code=201 if created else 204)
+    return _written(request, 201 if created else 204)
 
 
 @router.post(PATH, response_class=Response,
@@ -61,13 +62,14 @@ async def put_graph(request: Request) -> Response:
 async def post_graph(request: Request) -> Response:
     check_write_token(request.app.state.settings, request.headers.get("authorization"))
     graph = _target(request)
-    new = graph is None
-    target = ox.NamedNode(NEW_GRAPHS + uuid.uuid4().hex) if graph is None else graph
-    triples = await _body_triples(request, target)
-    created = await run_in_threadpool(_writer(request).post, target, triples)
-    if new:
-        return Response(status_code=201, headers={"Location": str(target.value)})
-    return Response(status_code=201 if created else 204)
+    if graph is None:  # the graph store itself: a new graph
+        fresh = ox.NamedNode(NEW_GRAPHS + uuid.uuid4().hex)
+        triples = await _body_triples(request, fresh)
+        await run_in_threadpool(_writer(request).post, fresh, triples)
+        return _written(request, 201, {"Location": fresh.value})
+    triples = await _body_triples(request, graph)
+    created = await run_in_threadpool(_writer(request).post, graph, triples)
+    return _written(request, 201 if created else 204)
 
 
 @router.delete(PATH, response_class=Response, summary="Drop one graph (Graph Store Protocol)")
@@ -77,7 +79,7 @@ async def delete_graph(request: Request) -> Response:
     if graph is None:
         raise ProtocolError("name the graph to drop with ?graph=<IRI> or ?default")
     await run_in_threadpool(_writer(request).delete, graph)
-    return Response(status_code=204)
+    return _written(request, 204)
 
 
 def _target(request: Request) -> GraphName | None:
@@ -96,6 +98,12 @@ def _target(request: Request) -> GraphName | None:
         return ox.NamedNode(graphs[0])
     except ValueError as error:
         raise ProtocolError(f"graph is not an absolute IRI: {graphs[0]!r}") from error
+
+
+def _written(request: Request, status: int, headers: dict[str, str] | None = None) -> Response:
+    """The answer to a write; the query workers load the new data after it is sent."""
+    pool = request.app.state.query_pool
+    return Response(status_code=status, headers=headers, background=BackgroundTask(pool.warm))
 
 
 def _writer(request: Request) -> GraphWriter:
@@ -132,9 +140,10 @@ async def _body_triples(request: Request, graph: GraphName) -> list[ox.Triple]:
             f"Content-Type: {header}\r\n\r\n".encode("latin-1") + body
         )
         triples: list[ox.Triple] = []
-        for part in parts.iter_parts():  # type: ignore[attr-defined]
-            content = part.get_payload(decode=True) or b""
-            triples += await run_in_threadpool(_parse, part.get("content-type", ""), content, base)
+        for part in parts.iter_parts():
+            content = part.get_payload(decode=True)
+            data = content if isinstance(content, bytes) else b""
+            triples += await run_in_threadpool(_parse, part.get("content-type", ""), data, base)
         return triples
     return await run_in_threadpool(_parse, header, body, base)
 

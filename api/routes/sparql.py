@@ -12,8 +12,10 @@
   DESCRIBE with more triples) is answered with the first ``max_result_rows`` and the
   headers ``X-Result-Truncated: true`` and ``X-Result-Row-Limit: N``; ORDER BY decides
   which rows those are. Nothing is truncated without those headers.
-* Federated queries (``SERVICE``) are refused: the endpoint does not make requests
-  to other servers on a client's behalf.
+* Federated queries (``SERVICE``) may call only the endpoints named in the settings
+  (the EU country table, NUTS and CORDIS endpoints); any other ``SERVICE`` is refused
+  with 400, so the endpoint cannot be made to fetch arbitrary URLs. Remote calls run
+  inside the query's time limit.
 * Updates (form or direct POST) need the bearer token and pass the write gate;
   success is ``204 No Content``.
 * A GET without a query returns the service description (Turtle unless asked otherwise).
@@ -22,6 +24,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from mipex_kg.api.cache import CachedResponse
@@ -36,26 +39,52 @@ from mipex_kg.api.sparql_text import (
     apply_update_dataset,
     has_dataset_clause,
     query_form,
-    uses_service,
+    service_targets,
 )
 from mipex_kg.api.writes import GraphWriter
 from mipex_kg.graph.namespaces import PREFIXES, SD, VOID, XSD
+from mipex_kg.settings import Settings
 
 router = APIRouter(tags=["SPARQL"])
+
+
+def _parameter(name: str, description: str, *, many: bool = False) -> dict[str, object]:
+    schema: dict[str, object] = {"type": "string"}
+    if many:
+        schema = {"type": "array", "items": schema}
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            "description": description}
+
+
+#: What the OpenAPI page shows for /sparql (the route reads the raw request itself).
+OPENAPI = {
+    "parameters": [
+        _parameter("query", "a SPARQL 1.1 query (none: the service description)"),
+        _parameter("default-graph-uri", "a graph of the default graph", many=True),
+        _parameter("named-graph-uri", "a named graph of the dataset", many=True),
+        _parameter("format", "json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml, trig, "
+                             "nquads or n3 (instead of Accept)"),
+    ],
+    "requestBody": {
+        "required": False,
+        "content": {
+            "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {
+                "query": {"type": "string"}, "update": {"type": "string"}}}},
+            "application/sparql-query": {"schema": {"type": "string"}},
+            "application/sparql-update": {"schema": {"type": "string"}},
+        },
+    },
+    "responses": {"200": {"description": "the results, in the negotiated format"},
+                  "204": {"description": "the update was applied"}},
+}
 
 _DESCRIPTION_PREFIXES = {
     "sd": str(SD), "void": str(VOID), "xsd": str(XSD), "formats": "http://www.w3.org/ns/formats/",
 }
 
 
-@router.api_route(
-    "/sparql",
-    methods=["GET", "HEAD", "POST"],
-    response_class=Response,
-    summary="SPARQL 1.1 query and update endpoint",
-    description=__doc__,
-)
 async def sparql(request: Request) -> Response:
+    """Answer one SPARQL Protocol request (GET, HEAD or POST)."""
     operation = await read_operation(request)
     if operation.kind == "update":
         return await run_in_threadpool(_update, request, operation)
@@ -64,12 +93,25 @@ async def sparql(request: Request) -> Response:
     return await run_in_threadpool(_query, request, operation)
 
 
+for _method in ("GET", "HEAD", "POST"):
+    router.add_api_route(
+        "/sparql",
+        sparql,
+        methods=[_method],
+        response_class=Response,
+        summary="SPARQL 1.1 query and update endpoint",
+        description=__doc__,
+        operation_id=f"sparql_{_method.lower()}",
+        include_in_schema=_method != "HEAD",
+        openapi_extra=OPENAPI,
+    )
+
+
 def _query(request: Request, operation: SparqlOperation) -> Response:
     state = request.app.state
     settings = state.settings
     text = operation.text
-    if uses_service(text):
-        raise ProtocolError("federated queries (SERVICE) are not allowed on this endpoint")
+    federated = _check_federation(text, settings)
     form = query_form(text)
     results = _choose("results", request, operation, strict=form in ("SELECT", "ASK"))
     rdf = _choose("rdf", request, operation, strict=form in ("CONSTRUCT", "DESCRIBE"))
@@ -96,10 +138,34 @@ def _query(request: Request, operation: SparqlOperation) -> Response:
 
     key = ("query", task.query, task.default_graphs, task.named_graphs, task.base_iri,
            results.media_type, rdf.media_type, task.row_limit)
-    return respond(request, state.store, state.response_cache, key, build)
+    # the answer of a federated query also depends on other servers' data
+    return respond(request, state.store, state.response_cache, key, build,
+                   cacheable=not federated)
 
 
-def _choose(family: Family, request: Request, operation: SparqlOperation, *, strict: bool) -> Choice:
+def federation_endpoints(settings: Settings) -> list[str]:
+    """The remote endpoints a query may call with SERVICE (from the settings)."""
+    names = ("eu_country_endpoint", "eu_nuts_endpoint", "cordis_endpoint")
+    return [value for name in names if (value := getattr(settings, name, None))]
+
+
+def _check_federation(text: str, settings: Settings) -> bool:
+    """Whether the query calls other endpoints; refuses the ones not allowed."""
+    allowed = federation_endpoints(settings)
+    targets = service_targets(text)
+    for target in targets:
+        if target not in allowed:
+            shown = f"<{target}>" if target else "an endpoint that is not a full <IRI>"
+            raise ProtocolError(
+                f"SERVICE {shown} is not allowed: federated queries may only call "
+                + (", ".join(f"<{e}>" for e in allowed) or "no endpoint on this service")
+            )
+    return bool(targets)
+
+
+def _choose(
+    family: Family, request: Request, operation: SparqlOperation, *, strict: bool
+) -> Choice:
     """The negotiated format; when the query form is unknown, a default instead of a 406."""
     try:
         return choose(family, request.headers.get("accept"), operation.format_values)
@@ -115,13 +181,14 @@ def _describe(request: Request, operation: SparqlOperation) -> Response:
     endpoint = endpoint_url(request, state.settings)
     choice = choose("rdf", request.headers.get("accept"), operation.format_values)
     updates = bool(state.settings.update_token)
+    federated = bool(federation_endpoints(state.settings))
 
     def build() -> CachedResponse:
-        triples = service_description(state.store, endpoint, updates=updates)
+        triples = service_description(state.store, endpoint, updates=updates, federated=federated)
         body = write_triples(triples, choice.format, _DESCRIPTION_PREFIXES)
         return CachedResponse(body, choice.content_type)
 
-    key = ("service-description", endpoint, choice.media_type, updates)
+    key = ("service-description", endpoint, choice.media_type, updates, federated)
     return respond(request, state.store, state.response_cache, key, build)
 
 
@@ -133,4 +200,5 @@ def _update(request: Request, operation: SparqlOperation) -> Response:
     )
     writer = GraphWriter(state.store, state.write_gate, state.write_lock)
     writer.update(text, base_iri=endpoint_url(request, state.settings))
-    return Response(status_code=204)
+    # the query workers load the new data after the response is sent
+    return Response(status_code=204, background=BackgroundTask(state.query_pool.warm))

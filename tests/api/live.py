@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pyoxigraph as ox
 import uvicorn
 from fastapi import FastAPI
@@ -33,10 +34,11 @@ TOKEN = "test-update-token"
 
 @dataclass
 class LiveServer:
-    """A running server and the store behind it."""
+    """A running server, the store behind it, and an HTTP client (one connection pool)."""
 
     app: FastAPI
     url: str
+    http: httpx.Client
 
     @property
     def store(self) -> KnowledgeStore:
@@ -56,7 +58,9 @@ class LiveServer:
         fill_store(self.store, trig, graphs or {})
 
 
-def fill_store(store: KnowledgeStore, trig: str = "", graphs: dict[str, bytes] | None = None) -> None:
+def fill_store(
+    store: KnowledgeStore, trig: str = "", graphs: dict[str, bytes] | None = None
+) -> None:
     """Replace everything in ``store`` through its own API (so its version changes)."""
     store.update("DROP SILENT ALL")
     by_graph: dict[Any, list[ox.Triple]] = defaultdict(list)
@@ -91,7 +95,8 @@ def live_server(settings: Settings | None = None, **app_options: Any) -> Iterato
         time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield LiveServer(app, f"http://127.0.0.1:{port}")
+        with httpx.Client(timeout=30) as http:
+            yield LiveServer(app, f"http://127.0.0.1:{port}", http)
     finally:
         server.should_exit = True
         thread.join(timeout=30)

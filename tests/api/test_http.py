@@ -31,7 +31,7 @@ def server() -> Iterator[LiveServer]:
 
 def query(server: LiveServer, text: str, **kwargs: object) -> httpx.Response:
     params = {"query": text, **kwargs.pop("params", {})}  # type: ignore[dict-item]
-    return httpx.get(server.endpoint, params=params, **kwargs)  # type: ignore[arg-type]
+    return server.http.get(server.endpoint, params=params, **kwargs)  # type: ignore[arg-type]
 
 
 def objects(response: httpx.Response) -> list[str]:
@@ -105,7 +105,7 @@ def test_nothing_acceptable_is_406(
 
 
 def test_head_gives_the_headers_only(server: LiveServer) -> None:
-    response = httpx.head(server.endpoint, params={"query": SELECT})
+    response = server.http.head(server.endpoint, params={"query": SELECT})
     assert response.status_code == 200 and response.content == b""
     assert response.headers["content-type"] == "application/sparql-results+json"
     assert response.headers["ETag"] == query(server, SELECT).headers["ETag"]
@@ -145,9 +145,23 @@ def test_the_project_prefixes_are_predeclared(server: LiveServer) -> None:
 # -- refusals ------------------------------------------------------------------------------
 
 
+def test_service_may_call_only_the_endpoints_in_the_settings(server: LiveServer) -> None:
+    federated = "SELECT ?o WHERE {{ SERVICE <{}> {{ ?s <{}p> ?o }} }} ORDER BY ?o"
+    refused = query(server, federated.format("http://169.254.169.254/latest", EX))
+    assert refused.status_code == 400 and "not allowed" in refused.json()["detail"]
+    assert query(server, "SELECT * { SERVICE ?e { ?s ?p ?o } }").status_code == 400
+    settings = server.app.state.settings
+    saved = settings.eu_country_endpoint
+    settings.eu_country_endpoint = server.endpoint  # this service calling itself
+    try:
+        answer = query(server, federated.format(server.endpoint, EX))
+        assert objects(answer) == ["default", "one", "two"]
+        assert "ETag" not in answer.headers and answer.headers["Cache-Control"] == "no-store"
+    finally:
+        settings.eu_country_endpoint = saved
+
+
 @pytest.mark.parametrize(("params", "code"), [
-    ({"query": "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"},
-     "protocol_error"),
     ({"query": "SELECT (<http://example.org/nope>(1) AS ?o) WHERE {}"}, "query_error"),
     ({"query": "SELEC * {}"}, "syntax_error"),
     ({"default-graph-uri": f"{EX}g1"}, "protocol_error"),
@@ -157,29 +171,30 @@ def test_the_project_prefixes_are_predeclared(server: LiveServer) -> None:
 def test_bad_queries_are_400_with_a_reason(
     server: LiveServer, params: dict[str, str], code: str
 ) -> None:
-    response = httpx.get(server.endpoint, params=params)
+    response = server.http.get(server.endpoint, params=params)
     assert response.status_code == 400
     body = response.json()
     assert body["error"] == code and body["detail"]
 
 
 def test_an_update_with_query_dataset_parameters_is_400(server: LiveServer) -> None:
-    response = httpx.post(server.endpoint, params={"default-graph-uri": f"{EX}g1"},
-                          content="CLEAR ALL", headers={**AUTH, "Content-Type": "application/sparql-update"})
+    response = server.http.post(server.endpoint, params={"default-graph-uri": f"{EX}g1"},
+                               content="CLEAR ALL",
+                               headers={**AUTH, "Content-Type": "application/sparql-update"})
     assert response.status_code == 400
     assert len(server.store) == 3
 
 
 def test_a_form_post_that_is_not_utf8_is_400(server: LiveServer) -> None:
-    response = httpx.post(server.endpoint, content=b"query=ASK%20%7B%7D\xff",
+    response = server.http.post(server.endpoint, content=b"query=ASK%20%7B%7D\xff",
                           headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert response.status_code == 400
 
 
 def test_unknown_paths_and_methods_get_the_json_error_body(server: LiveServer) -> None:
-    missing = httpx.get(server.url + "/nowhere")
+    missing = server.http.get(server.url + "/nowhere")
     assert missing.status_code == 404 and missing.json()["error"] == "not_found"
-    wrong = httpx.delete(server.endpoint)
+    wrong = server.http.delete(server.endpoint)
     assert wrong.status_code == 405 and wrong.json()["error"] == "method_not_allowed"
 
 
@@ -190,24 +205,26 @@ def test_cors_lets_browser_scripts_read_answers_and_limits(server: LiveServer) -
     response = query(server, SELECT, headers={"Origin": "https://example.net"})
     assert response.headers["access-control-allow-origin"] == "*"
     assert "X-Result-Truncated" in response.headers["access-control-expose-headers"]
-    preflight = httpx.options(server.endpoint, headers={
+    preflight = server.http.options(server.endpoint, headers={
         "Origin": "https://example.net", "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "content-type"})
-    assert preflight.status_code == 200 and "POST" in preflight.headers["access-control-allow-methods"]
+    assert preflight.status_code == 200
+    assert "POST" in preflight.headers["access-control-allow-methods"]
 
 
 def test_cors_origins_come_from_the_settings() -> None:
     settings = settings_for_tests(cors_origins=["https://allowed.example"])
     with live_server(settings) as server:
-        allowed = httpx.get(server.endpoint, headers={"Origin": "https://allowed.example"})
+        allowed = server.http.get(server.endpoint, headers={"Origin": "https://allowed.example"})
         assert allowed.headers["access-control-allow-origin"] == "https://allowed.example"
-        other = httpx.get(server.endpoint, headers={"Origin": "https://other.example"})
+        other = server.http.get(server.endpoint, headers={"Origin": "https://other.example"})
         assert "access-control-allow-origin" not in other.headers
 
 
 def test_the_public_base_url_names_the_endpoint() -> None:
     with live_server(settings_for_tests(base_url="https://kg.example.org/")) as server:
-        description = httpx.get(server.endpoint, headers={"Accept": "application/n-triples"}).text
+        response = server.http.get(server.endpoint, headers={"Accept": "application/n-triples"})
+        description = response.text
         assert "<https://kg.example.org/sparql>" in description
 
 
@@ -232,7 +249,7 @@ def test_graph_store_refusals(
     body: str | None, status: int,
 ) -> None:
     version = server.store.version
-    response = httpx.request(method, server.graph_store, params=params, content=body,
+    response = server.http.request(method, server.graph_store, params=params, content=body,
                              headers={**AUTH, **headers})
     assert response.status_code == status, response.text
     assert response.json()["detail"]
@@ -240,9 +257,10 @@ def test_graph_store_refusals(
 
 
 def test_graph_store_reads_are_public_and_negotiated(server: LiveServer) -> None:
-    response = httpx.get(server.graph_store, params={"graph": f"{EX}g1"},
+    response = server.http.get(server.graph_store, params={"graph": f"{EX}g1"},
                          headers={"Accept": "application/ld+json"})
     assert response.status_code == 200 and response.headers["content-type"] == "application/ld+json"
     assert response.json()[0]["@id"] == f"{EX}a"
-    default = httpx.get(server.graph_store, params={"default": ""}, headers={"Accept": "text/plain"})
+    default = server.http.get(server.graph_store, params={"default": ""},
+                              headers={"Accept": "text/plain"})
     assert default.text.strip() == f'<{EX}c> <{EX}p> "default" .'

@@ -32,7 +32,7 @@ def server() -> Iterator[LiveServer]:
 
 
 def ask(server: LiveServer, query: str) -> bool:
-    response = httpx.get(server.endpoint, params={"query": query}, timeout=10)
+    response = server.http.get(server.endpoint, params={"query": query}, timeout=10)
     assert response.status_code == 200, response.text
     value = response.json()["boolean"]
     assert isinstance(value, bool)
@@ -45,13 +45,13 @@ def ask(server: LiveServer, query: str) -> bool:
 def test_a_runaway_query_is_stopped_while_others_are_served(server: LiveServer) -> None:
     server.fill(MANY)
     pool = server.app.state.query_pool
-    assert ask(server, f"ASK {{ <{EX}s7> ?p 7 }}")  # both workers hold the data now
+    pool.warm()  # both workers load the data now, not during the test
     workers_before = set(pool.worker_pids())
     outcome: dict[str, object] = {}
 
     def runaway() -> None:
         started = time.monotonic()
-        response = httpx.post(server.endpoint, content=RUNAWAY,
+        response = server.http.post(server.endpoint, content=RUNAWAY,
                               headers={"Content-Type": "application/sparql-query"}, timeout=30)
         outcome.update(response=response, seconds=time.monotonic() - started)
 
@@ -104,7 +104,8 @@ def test_a_request_waits_for_a_worker_only_as_long_as_the_limit() -> None:
             thread.join()
     finally:
         pool.close()
-    assert sorted(type(e).__name__ for e in errors) == ["QueryTimeout", "QueryTimeout", "WorkersBusy"]
+    kinds = sorted(type(e).__name__ for e in errors)
+    assert kinds == ["QueryTimeout", "QueryTimeout", "WorkersBusy"]
 
 
 # -- the result cap ---------------------------------------------------------------------
@@ -117,7 +118,7 @@ ROWS = "".join(f"GRAPH <{EX}g> {{ <{EX}s{i:02}> <{EX}p> {i} }}\n" for i in range
 def test_a_select_over_the_cap_is_cut_and_says_so(server: LiveServer, accept: str) -> None:
     server.fill(ROWS)
     query = f"SELECT ?s ?o WHERE {{ ?s <{EX}p> ?o }} ORDER BY ?o"
-    response = httpx.get(server.endpoint, params={"query": query}, headers={"Accept": accept})
+    response = server.http.get(server.endpoint, params={"query": query}, headers={"Accept": accept})
     assert response.status_code == 200
     assert response.headers["X-Result-Truncated"] == "true"
     assert response.headers["X-Result-Row-Limit"] == str(ROW_LIMIT)
@@ -134,7 +135,7 @@ def test_a_select_over_the_cap_is_cut_and_says_so(server: LiveServer, accept: st
 def test_a_select_within_the_cap_is_whole(server: LiveServer, limit: int) -> None:
     server.fill(ROWS)
     query = f"SELECT ?s WHERE {{ ?s <{EX}p> ?o }} LIMIT {limit}"
-    response = httpx.get(server.endpoint, params={"query": query})
+    response = server.http.get(server.endpoint, params={"query": query})
     assert response.status_code == 200
     assert "X-Result-Truncated" not in response.headers
     assert len(response.json()["results"]["bindings"]) == limit
@@ -142,7 +143,7 @@ def test_a_select_within_the_cap_is_whole(server: LiveServer, limit: int) -> Non
 
 def test_a_construct_over_the_cap_is_cut_and_says_so(server: LiveServer) -> None:
     server.fill(ROWS)
-    response = httpx.get(server.endpoint, params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
+    response = server.http.get(server.endpoint, params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
                          headers={"Accept": "application/n-triples"})
     assert response.headers["X-Result-Truncated"] == "true"
     assert len(response.text.strip().splitlines()) == ROW_LIMIT
@@ -166,12 +167,12 @@ def test_an_update_without_the_right_token_changes_nothing(
     headers = {"Content-Type": "application/sparql-update"}
     if authorization:
         headers["Authorization"] = authorization
-    response = httpx.post(server.endpoint, content=INSERT, headers=headers)
+    response = server.http.post(server.endpoint, content=INSERT, headers=headers)
     assert response.status_code == status
     assert response.json()["error"] == ("unauthorized" if status == 401 else "forbidden")
     if status == 401:
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    form = httpx.post(server.endpoint, data={"update": INSERT},
+    form = server.http.post(server.endpoint, data={"update": INSERT},
                       headers={"Authorization": authorization} if authorization else {})
     assert form.status_code == status
     assert server.store.version == version and not ask(server, WROTE)
@@ -179,7 +180,7 @@ def test_an_update_without_the_right_token_changes_nothing(
 
 def test_an_update_with_the_token_is_applied(server: LiveServer) -> None:
     server.fill(ROWS)
-    response = httpx.post(server.endpoint, content=INSERT, headers={
+    response = server.http.post(server.endpoint, content=INSERT, headers={
         "Content-Type": "application/sparql-update", "Authorization": f"Bearer {TOKEN}"})
     assert response.status_code == 204
     assert ask(server, WROTE)
@@ -195,7 +196,7 @@ def test_graph_store_writes_need_the_token(
     if authorization:
         headers["Authorization"] = authorization
     body = f"<{EX}new> <{EX}p> 1 ." if method != "DELETE" else None
-    response = httpx.request(method, server.graph_store, params={"graph": f"{EX}g"},
+    response = server.http.request(method, server.graph_store, params={"graph": f"{EX}g"},
                              content=body, headers=headers)
     assert response.status_code == status
     assert ask(server, f"ASK {{ <{EX}s01> ?p ?o }}") and not ask(server, WROTE)
@@ -203,10 +204,10 @@ def test_graph_store_writes_need_the_token(
 
 def test_a_service_without_a_token_is_read_only() -> None:
     with live_server(settings_for_tests(update_token=None)) as server:
-        response = httpx.post(server.endpoint, content=INSERT, headers={
+        response = server.http.post(server.endpoint, content=INSERT, headers={
             "Content-Type": "application/sparql-update", "Authorization": f"Bearer {TOKEN}"})
         assert response.status_code == 403
         assert "read-only" in response.json()["detail"]
         assert not ask(server, WROTE)
-        description = httpx.get(server.endpoint).text
+        description = server.http.get(server.endpoint).text
         assert "SPARQL11Query" in description and "SPARQL11Update" not in description

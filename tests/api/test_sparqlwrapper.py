@@ -112,7 +112,8 @@ EXPECTED_CONSTRUCT = {
 
 
 @pytest.mark.parametrize(("fmt", "parse_as"),
-                         [(TURTLE, "turtle"), (N3, "n3"), (RDFXML, None), (XML, None), (JSONLD, None)],
+                         [(TURTLE, "turtle"), (N3, "n3"), (RDFXML, None), (XML, None),
+                          (JSONLD, None)],
                          ids=["turtle", "n3", "rdfxml", "xml", "jsonld"])
 @pytest.mark.parametrize(("method", "request_method"), WAYS, ids=WAY_IDS)
 def test_construct(server: LiveServer, fmt: str, parse_as: str | None,
@@ -128,7 +129,8 @@ def test_construct_ntriples_by_accept_header(server: LiveServer) -> None:
     wrapper.addCustomHttpHeader("Accept", "application/n-triples")
     response = wrapper.query()
     assert response.info()["content-type"] == "application/n-triples"
-    graph = Graph().parse(data=response.convert(), format="nt")
+    data: Any = response.convert()
+    graph = Graph().parse(data=data, format="nt")
     assert set(graph) == EXPECTED_CONSTRUCT
 
 

@@ -11,6 +11,7 @@ starts from an empty store; response bodies are compared as graphs (isomorphism)
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -26,7 +27,7 @@ NOT_OFFERED = {
 }
 
 
-def _tests() -> list[object]:
+def _tests() -> list[Any]:
     if not MANIFEST.is_file():
         return [pytest.param(None, id="graph-store", marks=pytest.mark.skip(reason=MISSING))]
     params = []

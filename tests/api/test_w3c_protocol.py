@@ -12,15 +12,22 @@ is also held to the exact status this service gives, so it fails for the right r
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 
-from tests.api.live import SPARQL11_TESTS, TOKEN, CONFORMANCE, LiveServer, live_server
-from tests.api.live import settings_for_tests
-from tests.api.w3c_manifest import HttpTest, media_type, read_http_tests, replay, RDF_TYPES
+from tests.api.live import (
+    CONFORMANCE,
+    SPARQL11_TESTS,
+    TOKEN,
+    LiveServer,
+    live_server,
+    settings_for_tests,
+)
+from tests.api.w3c_manifest import RDF_TYPES, HttpTest, media_type, read_http_tests, replay
 
 PROTOCOL_MANIFEST = SPARQL11_TESTS / "protocol" / "manifest.ttl"
 SD_MANIFEST = SPARQL11_TESTS / "service-description" / "manifest.ttl"
@@ -49,7 +56,7 @@ EXACT_STATUS = {
 }
 
 
-def _protocol_tests() -> list[object]:
+def _protocol_tests() -> list[Any]:
     if not PROTOCOL_MANIFEST.is_file():
         return [pytest.param(None, id="protocol", marks=pytest.mark.skip(reason=MISSING))]
     return [pytest.param(t, id=t.name) for t in read_http_tests(PROTOCOL_MANIFEST)]
@@ -86,9 +93,10 @@ def test_the_protocol_suite_has_34_tests() -> None:
 # -- service description --------------------------------------------------------------
 
 
-def _sd_tests() -> list[object]:
+def _sd_tests() -> list[Any]:
     if not SD_MANIFEST.is_file():
-        return [pytest.param(None, id="service-description", marks=pytest.mark.skip(reason=MISSING))]
+        skip = pytest.mark.skip(reason=MISSING)
+        return [pytest.param(None, id="service-description", marks=skip)]
     manifest = Graph().parse(SD_MANIFEST, format="turtle")
     names = sorted(str(s).rsplit("#", 1)[-1] for s in manifest.subjects(
         RDF.type, URIRef("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#ServiceDescriptionTest")))
@@ -108,7 +116,8 @@ def test_service_description(name: str, server: LiveServer, client: httpx.Client
     server.fill(graphs={"http://example.org/g1": b"<http://a> <http://b> <http://c> .\n"})
     description = _description(server, client, "text/turtle")
     if name == "returns-rdf":
-        for accept in ("application/rdf+xml", "application/n-triples", "application/ld+json", "*/*"):
+        for accept in ("application/rdf+xml", "application/n-triples", "application/ld+json",
+                       "*/*"):
             assert len(_description(server, client, accept)) == len(description)
     elif name == "has-endpoint-triple":
         assert (None, SD.endpoint, URIRef(server.endpoint)) in description

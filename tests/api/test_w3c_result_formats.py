@@ -13,10 +13,10 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from typing import Any
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
 import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Namespace, URIRef
@@ -37,7 +37,7 @@ ACCEPT = {".srj": "application/sparql-results+json", ".csv": "text/csv",
           ".tsv": "text/tab-separated-values"}
 
 
-def _tests() -> list[object]:
+def _tests() -> list[Any]:
     params = []
     for folder in ("json-res", "csv-tsv-res"):
         manifest = SPARQL11_TESTS / folder / "manifest.ttl"
@@ -46,10 +46,12 @@ def _tests() -> list[object]:
         graph = Graph().parse(manifest, format="turtle")
         for test in sorted(graph.subjects(MF.result, None), key=str):
             action = graph.value(test, MF.action)
-            paths = [Path(str(graph.value(action, p)).removeprefix("file://")) for p in (QT.query, QT.data)]
+            paths = [Path(str(graph.value(action, p)).removeprefix("file://"))
+                     for p in (QT.query, QT.data)]
             result = Path(str(graph.value(test, MF.result)).removeprefix("file://"))
             name = str(test).rsplit("#", 1)[-1]
-            marks = [pytest.mark.xfail(reason=STORE_LIMITS[name], strict=True)] if name in STORE_LIMITS else []
+            marks = ([pytest.mark.xfail(reason=STORE_LIMITS[name], strict=True)]
+                     if name in STORE_LIMITS else [])
             params.append(pytest.param((*paths, result), id=name, marks=marks))
     return params
 
@@ -66,7 +68,7 @@ def test_result_format(case: tuple[Path, Path, Path], server: LiveServer) -> Non
     graph = URIRef("http://example.org/data")
     turtle = Graph().parse(data, format="turtle")
     server.fill(graphs={str(graph): turtle.serialize(format="nt", encoding="utf-8")})
-    response = httpx.get(server.endpoint, params={"query": query.read_text()},
+    response = server.http.get(server.endpoint, params={"query": query.read_text()},
                          headers={"Accept": ACCEPT[expected.suffix]}, timeout=30)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].split(";")[0] == ACCEPT[expected.suffix]

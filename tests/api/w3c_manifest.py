@@ -13,6 +13,7 @@ import json
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 from rdflib import Graph, Namespace, URIRef
@@ -78,55 +79,56 @@ def read_http_tests(manifest: Path) -> list[HttpTest]:
     return tests
 
 
-def _list(graph: Graph, head: object) -> list[object]:
-    return list(Collection(graph, head)) if head is not None else []  # type: ignore[arg-type]
+def _list(graph: Graph, head: Any) -> list[Any]:
+    return list(Collection(graph, head)) if head is not None else []
 
 
-def _local(term: object) -> str:
+def _local(term: Any) -> str:
     text = str(term)
     return text.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
-def _test(graph: Graph, entry: object) -> HttpTest:
-    action = graph.value(entry, MF.action)  # type: ignore[arg-type]
+def _test(graph: Graph, entry: Any) -> HttpTest:
+    action = graph.value(entry, MF.action)
     data = [
-        (Path(str(graph.value(d, UT.graph)).removeprefix("file://")), str(graph.value(d, RDFS.label)))
-        for d in graph.objects(entry, UT.graphData)  # type: ignore[arg-type]
+        (Path(str(graph.value(d, UT.graph)).removeprefix("file://")),
+         str(graph.value(d, RDFS.label)))
+        for d in graph.objects(entry, UT.graphData)
     ]
     return HttpTest(
         name=_local(entry),
-        title=str(graph.value(entry, MF.name)),  # type: ignore[arg-type]
-        requires=sorted(_local(r) for r in graph.objects(entry, MF.requires)),  # type: ignore[arg-type]
+        title=str(graph.value(entry, MF.name)),
+        requires=sorted(_local(r) for r in graph.objects(entry, MF.requires)),
         graph_data=data,
         exchanges=[_exchange(graph, r) for r in _list(graph, graph.value(action, HT.requests))],
     )
 
 
-def _headers(graph: Graph, node: object) -> list[tuple[str, str]]:
+def _headers(graph: Graph, node: Any) -> list[tuple[str, str]]:
     return [
-        (str(graph.value(h, HT.fieldName)), str(graph.value(h, HT.fieldValue)))  # type: ignore[arg-type]
-        for h in _list(graph, graph.value(node, HT.headers))  # type: ignore[arg-type]
+        (str(graph.value(h, HT.fieldName)), str(graph.value(h, HT.fieldValue)))
+        for h in _list(graph, graph.value(node, HT.headers))
     ]
 
 
-def _exchange(graph: Graph, request: object) -> Exchange:
-    body_node = graph.value(request, HT.body)  # type: ignore[arg-type]
+def _exchange(graph: Graph, request: Any) -> Exchange:
+    body_node = graph.value(request, HT.body)
     body = None
     if body_node is not None:
         encoding = str(graph.value(body_node, CNT.characterEncoding) or "UTF-8")
         body = str(graph.value(body_node, CNT.chars)).encode(encoding)
-    response = graph.value(request, HT.resp)  # type: ignore[arg-type]
+    response = graph.value(request, HT.resp)
     boolean = graph.value(response, MF.expectedBoolean)
     kind = graph.value(response, MF.expectedFormat)
     location = graph.value(response, MF.expectedLocation)
     response_body = graph.value(response, HT.body)
     return Exchange(
-        method=str(graph.value(request, HT.methodName)),  # type: ignore[arg-type]
-        path=str(graph.value(request, HT.absolutePath)),  # type: ignore[arg-type]
+        method=str(graph.value(request, HT.methodName)),
+        path=str(graph.value(request, HT.absolutePath)),
         headers=_headers(graph, request),
         body=body,
         statuses=sorted(_local(s) for s in graph.objects(response, MF.expectedStatus)),
-        boolean=None if boolean is None else bool(boolean.toPython()),  # type: ignore[union-attr]
+        boolean=None if boolean is None else bool(boolean.toPython()),
         result_kind=None if kind is None else str(kind),
         location_variable=None if location is None else str(location),
         response_headers=_headers(graph, response),

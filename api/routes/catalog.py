@@ -1,0 +1,61 @@
+"""``/catalog``: the DCAT-AP catalogue of the knowledge graph, generated from the store.
+
+    GET|HEAD /catalog                  DCAT-AP 3.0.1, in the RDF format the client asks for
+    GET|HEAD /catalog?profile=2.1.1    the DCAT-AP 2.1.1 view (what the EU data portal harvests)
+
+Every RDF format the service writes is offered by content negotiation (``Accept``) or
+by ``format=`` (turtle, ntriples, jsonld, rdfxml, trig, nquads, n3). Downloads and the
+SPARQL endpoint in the catalogue are absolute URLs under ``MIPEX_KG_BASE_URL`` when it
+is set, else under the base URL the request came to. The answer is cached until the
+store changes (ETag, 304), like every other read.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from mipex_kg.api.cache import CachedResponse
+from mipex_kg.api.conditional import respond
+from mipex_kg.api.errors import BadRequest
+from mipex_kg.api.formats import choose
+from mipex_kg.loaders.catalog import PROFILES, build_catalog
+
+PATH = "/catalog"
+
+router = APIRouter(tags=["Catalogue"])
+
+
+@router.api_route(PATH, methods=["GET", "HEAD"], response_class=Response,
+                  summary="The DCAT-AP catalogue of every dataset, download and service",
+                  responses={200: {"content": {"text/turtle": {}, "application/ld+json": {},
+                                               "application/rdf+xml": {},
+                                               "application/n-triples": {}}}})
+async def catalog(
+    request: Request,
+    profile: str = Query("3.0.1", description="DCAT-AP version: 3.0.1 or 2.1.1"),
+) -> Response:
+    return await run_in_threadpool(_catalog, request, profile)
+
+
+def base_url(request: Request) -> str:
+    """The public base URL of the service: the setting, or the one of the request."""
+    configured = request.app.state.settings.base_url
+    return (configured or str(request.base_url)).rstrip("/")
+
+
+def _catalog(request: Request, profile: str) -> Response:
+    if profile not in PROFILES:
+        raise BadRequest(f"unknown DCAT-AP profile {profile!r}; use one of {', '.join(PROFILES)}")
+    state = request.app.state
+    choice = choose("rdf", request.headers.get("accept"),
+                    tuple(request.query_params.getlist("format")))
+    base = base_url(request)
+
+    def build() -> CachedResponse:
+        built = build_catalog(state.store, base, profile)
+        body = built.serialize(choice.format.oxigraph)  # type: ignore[arg-type]
+        return CachedResponse(body, choice.content_type, {"X-DCAT-AP-Version": profile})
+
+    key = ("catalog", profile, base, choice.media_type)
+    return respond(request, state.store, state.response_cache, key, build)
