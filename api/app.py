@@ -27,6 +27,10 @@ from mipex_kg.api.errors import install_error_handlers
 from mipex_kg.api.query_pool import QueryPool
 from mipex_kg.api.routes import graph_store, sparql
 from mipex_kg.api.routes import catalog as catalog_route
+from mipex_kg.api.routes import downloads as downloads_route
+from mipex_kg.api.routes import linked_data as linked_data_route
+from mipex_kg.api.routes import void as void_route
+from mipex_kg.api.routes.resources import register_rest
 from mipex_kg.api.writes import WriteGate, accept_all
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings
@@ -102,4 +106,8 @@ def create_app(
     app.include_router(sparql.router)
     app.include_router(graph_store.router)
     app.include_router(catalog_route.router)
+    app.include_router(linked_data_route.router)
+    app.include_router(void_route.router)
+    app.include_router(downloads_route.router)
+    register_rest(app, store)  # REST facade and named queries (/api/...)
     return app

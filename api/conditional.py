@@ -36,9 +36,9 @@ def respond(
             query): no ETag, no cache, ``Cache-Control: no-store``.
     """
     if not cacheable:
-        entry = build()
-        headers = {"Vary": "Accept", "Cache-Control": "no-store", **entry.headers}
-        return Response(entry.body, media_type=entry.media_type, headers=headers)
+        answer = build()
+        headers = {"Vary": "Accept", "Cache-Control": "no-store", **answer.headers}
+        return Response(answer.body, media_type=answer.media_type, headers=headers)
     version = store.version
     key = cache_key(version, *key_parts)
     headers = {"ETag": etag_for(key), "Vary": "Accept", "Cache-Control": "no-cache"}

@@ -229,7 +229,8 @@ def _keyed(kind: str, table: Callable[[Vocabulary], dict[str, ox.NamedNode]]) ->
         )
         if term is None:
             if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,60}|https?://\S+", raw.lower()):
-                raise ValueError(f"not {kind} identifier: {raw!r}")
+                raise ValueError(f"not a{'n' if kind[0] in 'aeiou' else ''} {kind} identifier: "
+                                 f"{raw!r}")
             raise ValueError(f"unknown {kind}: {raw!r}; known: {', '.join(sorted(known))}")
         return term
 
@@ -278,9 +279,9 @@ TYPES: dict[str, ParamType] = {t.name: t for t in (
     ParamType("area", _INDICATOR_SCHEMA,
               lambda raw, vocab: _indicator(raw, vocab, areas_only=True),
               "a policy area code (a to h for MIPEX, e.g. mipex-r/area-housing), or its IRI"),
-    ParamType("system", _KEY_SCHEMA, _keyed("a system", lambda v: v.systems),
+    ParamType("system", _KEY_SCHEMA, _keyed("system", lambda v: v.systems),
               "an indicator system: the last segment of its IRI (mipex, mipex-r, mipex-l)"),
-    ParamType("edition", _KEY_SCHEMA, _keyed("an edition", lambda v: v.editions),
+    ParamType("edition", _KEY_SCHEMA, _keyed("edition", lambda v: v.editions),
               "an edition or dataset: the last segment of its IRI (mipex-2020, mipex-2025-eu)"),
     ParamType("system-level", {"type": "string", "enum": list(SYSTEM_LEVELS)},
               _enum(SYSTEM_LEVELS), "the level a system measures at"),

@@ -31,7 +31,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from mipex_kg.graph import iris
-from mipex_kg.graph.namespaces import GRAPH, RDF
+from mipex_kg.graph.namespaces import GRAPH
 from mipex_kg.graph.shacl import validate
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders import known_sources
@@ -122,11 +122,11 @@ class Loader:
 
     def check(self, graphs: dict[ox.NamedNode, list[ox.Triple]], file: str,
               locate: dict[str, tuple[str, str]] | None = None,
-              extra_context: list[ox.NamedNode] | None = None) -> None:
+              extra_context: list[ox.Quad] | None = None) -> None:
         """Validate new graph contents together; raise ``LoadError`` listing every violation.
 
-        ``extra_context``: further graphs of the store to validate with (besides
-        ``context_graphs``), such as those that describe the concepts the new graph uses.
+        ``extra_context``: further quads of the store to validate with (besides the
+        ``context_graphs``), such as the descriptions of the concepts the new graph uses.
         """
         scratch = ox.Store()
         for graph, triples in graphs.items():
@@ -134,11 +134,9 @@ class Loader:
         if ONTOLOGY_GRAPH not in graphs:
             scratch.extend(ox.Quad(t.subject, t.predicate, t.object, ONTOLOGY_GRAPH)
                            for t in self.ontology_triples)
-        contexts = self.context_graphs(excluding=set(graphs))
-        contexts += [g for g in dict.fromkeys(extra_context or [])
-                     if g not in graphs and g not in contexts]
-        for context in contexts:
+        for context in self.context_graphs(excluding=set(graphs)):
             scratch.extend(self.store.oxigraph.quads_for_pattern(None, None, None, context))
+        scratch.extend(q for q in extra_context or [] if q.graph_name not in graphs)
         report = validate(scratch, project_constraints())
         if report.conforms:
             return
@@ -179,7 +177,7 @@ class Loader:
                 time.perf_counter() - mark)
         mark = time.perf_counter()
         self.check({load.graph: load.triples for load in batch}, file, locate,
-                   [g for load in batch for g in load.context])
+                   [q for load in batch for q in load.context])
         validate_seconds = time.perf_counter() - mark
         mark = time.perf_counter()
         with self.store.batch():
@@ -241,6 +239,23 @@ class Loader:
                     path.name, locate)
         return report
 
+    def described(self, graph: ox.NamedNode, nodes: set[ox.NamedNode]) -> list[ox.Quad]:
+        """The descriptions of ``nodes`` and of everything above them, outside ``graph``.
+
+        Above a concept are its broader concepts (up to its policy area); above a
+        jurisdiction the jurisdictions it is part of: what the shapes check on them.
+        Only the resources' own quads are taken, not the whole graphs that hold them
+        (a workbook graph is half a million triples).
+        """
+        if not nodes:
+            return []
+        # A VALUES block written from the terms themselves (NamedNode checks its IRI).
+        values = " ".join(str(node) for node in sorted(nodes, key=lambda n: n.value))
+        rows = self.store.query(
+            f"SELECT DISTINCT ?g ?s ?p ?o WHERE {{ VALUES ?node {{ {values} }} "
+            "?node (skos:broader|mkg:partOf)* ?s . GRAPH ?g { ?s ?p ?o } }")
+        return [ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows if r["g"] != graph]
+
     def load_scores_csv(self, path: Path, force: bool = False) -> LoadReport:
         """Load one CSV of scores reported in publications into ``graph/reported/<stem>``.
 
@@ -270,9 +285,15 @@ class Loader:
         report.seconds["build"] = time.perf_counter() - mark
         report.observations = len(rows)
         locate = {row.node.value: (path.name, f"row {row.row}") for row in rows}
-        used = {row.indicator for row in rows} | {row.jurisdiction for row in rows}
-        context = [g for g in self.store.named_graphs() if g != graph and (
-            g.value.startswith(REPORTED_PREFIX) or _describes(self.store.oxigraph, used, g))]
+        context = self.described(graph, {row.indicator for row in rows}
+                                 | {row.jurisdiction for row in rows})
+        # What other reported graphs say about the same observations and data sets, so
+        # that two files cannot give one observation two scores.
+        ours = {t.subject for t in triples if isinstance(t.subject, ox.NamedNode)}
+        for other in self.store.named_graphs():
+            if other != graph and other.value.startswith(REPORTED_PREFIX):
+                for node in ours:
+                    context.extend(self.store.oxigraph.quads_for_pattern(node, None, None, other))
         self.commit([GraphLoad(graph, triples, source, report, context=context)],
                     path.name, locate)
         return report
@@ -320,14 +341,8 @@ class GraphLoad:
     source: SourceFile
     report: LoadReport
     edition: ox.NamedNode | None = None
-    #: further graphs of the store this content is validated with (see ``Loader.check``)
-    context: list[ox.NamedNode] = field(default_factory=list)
-
-
-def _describes(store: ox.Store, nodes: set[ox.NamedNode], graph: ox.NamedNode) -> bool:
-    """Whether ``graph`` types any of ``nodes`` (holds its description, such as a concept's)."""
-    return any(next(iter(store.quads_for_pattern(node, RDF.type, None, graph)), None) is not None
-               for node in nodes)
+    #: further quads of the store this content is validated with (see ``Loader.check``)
+    context: list[ox.Quad] = field(default_factory=list)
 
 
 def _turtle_resources(package: str) -> dict[str, bytes]:

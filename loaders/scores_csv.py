@@ -71,6 +71,9 @@ COLUMNS = ("jurisdiction", "system", "indicator", "year", "score", "comment", "s
 OPTIONAL = frozenset({"year", "comment"})
 
 DSD = ox.NamedNode(f"{ID}dsd/mipex-scores")
+DATASET_DESCRIPTION = ("The scores that the publication cited as dct:source reports for "
+                       "jurisdictions, each derived from it (observation status: reported) "
+                       "rather than read from an official score file.")
 REPORTED = iris.concept("status", "reported")
 UNIT = iris.concept("unit", "points-0-100")
 PERIOD_NOT_STATED = ox.NamedNode(f"{ID}period/not-stated")
@@ -305,7 +308,10 @@ def read_score_rows(path: Path, reference: Reference) -> list[ScoreRow]:
         raise LoadError(problems)
 
     rows: list[ScoreRow] = []
-    first_seen: dict[tuple[ox.NamedNode, ox.NamedNode, ox.NamedNode], int] = {}
+    # One observation per publication, jurisdiction, indicator and period: two
+    # publications may report the same figure (each in its own data set), one may not
+    # report it twice.
+    first_seen: dict[tuple[ox.NamedNode, ...], int] = {}
     while True:
         try:
             cells = next(reader)
@@ -320,12 +326,12 @@ def read_score_rows(path: Path, reference: Reference) -> list[ScoreRow]:
         if isinstance(row, list):
             problems.extend(row)
             continue
-        key = (row.jurisdiction, row.indicator, row.period)
+        key = (row.source, row.jurisdiction, row.indicator, row.period)
         if key in first_seen:
             problems.append(Problem(file, f"row {row.row}", (
                 f"duplicate of row {first_seen[key]}: same jurisdiction {row.jurisdiction_code!r}, "
-                f"indicator {row.indicator_code!r} of {row.system_id!r} and year "
-                f"{row.year if row.year is not None else '(not stated)'}")))
+                f"indicator {row.indicator_code!r} of {row.system_id!r}, year "
+                f"{row.year if row.year is not None else '(not stated)'} and source")))
             continue
         first_seen[key] = row.row
         rows.append(row)
@@ -418,6 +424,7 @@ def dataset_triples(publication: ox.NamedNode, title: str | None) -> Iterator[ox
     yield ox.Triple(dataset, DCT.title, ox.Literal(
         f"Scores reported in: {title if title is not None else '<' + publication.value + '>'}",
         language="en"))
+    yield ox.Triple(dataset, DCT.description, ox.Literal(DATASET_DESCRIPTION, language="en"))
     yield ox.Triple(dataset, DCT.source, publication)
     yield ox.Triple(dataset, QB.structure, DSD)
 

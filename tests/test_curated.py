@@ -14,8 +14,8 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
+from mipex_kg.graph import iris
 from mipex_kg.graph.namespaces import ID, sparql_prologue
-from mipex_kg.loaders.scores_csv import curated_store
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -25,6 +25,16 @@ SEEDS = SHARED / "seeds"
 
 CURATED = sorted(r.name for r in files("mipex_kg.loaders.curated").iterdir()
                  if r.name.endswith(".ttl"))
+
+
+def curated_store() -> ox.Store:
+    """The curated files alone (no ontology, no validation), each in its own named graph."""
+    store = ox.Store()
+    for name in CURATED:
+        data = files("mipex_kg.loaders.curated").joinpath(name).read_bytes()
+        store.load(data, ox.RdfFormat.TURTLE, base_iri=ID,
+                   to_graph=iris.named_graph(f"curated/{name[:-4]}"))
+    return store
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +114,11 @@ def test_basque_country_scored_77_on_mipex_r_with_its_source(store: ox.Store) ->
     assert Decimal(row["score"]) == Decimal(77)
     assert row["status"] == ID + "status/reported"
     assert row["unit"] == ID + "unit/points-0-100"
-    assert row["dataset"] == ID + "dataset/reported-scores"
+    # One data set per publication, citing it (Data Cube IC-12 across publications).
+    assert row["dataset"] == ID + "dataset/reported/integration-diverse-basque-country-mipex-r"
+    assert select(store, "SELECT ?s WHERE { ?d a mkg:ReportedDataSet ; dct:source ?s }",
+                  d=node("dataset/reported/integration-diverse-basque-country-mipex-r")) == [
+        {"s": row["article"]}]
     assert row["structure"] == ID + "dsd/mipex-scores"
     assert row["article"] == ID + "publication/integration-diverse-basque-country-mipex-r"
     assert row["title"] == ("Integration in a diverse Basque Country: "

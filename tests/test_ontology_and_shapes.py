@@ -38,7 +38,7 @@ DATACUBE = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "dat
 ALLOWED_SH_PREDICATES = {
     SH[name]
     for name in (
-        "targetClass targetSubjectsOf targetObjectsOf property path inversePath minCount "
+        "targetClass targetSubjectsOf targetObjectsOf targetNode property path inversePath minCount "
         "maxCount datatype class nodeKind minInclusive maxInclusive pattern in hasValue "
         "languageIn message severity"
     ).split()
@@ -76,7 +76,7 @@ def shapes() -> Graph:
 @pytest.mark.parametrize(
     ("package", "name"),
     [("mipex_kg.ontology", n) for n in ("mipex-kg.ttl", "mipex-kg-dsd.ttl", "code-lists.ttl")]
-    + [("mipex_kg.shapes", "mipex-kg-shapes.ttl")],
+    + [("mipex_kg.shapes", n) for n in ("mipex-kg-shapes.ttl", "evidence-shapes.ttl")],
 )
 def test_data_file_parses(package: str, name: str) -> None:
     graph = Graph().parse(data=files(package).joinpath(name).read_text("utf-8"), format="turtle")
@@ -163,6 +163,12 @@ def test_every_mkg_term_of_the_shapes_is_defined(ontology: Graph, shapes: Graph)
         (MKG.ReferencePeriod, DCT.PeriodOfTime),
         (MKG.SourceFile, PROV.Entity),
         (MKG.LoadActivity, PROV.Activity),
+        (MKG.GovernanceSystemElement, MKG.Indicator),
+        (MKG.GovernanceProcessStage, MKG.Indicator),
+        (MKG.TargetPopulation, MKG.Indicator),
+        (MKG.ClassificationAxis, SKOS.Collection),
+        (MKG.ReportedObservation, QB.Observation),
+        (MKG.ReportedDataSet, QB.DataSet),
     ],
 )
 def test_class_hierarchy(ontology: Graph, subject: URIRef, expected_type: URIRef) -> None:
@@ -270,7 +276,8 @@ def test_shapes_use_only_the_supported_shacl_subset(shapes: Graph) -> None:
         MKG.OverallIndicator, MKG.Jurisdiction, MKG.Country, MKG.Region, MKG.Municipality,
         MKG.ReferencePeriod, MKG.SourceFile, MKG.LoadActivity, MKG.Edition,
         MKG.IndicatorSystem, URIRef("http://www.w3.org/ns/org#Organization"),
-        MKG.ResearchProject, MKG.Publication,
+        MKG.ResearchProject, MKG.Publication, MKG.RankingStatement, MKG.Assessment,
+        MKG.ClassificationAxis, MKG.ReportedObservation, MKG.ReportedDataSet,
     ],
 )
 def test_every_kind_of_resource_has_a_shape(shapes: Graph, target: URIRef) -> None:
@@ -565,3 +572,52 @@ def test_the_data_cube_integrity_constraints_see_our_structure(
     conforms, text = _check_data_cube(sample + ontology)
     assert not conforms
     assert constraint in text
+
+
+# --------------------------------------------------------------------------
+# Every mkg: term the project writes or queries is defined
+# --------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+_MKG_TERM = re.compile(
+    r"\bmkg:([A-Za-z][A-Za-z0-9_]*)"           # Turtle / SPARQL prefixed names
+    r"|\bMKG(?:\.([A-Za-z][A-Za-z0-9_]*)"     # MKG.term in Python
+    r"|\[\s*[\"']([A-Za-z][A-Za-z0-9_]*)[\"']\s*\])"  # MKG["term"]
+    r"|<https://w3id\.org/mipex-kg/def#([A-Za-z][A-Za-z0-9_]*)>"  # full IRIs
+)
+
+
+def _used_mkg_terms() -> dict[str, set[str]]:
+    """mkg: term -> the files (relative to the project) that use it."""
+    sources = (sorted((ROOT / "loaders" / "curated").glob("*.ttl"))
+               + sorted((ROOT / "loaders").glob("*.py"))
+               + sorted((ROOT / "queries").glob("*.rq")))
+    used: dict[str, set[str]] = {}
+    for path in sources:
+        for match in _MKG_TERM.finditer(path.read_text("utf-8")):
+            name = next(g for g in match.groups() if g)
+            used.setdefault(name, set()).add(str(path.relative_to(ROOT)))
+    return used
+
+
+def test_every_mkg_term_of_the_data_loaders_and_queries_is_defined(ontology: Graph) -> None:
+    """No mkg: term in loaders/curated/*.ttl, loaders/*.py or queries/*.rq is undefined."""
+    used = _used_mkg_terms()
+    assert {"ClassificationAxis", "RankingStatement", "score", "jurisdiction"} <= set(used)
+    undefined = {
+        name: sorted(where)
+        for name, where in sorted(used.items())
+        if not _english(ontology, MKG[name], RDFS.label)
+        or not _english(ontology, MKG[name], SKOS.definition)
+    }
+    assert undefined == {}
+
+
+def test_the_turtle_of_the_model_page_parses() -> None:
+    """docs/model.md: each ```turtle block parses after the first block's prologue."""
+    blocks = re.findall(r"```turtle\n(.*?)```", MODEL_MD.read_text("utf-8"), flags=re.S)
+    assert len(blocks) >= 5 and "@base <https://w3id.org/mipex-kg/id/>" in blocks[0]
+    for number, block in enumerate(blocks[1:], start=2):
+        graph = Graph().parse(data=blocks[0] + block, format="turtle")
+        assert len(graph) > 0, f"block {number} is empty"
+        assert all(not str(term).startswith("<") for triple in graph for term in triple), number

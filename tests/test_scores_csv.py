@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from importlib.resources import files
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
-from mipex_kg.graph.namespaces import ID, MKG, PROV, QB, RDF, SDMX_ATTRIBUTE, XSD
+from mipex_kg.graph.namespaces import DCT, ID, MKG, PROV, QB, RDF, SDMX_ATTRIBUTE, XSD
 from mipex_kg.loaders.errors import LoadError
 from mipex_kg.loaders.scores_csv import (
     Reference,
-    curated_store,
     load_scores_csv,
     read_score_rows,
 )
@@ -23,8 +21,16 @@ HEADER = "jurisdiction,system,indicator,year,score,comment,source"
 
 
 @pytest.fixture(scope="module")
-def reference() -> Reference:
-    return Reference.from_store(curated_store())
+def reference_oxigraph(reference_dump: bytes) -> ox.Store:
+    """The ontology and the curated graphs, as the pipeline loads them."""
+    store = ox.Store()
+    store.load(reference_dump, ox.RdfFormat.N_QUADS)
+    return store
+
+
+@pytest.fixture(scope="module")
+def reference(reference_oxigraph: ox.Store) -> Reference:
+    return Reference.from_store(reference_oxigraph)
 
 
 def write(tmp_path: Path, *lines: str, name: str = "scores.csv") -> Path:
@@ -51,7 +57,8 @@ def test_valid_csv_gives_the_expected_triples(tmp_path: Path, reference: Referen
                "mipex-overall-with-health")
     expected = {
         ox.Triple(basque, RDF.type, QB.Observation),
-        ox.Triple(basque, QB.dataSet, n("dataset/reported-scores")),
+        ox.Triple(basque, RDF.type, MKG.ReportedObservation),
+        ox.Triple(basque, QB.dataSet, n("dataset/reported/integration-diverse-basque-country-mipex-r")),
         ox.Triple(basque, MKG.jurisdiction, n("region/ES21")),
         ox.Triple(basque, MKG.indicator, n("indicator/mipex-r/overall")),
         ox.Triple(basque, MKG.refPeriod, n("period/not-stated")),
@@ -60,7 +67,9 @@ def test_valid_csv_gives_the_expected_triples(tmp_path: Path, reference: Referen
         ox.Triple(basque, SDMX_ATTRIBUTE.obsStatus, n("status/reported")),
         ox.Triple(basque, PROV.wasDerivedFrom, ox.NamedNode(BASQUE)),
         ox.Triple(sweden, RDF.type, QB.Observation),
-        ox.Triple(sweden, QB.dataSet, n("dataset/reported-scores")),
+        ox.Triple(sweden, RDF.type, MKG.ReportedObservation),
+        ox.Triple(sweden, QB.dataSet,
+                  n("dataset/reported/production-of-evidence-migrant-integration-policy-eu")),
         ox.Triple(sweden, MKG.jurisdiction, n("country/SWE")),
         ox.Triple(sweden, MKG.indicator, n("indicator/mipex/overall-with-health")),
         ox.Triple(sweden, MKG.refPeriod, n("period/2019")),
@@ -74,9 +83,16 @@ def test_valid_csv_gives_the_expected_triples(tmp_path: Path, reference: Referen
     }
     assert expected <= triples
     extra = {t for t in triples - expected}
-    # Only the period's label and its dct:PeriodOfTime type are not listed above.
-    assert {t.subject for t in extra} == {n("period/2019")}
-    assert len(extra) == 2
+    # Not listed above: the period's label and its dct:PeriodOfTime type, and the data
+    # set of each publication (one per publication, never one for all of them).
+    datasets = {n("dataset/reported/integration-diverse-basque-country-mipex-r"),
+                n("dataset/reported/production-of-evidence-migrant-integration-policy-eu")}
+    assert {t.subject for t in extra} == {n("period/2019")} | datasets
+    assert len([t for t in extra if t.subject == n("period/2019")]) == 2
+    for dataset, publication in zip(sorted(datasets, key=str), (BASQUE, EVIDENCE)):
+        assert ox.Triple(dataset, DCT.source, ox.NamedNode(publication)) in triples
+        assert ox.Triple(dataset, RDF.type, MKG.ReportedDataSet) in triples
+        assert ox.Triple(dataset, QB.structure, n("dsd/mipex-scores")) in triples
 
 
 def test_same_file_same_triples(tmp_path: Path, reference: Reference) -> None:
@@ -85,9 +101,15 @@ def test_same_file_same_triples(tmp_path: Path, reference: Reference) -> None:
     assert load_scores_csv(path, reference) == load_scores_csv(path, reference)
 
 
-def test_default_reference_is_the_curated_data(tmp_path: Path) -> None:
+def test_the_data_set_is_written_as_the_curated_evidence_writes_it(
+        tmp_path: Path, reference: Reference, reference_oxigraph: ox.Store) -> None:
+    """A CSV citing the Basque article repeats exactly what evidence.ttl says of its data set."""
     path = write(tmp_path, HEADER, f"ES21,mipex-r,overall,,77,,{BASQUE}")
-    assert len(load_scores_csv(path)) == 9
+    dataset = n("dataset/reported/integration-diverse-basque-country-mipex-r")
+    ours = {t for t in load_scores_csv(path, reference) if t.subject == dataset}
+    curated = {ox.Triple(q.subject, q.predicate, q.object)
+               for q in reference_oxigraph.quads_for_pattern(dataset, None, None)}
+    assert ours == curated and len(ours) == 7
 
 
 def test_columns_in_any_order_with_a_bom_and_blank_lines(tmp_path: Path,
@@ -100,18 +122,15 @@ def test_columns_in_any_order_with_a_bom_and_blank_lines(tmp_path: Path,
         (3, "ES21", "77.0", None)]
 
 
-def test_the_observations_pass_the_project_shapes(tmp_path: Path) -> None:
+def test_the_observations_pass_the_project_shapes(tmp_path: Path, reference_dump: bytes) -> None:
     """Validated with the ontology and the curated data, as the load gate does."""
     shacl = pytest.importorskip("mipex_kg.graph.shacl")
     validation = pytest.importorskip("mipex_kg.loaders.validation")
     path = write(tmp_path, HEADER, f"ES21,mipex-r,overall,2020,77,,{BASQUE}",
                  f"PT20,mipex-r,area-education,,40,a comment,{BASQUE}")
-    triples = load_scores_csv(path)
-    store = curated_store()
-    for resource in files("mipex_kg.ontology").iterdir():
-        if resource.name.endswith(".ttl"):
-            store.load(resource.read_bytes(), ox.RdfFormat.TURTLE,
-                       to_graph=ox.NamedNode("https://w3id.org/mipex-kg/graph/ontology"))
+    store = ox.Store()
+    store.load(reference_dump, ox.RdfFormat.N_QUADS)
+    triples = load_scores_csv(path, Reference.from_store(store))
     graph = ox.NamedNode("https://w3id.org/mipex-kg/graph/test-scores")
     store.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
     ours = {t.subject for t in triples}
@@ -146,7 +165,7 @@ def test_the_observations_pass_the_project_shapes(tmp_path: Path) -> None:
                      "empty score", id="score-empty"),
         pytest.param([HEADER, f"ES21,mipex-r,overall,2021,77,,{BASQUE}",
                       f"AT13,mipex-r,overall,2021,80,,{BASQUE}",
-                      f"ES21,mipex-r,overall,2021,78,,{EVIDENCE}"], "row 4",
+                      f"ES21,mipex-r,overall,2021,78,,{BASQUE}"], "row 4",
                      "duplicate of row 2", id="duplicate-row"),
         pytest.param([HEADER, f"ES21,mipex-r,overall,,77,,{BASQUE}",
                       f"ES21,mipex-r,overall,,77,,{BASQUE}"], "row 3",
@@ -175,6 +194,18 @@ def test_malformed_csv_is_refused_naming_the_row(tmp_path: Path, reference: Refe
     problems = raised.value.problems
     assert any(p.file == "scores.csv" and p.place == place and fragment in p.message
                for p in problems), [str(p) for p in problems]
+
+
+def test_two_publications_may_report_the_same_score(tmp_path: Path,
+                                                    reference: Reference) -> None:
+    """Each in its own data set: not a duplicate (Data Cube IC-12 holds per data set)."""
+    path = write(tmp_path, HEADER, f"ES21,mipex-r,overall,2021,77,,{BASQUE}",
+                 f"ES21,mipex-r,overall,2021,78,,{EVIDENCE}")
+    rows = read_score_rows(path, reference)
+    assert len({r.node for r in rows}) == 2
+    datasets = {t.object for t in load_scores_csv(path, reference) if t.predicate == QB.dataSet}
+    assert datasets == {n("dataset/reported/integration-diverse-basque-country-mipex-r"),
+                        n("dataset/reported/production-of-evidence-migrant-integration-policy-eu")}
 
 
 def test_every_problem_of_the_file_is_reported_at_once(tmp_path: Path,

@@ -37,6 +37,14 @@ BREAKAGES = {
     "indicator-without-notation": "DELETE WHERE { GRAPH ?g { <https://w3id.org/mipex-kg/id/indicator/mipex/aa1> skos:notation ?n } }",
     "bad-sha": "DELETE { GRAPH ?g { ?f mkg:sha256 ?s } } INSERT { GRAPH ?g { ?f mkg:sha256 \"xyz\" } } "
                "WHERE { GRAPH ?g { ?f a mkg:SourceFile ; mkg:sha256 ?s } }",
+    # evidence-shapes.ttl: sh:targetNode with an inverse path, and the evidence classes
+    "reported-untyped": "DELETE WHERE { GRAPH ?g { ?o a mkg:ReportedObservation } }",
+    "reported-from-a-file": "DELETE { GRAPH ?g { ?o prov:wasDerivedFrom ?p } } INSERT { GRAPH ?g "
+                            "{ ?o prov:wasDerivedFrom ?f } } WHERE { GRAPH ?g { ?o a "
+                            "mkg:ReportedObservation ; prov:wasDerivedFrom ?p } GRAPH ?h { ?f a mkg:SourceFile } }",
+    "rank-zero": "DELETE { GRAPH ?g { ?r mkg:rank ?n } } INSERT { GRAPH ?g { ?r mkg:rank 0 } } "
+                 "WHERE { GRAPH ?g { ?r mkg:rank 1 } }",
+    "axis-without-system": "DELETE WHERE { GRAPH ?g { ?a mkg:axisOf ?s } }",
 }
 
 
@@ -65,6 +73,8 @@ def pyshacl_results(nquads: bytes) -> set[tuple[str, str, str, str]]:
     found = set()
     for result in report.subjects(rdflib.RDF.type, SH.ValidationResult):
         path = report.value(result, SH.resultPath)
+        if isinstance(path, rdflib.BNode):  # [ sh:inversePath p ], written ^p by the compiler
+            path = f"^{report.value(path, SH.inversePath)}"
         value = report.value(result, SH.value)
         found.add((_key(report.value(result, SH.focusNode)), "" if path is None else _key(path),
                    _key(report.value(result, SH.sourceConstraintComponent)),

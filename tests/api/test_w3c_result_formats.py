@@ -13,9 +13,9 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from typing import Any
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest

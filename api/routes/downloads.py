@@ -1,0 +1,115 @@
+"""``/downloads``: every named graph and the whole store, as files.
+
+    GET|HEAD /downloads                         an HTML list of the files
+    GET|HEAD /downloads/{graph-slug}.{ext}      one graph: ttl, nt, nq, trig, rdf, jsonld
+    GET|HEAD /downloads/all.{nq,trig}           the whole store, every graph named
+
+The slug of ``https://w3id.org/mipex-kg/graph/curated/countries`` is
+``curated-countries`` (see ``api.dumps``). Files are streamed while pyoxigraph
+writes them, so a download of the whole store never sits in memory; they carry
+``Content-Disposition: attachment`` and an ETag (the store's version and the file
+name), and ``If-None-Match`` gives a 304. HEAD answers with the headers alone,
+without writing anything.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from mipex_kg.api.cache import CachedResponse, cache_key, etag_for, etag_matches
+from mipex_kg.api.conditional import respond
+from mipex_kg.api.dumps import (
+    FORMAT_NAMES,
+    Download,
+    find,
+    graph_downloads,
+    store_downloads,
+    stream,
+    writer,
+)
+from mipex_kg.api.errors import NotFound
+from mipex_kg.api.html import Links, esc, table
+from mipex_kg.api.html import document as html_document
+from mipex_kg.api.routes.linked_data import service_base
+from mipex_kg.graph.namespaces import GRAPH
+from mipex_kg.graph.store import KnowledgeStore
+
+router = APIRouter(tags=["Downloads"])
+
+
+@router.api_route("/downloads", methods=["GET", "HEAD"], response_class=Response,
+                  summary="The list of downloadable files",
+                  responses={200: {"content": {"text/html": {}}}})
+async def downloads(request: Request) -> Response:
+    return await run_in_threadpool(_index, request)
+
+
+@router.api_route("/downloads/{name:path}", methods=["GET", "HEAD"], response_class=Response,
+                  summary="One graph, or the whole store, as a file",
+                  responses={200: {"content": {"text/turtle": {}, "application/n-quads": {},
+                                               "application/trig": {}}},
+                             404: {"description": "no such file"}})
+async def download(request: Request, name: str) -> Response:
+    return await run_in_threadpool(_download, request, name)
+
+
+def _download(request: Request, name: str) -> Response:
+    store = request.app.state.store
+    version = store.version
+    found = find(store, name)
+    if found is None:
+        raise NotFound(f"no download called {name!r}; the list is at /downloads")
+    etag = etag_for(cache_key(version, "download", found.graph and found.graph.value,
+                              found.extension))
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "no-cache",
+        "Content-Disposition": f'attachment; filename="{found.name}"',
+    }
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    media_type = found.format.content_type()
+    if request.method == "HEAD":
+        response = Response(media_type=media_type, headers=headers)
+        del response.headers["content-length"]  # unknown until written; not 0
+        return response
+    return StreamingResponse(stream(writer(store, found)), media_type=media_type, headers=headers)
+
+
+def _index(request: Request) -> Response:
+    state = request.app.state
+    base = service_base(request)
+
+    def build() -> CachedResponse:
+        return CachedResponse(_index_page(state.store, Links(base)).encode("utf-8"),
+                              "text/html; charset=utf-8")
+
+    return respond(request, state.store, state.response_cache, ("downloads", base), build)
+
+
+def _index_page(store: KnowledgeStore, links: Links) -> str:
+    graphs = store.named_graphs()
+    sizes = store.graph_sizes()
+
+    def files(items: list[Download]) -> str:
+        return " · ".join(
+            f'<a href="{esc(links.url("/downloads/" + d.name))}" download>'
+            f'{esc(FORMAT_NAMES.get(d.format.name, d.format.name))}</a>' for d in items)
+
+    rows = []
+    for graph in graphs:
+        path = graph.value.removeprefix(GRAPH)
+        rows.append((f'<span id="{esc(path)}">{esc(graph.value)}</span>',
+                     f"{sizes.get(graph.value, 0):,}", files(graph_downloads(graph, graphs))))
+    body = (
+        "<h1>Downloads</h1>"
+        "<p>Each named graph of the knowledge graph, and the whole store with every graph "
+        "named, as RDF files. The same list, with statistics, is in the "
+        f'<a href="{esc(links.url("/.well-known/void"))}">VoID description</a>.</p>'
+        f"<h2>The whole store</h2><p>{files(store_downloads())}</p>"
+        "<h2>One graph</h2>"
+        + table(("Graph", "Triples", "Files"), rows)
+    )
+    return html_document("Downloads", body, links=links)

@@ -1,0 +1,304 @@
+"""What every REST route and named-query endpoint shares.
+
+``Facade`` holds the store, the named queries and the store's known codes, and
+runs a named query with request parameters. The rest turns a request into
+parameters (unknown or repeated parameters are refused, ``limit``/``offset``/
+``format`` read), chooses the response format (``format=`` first, then ``Accept``),
+and writes one table of rows as JSON (``{"items": [...], "links": {...}}``), CSV,
+or a SPARQL result format, with ``Link`` headers for the pages.
+
+Every refusal is an ``ApiError`` (the service's one JSON error body); a parameter
+that does not fit is ``InvalidParameter`` (422), whose ``problems`` name it as
+``query.<name>`` or ``path.<name>``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+from fastapi import Request
+from fastapi.responses import Response
+
+from mipex_kg.api.errors import ApiError, NotAcceptable
+from mipex_kg.api.negotiation import negotiate
+from mipex_kg.api.query_params import VocabularyCache
+from mipex_kg.api.query_registry import MAX_PAGE, InvalidParameters, QueryRegistry, Rows
+from mipex_kg.graph.namespaces import XSD
+from mipex_kg.graph.store import KnowledgeStore
+
+Row = dict[str, Any]
+MAX_OFFSET = 1_000_000
+
+TABLE_FORMATS = {
+    "json": "application/json",
+    "csv": "text/csv",
+    "srj": "application/sparql-results+json",
+    "srx": "application/sparql-results+xml",
+    "tsv": "text/tab-separated-values",
+}
+REST_FORMATS = ("json", "csv")
+
+_INTEGERS = {XSD[t].value for t in ("integer", "int", "long", "short", "nonNegativeInteger",
+                                    "positiveInteger", "unsignedInt", "unsignedLong")}
+_NUMBERS = {XSD[t].value for t in ("decimal", "double", "float")}
+_BOOLEAN = XSD.boolean.value
+
+
+class InvalidParameter(ApiError):
+    """422: one or more request parameters do not fit; ``problems`` name each."""
+
+    status, code = 422, "invalid_parameters"
+
+    @classmethod
+    def of(cls, problems: Sequence[tuple[str, str]]) -> InvalidParameter:
+        detail = "; ".join(f"parameter {where.split('.', 1)[-1]!r}: {message}"
+                           for where, message in problems)
+        return cls(detail, problems=[f"{where}: {message}" for where, message in problems])
+
+
+@dataclass
+class Facade:
+    """The store, the named queries and the store's known codes, for the routes."""
+
+    store: KnowledgeStore
+    registry: QueryRegistry
+    vocabulary: VocabularyCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.vocabulary = VocabularyCache(self.store)
+
+    def run(self, name: str, values: Mapping[str, str | None], *, location: str = "query",
+            limit: int | None = None, offset: int = 0) -> Rows:
+        """Run one named query with request values (text), checked and bound.
+
+        Raises:
+            InvalidParameter: a value does not fit its parameter.
+        """
+        query = self.registry[name]
+        try:
+            bound = query.parse_params(values, self.vocabulary.get(), location)
+        except InvalidParameters as exc:
+            raise InvalidParameter.of(exc.problems) from None
+        return self.registry.run(self.store, name, bound, limit=limit, offset=offset)
+
+
+# -- reading the request -------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    """The ``limit`` and ``offset`` of a request."""
+
+    limit: int
+    offset: int
+
+
+def request_params(request: Request, allowed: Sequence[str]) -> dict[str, str]:
+    """The query parameters, refusing unknown ones and repeats (422)."""
+    problems = []
+    values: dict[str, str] = {}
+    for name, value in request.query_params.multi_items():
+        if name not in allowed:
+            problems.append((f"query.{name}", f"unknown parameter; this route takes: "
+                             f"{', '.join(allowed) or 'none'}"))
+        elif name in values:
+            problems.append((f"query.{name}", "given more than once (for a list, separate "
+                             "values with commas)"))
+        else:
+            values[name] = value
+    if problems:
+        raise InvalidParameter.of(problems)
+    return values
+
+
+def read_page(values: Mapping[str, str], default: int) -> Page:
+    """``limit`` (1 to ``MAX_PAGE``) and ``offset`` (0 or more) from request values."""
+    problems = []
+    limit, offset = default, 0
+    for name, low, high in (("limit", 1, MAX_PAGE), ("offset", 0, MAX_OFFSET)):
+        raw = values.get(name)
+        if raw is None:
+            continue
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            problems.append((f"query.{name}", f"must be an integer from {low} to {high}"))
+        elif name == "limit":
+            limit = int(raw)
+        else:
+            offset = int(raw)
+    if problems:
+        raise InvalidParameter.of(problems)
+    return Page(limit, offset)
+
+
+def choose_format(request: Request, values: Mapping[str, str], offered: Sequence[str]) -> str:
+    """The short name of the response format: ``format=`` first, then ``Accept``.
+
+    Raises:
+        InvalidParameter: an unknown ``format=``.
+        NotAcceptable: nothing offered satisfies Accept.
+    """
+    if "format" in values:
+        if values["format"] not in offered:
+            raise InvalidParameter.of([("query.format", f"must be one of {', '.join(offered)}")])
+        return values["format"]
+    media = negotiate(request.headers.get("accept"), [TABLE_FORMATS[f] for f in offered])
+    if media is None:
+        raise NotAcceptable(f"none of the types in Accept is available here; offered: "
+                            f"{', '.join(TABLE_FORMATS[f] for f in offered)} (or format=)")
+    return next(f for f in offered if TABLE_FORMATS[f] == media)
+
+
+# -- values and rows -----------------------------------------------------------------
+
+
+def to_python(term: Any) -> Any:
+    """A term as a JSON value: IRIs and strings as text, numbers, booleans."""
+    if term is None:
+        return None
+    if isinstance(term, ox.Literal):
+        datatype = term.datatype.value
+        try:
+            if datatype in _INTEGERS:
+                return int(term.value)
+            if datatype in _NUMBERS:
+                number = float(term.value)
+                return number if math.isfinite(number) else term.value
+        except ValueError:
+            return term.value
+        if datatype == _BOOLEAN:
+            return term.value in ("true", "1")
+        return term.value
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return term.value
+
+
+def rows_of(rows: Rows) -> list[Row]:
+    """Every solution as a dict of JSON values (unbound: None)."""
+    columns = rows.columns
+    return [{c: to_python(s[c]) for c in columns} for s in rows.solutions]
+
+
+# -- writing the response ------------------------------------------------------------
+
+
+def page_links(request: Request, page: Page | None, has_more: bool) -> dict[str, str]:
+    """Absolute links to this page and its neighbours."""
+    links = {"self": str(request.url)}
+    if page is None:
+        return links
+
+    def at(offset: int) -> str:
+        return str(request.url.include_query_params(limit=page.limit, offset=offset))
+
+    links["first"] = at(0)
+    if page.offset > 0:
+        links["prev"] = at(max(0, page.offset - page.limit))
+    if has_more:
+        links["next"] = at(page.offset + page.limit)
+    return links
+
+
+def link_header(links: Mapping[str, str]) -> str:
+    return ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items() if rel != "self")
+
+
+def json_response(body: Mapping[str, Any], links: Mapping[str, str] | None = None) -> Response:
+    headers = {"Link": link_header(links)} if links and link_header(links) else None
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+                    media_type="application/json", headers=headers)
+
+
+def csv_response(columns: Sequence[str], rows: Sequence[Mapping[str, Any]],
+                 links: Mapping[str, str] | None = None) -> Response:
+    """RFC 4180 CSV, one header line; IRIs and literals by their text, unbound empty."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else _csv_value(row[c]) for c in columns])
+    headers = {"Link": link_header(links)} if links and link_header(links) else None
+    return Response(out.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers=headers)
+
+
+def _csv_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return repr(value)
+    return str(value)
+
+
+def sparql_json(rows: Rows) -> dict[str, Any]:
+    """SPARQL 1.1 Query Results JSON of the rows."""
+    bindings = []
+    for solution in rows.solutions:
+        binding = {}
+        for name in rows.columns:
+            term = solution[name]
+            if term is not None:
+                binding[name] = _json_term(term)
+        bindings.append(binding)
+    return {"head": {"vars": rows.columns}, "results": {"bindings": bindings}}
+
+
+def _json_term(term: Any) -> dict[str, str]:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    result = {"type": "literal", "value": term.value}
+    if term.language:
+        result["xml:lang"] = term.language
+    elif term.datatype != XSD.string:
+        result["datatype"] = term.datatype.value
+    return result
+
+
+def sparql_response(rows: Rows, fmt: str, links: Mapping[str, str]) -> Response:
+    """The rows in a SPARQL result format (JSON written here; XML and TSV by pyoxigraph)."""
+    body = json.dumps(sparql_json(rows), ensure_ascii=False).encode("utf-8")
+    if fmt != "srj":
+        target = {"srx": ox.QueryResultsFormat.XML, "tsv": ox.QueryResultsFormat.TSV}[fmt]
+        parsed = ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
+        body = parsed.serialize(format=target)
+    headers = {"Link": link_header(links)} if link_header(links) else None
+    media = TABLE_FORMATS[fmt]
+    return Response(body, media_type=f"{media}; charset=utf-8" if media.startswith("text/")
+                    else media, headers=headers)
+
+
+def table_response(request: Request, fmt: str, rows: Rows, *, page: Page | None,
+                   extra: Mapping[str, Any] | None = None) -> Response:
+    """One table of solutions in the chosen format, with page links."""
+    links = page_links(request, page, rows.has_more)
+    if fmt in ("srj", "srx", "tsv"):
+        return sparql_response(rows, fmt, links)
+    items = rows_of(rows)
+    if fmt == "csv":
+        return csv_response(rows.columns, items, links)
+    return json_response(envelope(items, rows.columns, page, links, extra), links)
+
+
+def envelope(items: list[Row], columns: Sequence[str], page: Page | None,
+             links: Mapping[str, str], extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON body of a list: items, their columns, the page and its links."""
+    body: dict[str, Any] = dict(extra or {})
+    body.update({"columns": list(columns), "count": len(items), "items": items})
+    if page is not None:
+        body.update({"limit": page.limit, "offset": page.offset})
+    body["links"] = dict(links)
+    return body
+
+
+def slice_page(items: list[Any], page: Page) -> tuple[list[Any], bool]:
+    """One page of a list computed whole (small lists), and whether more follow."""
+    return items[page.offset:page.offset + page.limit], len(items) > page.offset + page.limit

@@ -1,0 +1,45 @@
+"""``/.well-known/void``: the VoID description of the knowledge graph (VoID §7.2).
+
+    GET|HEAD /.well-known/void      Turtle unless asked otherwise (Accept or format=)
+
+Every RDF format the service writes is offered. The statistics are counted when
+the store has changed since the last request (a few seconds on the full data),
+then served from the response cache with an ETag until the next write.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from mipex_kg.api.cache import CachedResponse
+from mipex_kg.api.conditional import respond
+from mipex_kg.api.formats import RDF_FORMATS, choose, write_triples
+from mipex_kg.api.routes.linked_data import prefixes_for, service_base
+from mipex_kg.api.void import void_description
+
+PATH = "/.well-known/void"
+
+router = APIRouter(tags=["Linked data"])
+
+
+@router.api_route(PATH, methods=["GET", "HEAD"], response_class=Response,
+                  summary="VoID description: statistics, partitions, subsets and downloads",
+                  responses={200: {"content": {f.media_type: {} for f in RDF_FORMATS}}})
+async def void(request: Request) -> Response:
+    return await run_in_threadpool(_void, request)
+
+
+def _void(request: Request) -> Response:
+    state = request.app.state
+    choice = choose("rdf", request.headers.get("accept"),
+                    tuple(request.query_params.getlist("format")))
+    base = service_base(request)
+
+    def build() -> CachedResponse:
+        triples = void_description(state.store, base)
+        body = write_triples(triples, choice.format, prefixes_for(triples))
+        return CachedResponse(body, choice.content_type)
+
+    key = ("void", base, choice.media_type)
+    return respond(request, state.store, state.response_cache, key, build)
