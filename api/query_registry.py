@@ -393,7 +393,9 @@ def _check_body(query: NamedQuery, first: int) -> NamedQuery:
     marked = {v[1:] for m in MARKER.finditer(query.sparql) for v in m["vars"].split()}
     declared = {p.var: name for name, p in query.params.items()}
     for var in sorted(marked - set(declared)):
-        raise HeaderError(file, first, f"marker '#@bind ?{var}' names no declared parameter")
+        line = next((n for n, text in enumerate(query.text.splitlines(), 1)
+                     if MARKER.match(text) and f"?{var}" in text.split()), first)
+        raise HeaderError(file, line, f"marker '#@bind ?{var}' names no declared parameter")
     if query.pagination is not None and not re.search(r"\bORDER\s+BY\b", query.sparql, re.I):
         raise HeaderError(file, first, "a paginated query needs ORDER BY (stable pages)")
     if PAGE_MARKER.search(query.sparql) and query.pagination is None:

@@ -260,7 +260,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(f"data folder {data_dir} does not exist (run mipex-kg fetch, or "
                          "set MIPEX_KG_DATA_DIR / --data-dir)")
     ensure_loaded(store, data_dir, report=lambda line: print(line, file=sys.stderr))
-    uvicorn.run(create_app(settings, store), host=args.host, port=args.port)
+    from mipex_kg.loaders.pipeline import Loader
+
+    app = create_app(settings, store, write_gate=Loader(store).check_write)
+    # no access log: one line per request costs more than a small query (bench_sparql.py)
+    uvicorn.run(app, host=args.host, port=args.port, access_log=False)
     return EXIT_OK
 
 

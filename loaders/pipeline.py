@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib.resources import files
@@ -44,6 +44,8 @@ from mipex_kg.loaders.scores_csv import Reference, read_score_rows, score_triple
 
 ONTOLOGY_GRAPH = iris.named_graph("ontology")
 CURATED_PREFIX = GRAPH + "curated/"
+#: Where the default graph's content is put while a write to it is validated.
+DEFAULT_GRAPH_STAND_IN = ox.NamedNode(GRAPH + "default")
 REFERENCE_PREFIX = GRAPH + "reference/"
 REPORTED_PREFIX = GRAPH + "reported/"
 
@@ -152,6 +154,23 @@ class Loader:
             problems.append(Problem(where_file, ", ".join(filter(None, [where, f"resource {focus}"])),
                                     f"{result.message}{value}"))
         raise LoadError(problems)
+
+    def check_write(self, changes: Mapping[ox.NamedNode | ox.DefaultGraph, list[ox.Triple]]
+                    ) -> list[str]:
+        """The service's write gate: the problems a write would cause ([] lets it through).
+
+        ``changes`` maps each graph a SPARQL Update or Graph Store request would change
+        to its whole content afterwards; they are validated together, like a load.
+        """
+        graphs = {
+            (g if isinstance(g, ox.NamedNode) else DEFAULT_GRAPH_STAND_IN): triples
+            for g, triples in changes.items()
+        }
+        try:
+            self.check(graphs, "the write")
+        except LoadError as error:
+            return [str(problem) for problem in error.problems]
+        return []
 
     # -- generic steps ------------------------------------------------------------------
 

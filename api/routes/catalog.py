@@ -12,6 +12,8 @@ store changes (ETag, 304), like every other read.
 
 from __future__ import annotations
 
+import threading
+
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -19,7 +21,8 @@ from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
 from mipex_kg.api.errors import BadRequest
 from mipex_kg.api.formats import choose
-from mipex_kg.loaders.catalog import PROFILES, build_catalog
+from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.loaders.catalog import PROFILES, CatalogBuild, build_catalog
 
 PATH = "/catalog"
 
@@ -44,6 +47,24 @@ def base_url(request: Request) -> str:
     return (configured or str(request.base_url)).rstrip("/")
 
 
+_BUILT: dict[tuple[int, str, str, str], CatalogBuild] = {}
+_BUILT_LOCK = threading.Lock()
+
+
+def _build(store: KnowledgeStore, base: str, profile: str) -> CatalogBuild:
+    """The catalogue of this store version (built once for all formats asking for it)."""
+    key = (id(store), store.version, profile, base)
+    with _BUILT_LOCK:
+        if key in _BUILT:
+            return _BUILT[key]
+    built = build_catalog(store, base, profile)
+    with _BUILT_LOCK:
+        for old in [k for k in _BUILT if k[:2] != key[:2] or len(_BUILT) > 8]:
+            del _BUILT[old]
+        _BUILT[key] = built
+    return built
+
+
 def _catalog(request: Request, profile: str) -> Response:
     if profile not in PROFILES:
         raise BadRequest(f"unknown DCAT-AP profile {profile!r}; use one of {', '.join(PROFILES)}")
@@ -53,7 +74,7 @@ def _catalog(request: Request, profile: str) -> Response:
     base = base_url(request)
 
     def build() -> CachedResponse:
-        built = build_catalog(state.store, base, profile)
+        built = _build(state.store, base, profile)
         body = built.serialize(choice.format.oxigraph)  # type: ignore[arg-type]
         return CachedResponse(body, choice.content_type, {"X-DCAT-AP-Version": profile})
 

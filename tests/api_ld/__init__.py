@@ -1,0 +1,1 @@
+"""Tests of the linked-data service: /id/..., /def, /.well-known/void, /downloads."""

@@ -1,0 +1,58 @@
+"""Clients for the linked-data tests: FastAPI's TestClient over a given store.
+
+The app is built around a store the test already has (``reference_store``, fresh per
+test, or the session's ``real_store``, read only). Requests are made without
+entering the client's context, so the app's start-up (the SPARQL worker pool,
+which these routes do not use) never runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import rdflib
+from fastapi.testclient import TestClient
+
+from mipex_kg.api.app import create_app
+from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.settings import Settings
+
+#: RDF formats: media type -> rdflib parser name.
+RDFLIB_FORMATS = {
+    "text/turtle": "turtle",
+    "application/n-triples": "nt",
+    "application/ld+json": "json-ld",
+    "application/rdf+xml": "xml",
+    "application/trig": "trig",
+    "application/n-quads": "nquads",
+    "text/n3": "n3",
+}
+
+
+def client_for(store: KnowledgeStore, **settings: Any) -> TestClient:
+    """A client of ``create_app`` serving ``store`` (in-memory settings, no start-up)."""
+    return TestClient(create_app(Settings(store=None, **settings), store))
+
+
+def parse(body: bytes, media_type: str) -> rdflib.Graph:
+    """``body`` parsed by rdflib as one graph (dataset formats: every graph merged)."""
+    name = RDFLIB_FORMATS[media_type.split(";")[0].strip()]
+    if name in ("trig", "nquads"):
+        dataset = rdflib.Dataset()
+        dataset.parse(data=body, format=name)
+        merged = rdflib.Graph()
+        for quad in dataset.quads((None, None, None, None)):
+            merged.add(quad[:3])
+        return merged
+    return rdflib.Graph().parse(data=body, format=name)
+
+
+@pytest.fixture
+def reference_client(reference_store: KnowledgeStore) -> TestClient:
+    return client_for(reference_store)
+
+
+@pytest.fixture(scope="module")
+def real_client(real_store: KnowledgeStore) -> TestClient:
+    return client_for(real_store)

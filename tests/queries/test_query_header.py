@@ -1,0 +1,125 @@
+"""The ``#+`` header parser and the registry's refusals (file and line named)."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+
+from mipex_kg.api.query_header import HeaderError, parse_header, strip_lines
+from mipex_kg.api.query_registry import parse_query, sparql_term
+
+GOOD = """#+ summary: Scores of one year
+#+ description: |
+#+   Two lines
+#+   of text.
+#+ tags: [scores, "a, b"]
+#+ pagination: 50
+#+ params:
+#+   year:
+#+     type: year
+#+     description: The year.
+#+     example: 2019
+#+ columns:
+#+   obs: iri The observation.
+#+   score: decimal The score.
+SELECT ?obs ?score WHERE {
+  #@bind ?year
+  ?obs mkg:refPeriod/mkg:year ?year ; mkg:score ?score .
+} ORDER BY ?obs
+"""
+
+
+def test_a_good_header_gives_every_part() -> None:
+    query = parse_query("good.rq", GOOD)
+    assert query.name == "good"
+    assert query.summary == "Scores of one year"
+    assert query.description == "Two lines\nof text."
+    assert query.tags == ("scores", "a, b")
+    assert query.pagination == 50
+    assert list(query.params) == ["year"] and query.params["year"].example == "2019"
+    assert [c.type for c in query.columns.values()] == ["iri", "decimal"]
+    assert not query.substituted
+
+
+def test_grlc_style_lists_and_folded_text_are_read() -> None:
+    header, count = parse_header([
+        "#+ summary: x", "#+ description: >", "#+   one", "#+   two", "#+ tags:",
+        "#+   - recompute", "#+ params:", "#+   - name: rule", "#+     type: iri",
+        "SELECT ?rule WHERE {}"], "g.rq")
+    assert count == 9
+    assert strip_lines(header) == {"summary": "x", "description": "one two",
+                                   "tags": ["recompute"],
+                                   "params": [{"name": "rule", "type": "iri"}]}
+
+
+def test_a_projected_parameter_without_marker_is_substituted() -> None:
+    text = "#+ summary: s\n#+ description: d\n#+ params:\n#+   - name: rule\n#+     type: iri\n" \
+           "SELECT ?rule ?x WHERE { ?rule ?p ?x }\n"
+    query = parse_query("sub.rq", text)
+    assert query.substituted == {"rule"}
+    assert list(query.columns) == ["rule", "x"]
+    bound = {"rule": [ox.NamedNode("https://example.org/r")]}
+    assert query.substitutions(bound) == {ox.Variable("rule"): ox.NamedNode("https://example.org/r")}
+
+
+@pytest.mark.parametrize(("text", "line", "message"), [
+    ("SELECT * {}\n", 1, "no '#+' header"),
+    ("#+ summary: s\n#+ description: d\n#+ colums:\n#+   x: iri X\nSELECT ?x {}\n", 3,
+     "unknown header key 'colums'"),
+    ("#+ summary: s\n#+ description: d\n#+ columns:\n#+    x: iri X\nSELECT ?x {}\n", 4,
+     "multiple of two spaces"),
+    ("#+ summary: s\n#+ description: d\n#+ columns:\n#+   x: text X\nSELECT ?x {}\n", 4,
+     "column 'x'"),
+    ("#+ summary: s\n#+ description: d\n#+ params:\n#+   y:\n#+     type: yaer\n"
+     "#+     description: d\n#+ columns:\n#+   x: iri X\nSELECT ?x {}\n", 5, "unknown type 'yaer'"),
+    ("#+ summary: s\n#+ description: d\n#+ params:\n#+   y:\n#+     type: year\n"
+     "#+     description: d\n#+     example: 20x9\n#+ columns:\n#+   x: iri X\nSELECT ?x {}\n",
+     7, "not a year"),
+    ("#+ summary: s\n#+ description: d\n#+ params:\n#+   y:\n#+     type: year\n"
+     "#+     description: d\n#+ columns:\n#+   x: iri X\nSELECT ?x { ?x ?p ?y }\n", 9,
+     "needs a '#@bind ?y' marker"),
+    ("#+ summary: s\n#+ description: d\n#+ columns:\n#+   x: iri X\n"
+     "SELECT ?x {\n  #@bind ?z\n}\n", 6, "names no declared parameter"),
+    ("#+ summary: s\n#+ description: d\n#+ columns:\n#+   y: iri Y\nSELECT ?x { }\n", 5,
+     "the query selects ['x']"),
+    ("#+ summary: s\n#+ description: d\n#+ pagination: 10\n#+ columns:\n#+   x: iri X\n"
+     "SELECT ?x { }\n", 6, "needs ORDER BY"),
+    ("#+ summary: s\n#+ description: d\n#+ columns:\n#+   x: iri X\nSELECT ?x { ?x\n", 5,
+     "does not parse"),
+    ("#+ summary: s\n#+ summary: t\n", 2, "duplicate key"),
+    ("#+summary: s\n", 1, "must start with '#+ '"),
+])
+def test_a_malformed_file_is_refused_naming_file_and_line(text: str, line: int,
+                                                          message: str) -> None:
+    with pytest.raises(HeaderError) as caught:
+        parse_query("bad.rq", text)
+    assert caught.value.file == "bad.rq"
+    assert caught.value.line == line
+    assert message in str(caught.value)
+    assert str(caught.value).startswith(f"bad.rq, line {line}: ")
+
+
+def test_binding_writes_bind_for_one_value_and_values_for_several() -> None:
+    query = parse_query("good.rq", GOOD)
+    one = query.bind({"year": [ox.Literal(2019)]})
+    assert "  BIND(2019 AS ?year)" in one and "#@bind" not in one
+    many = query.bind({"year": [ox.Literal(2014), ox.Literal(2019)]})
+    assert "VALUES ?year { 2014 2019 }" in many
+    assert "?year" in query.bind({"year": None}) and "BIND" not in query.bind({"year": None})
+
+
+@pytest.mark.parametrize("term", [
+    ox.Literal('x" } DROP ALL #'), ox.Literal("a\\u0022b"), ox.Literal("line\nbreak"),
+    ox.Literal("x", language="en"), ox.Literal("1.5e3", datatype=ox.NamedNode(
+        "http://www.w3.org/2001/XMLSchema#double")), ox.BlankNode("b1"),
+])
+def test_only_safe_terms_are_ever_written_into_sparql(term: object) -> None:
+    with pytest.raises(ValueError, match="refusing"):
+        sparql_term(term)  # type: ignore[arg-type]
+
+
+def test_safe_terms_are_written_in_sparql_syntax() -> None:
+    assert sparql_term(ox.Literal("Sweden")) == '"Sweden"'
+    assert sparql_term(ox.Literal(-3)) == "-3"
+    assert sparql_term(ox.NamedNode("https://w3id.org/mipex-kg/id/country/SWE")) == \
+        "<https://w3id.org/mipex-kg/id/country/SWE>"
