@@ -226,3 +226,18 @@ def test_pyoxigraph_can_call_service_itself(standin: str) -> None:
         "<http://www.w3.org/2004/02/skos/core#prefLabel> ?label FILTER(LANG(?label) = 'en') "
         "} }" % standin)
     assert [s["label"].value for s in results] == ["Sweden"]
+
+
+def test_the_scanner_finds_service_blocks_but_not_in_comments_strings_or_iris() -> None:
+    sparql = """PREFIX eu: <https://data.europa.eu/>
+SELECT * WHERE {
+  ?a <http://example.org/p> ?b . FILTER(?b < 3) # SERVICE <http://no.example> { }
+  ?x <http://example.org/q> "SERVICE <http://no.example> {" .
+  SERVICE SILENT eu:sparql { ?b <http://example.org/r> ?c . { ?c ?d ?e }
+                             SERVICE <http://nested.example> { ?e ?f ?g } }
+  SERVICE ?endpoint { ?x ?y ?z }
+}"""
+    blocks = find_services(sparql)
+    assert [(b.iri, b.silent) for b in blocks] == [("https://data.europa.eu/sparql", True),
+                                                    (None, False)]
+    assert "SERVICE <http://nested.example>" in blocks[0].body
