@@ -21,11 +21,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
-
-from mipex_kg.graph.namespaces import DCT, FOAF, MKG, RDFS, SDMX_ATTRIBUTE, SKOS
+from mipex_kg.graph.namespaces import DCT, FOAF, MKG, RDFS, SKOS
 from mipex_kg.graph.store import STAGING_PREFIX, KnowledgeStore
 
-Subject = ox.NamedNode | ox.BlankNode
+#: What can be a subject (RDF 1.2 allows triple terms) and any term.
+Subject = ox.NamedNode | ox.BlankNode | ox.Triple
+Term = Subject | ox.Literal
 
 LABEL_PROPERTIES = (SKOS.prefLabel, RDFS.label, DCT.title, FOAF.name)
 RECOMPUTED = ox.NamedNode("https://w3id.org/mipex-kg/id/status/recomputed")
@@ -35,7 +36,7 @@ def _quads(
     store: KnowledgeStore,
     subject: Subject | None = None,
     predicate: ox.NamedNode | None = None,
-    obj: ox.NamedNode | ox.BlankNode | ox.Literal | None = None,
+    obj: Term | None = None,
 ) -> Iterator[ox.Quad]:
     for quad in store.oxigraph.quads_for_pattern(subject, predicate, obj, None):
         graph = quad.graph_name
@@ -86,8 +87,8 @@ def inbound(store: KnowledgeStore, node: ox.NamedNode, limit: int = 50) -> list[
         by_property[quad.predicate].add(quad.subject)
     groups = []
     for predicate in sorted(by_property, key=lambda p: p.value):
-        subjects = sorted(by_property[predicate], key=lambda s: (isinstance(s, ox.BlankNode),
-                                                                 s.value))
+        subjects = sorted(by_property[predicate],
+                          key=lambda s: (not isinstance(s, ox.NamedNode), str(s)))
         groups.append(InboundGroup(predicate, len(subjects), subjects[:limit]))
     return groups
 
@@ -97,24 +98,25 @@ class Labels:
 
     def __init__(self, store: KnowledgeStore) -> None:
         self.store = store
-        self._cache: dict[ox.NamedNode | ox.BlankNode, str | None] = {}
+        self._cache: dict[Subject, str | None] = {}
 
-    def __call__(self, node: ox.NamedNode | ox.BlankNode) -> str | None:
+    def __call__(self, node: Subject) -> str | None:
         """The best label of ``node``, or None when it has none."""
         if node not in self._cache:
             self._cache[node] = self._find(node)
         return self._cache[node]
 
-    def _find(self, node: ox.NamedNode | ox.BlankNode) -> str | None:
+    def _find(self, node: Subject) -> str | None:
         for prop in LABEL_PROPERTIES:
             found = [q.object for q in _quads(self.store, node, prop)
                      if isinstance(q.object, ox.Literal)]
             if found:
-                found.sort(key=lambda t: (t.language not in ("en", None), t.language or "", t.value))
+                found.sort(key=lambda t: (t.language not in ("en", None), t.language or "",
+                                          t.value))
                 return found[0].value
         return None
 
-    def value(self, node: Subject, prop: ox.NamedNode) -> ox.NamedNode | ox.BlankNode | ox.Literal | None:
+    def value(self, node: Subject, prop: ox.NamedNode) -> Term | None:
         """One value of ``prop`` on ``node`` (the first in IRI/lexical order), or None."""
         values = sorted((q.object for q in _quads(self.store, node, prop)),
                         key=lambda t: str(t))
@@ -210,9 +212,3 @@ def _describe_row(row: ScoreRow, labels: Labels) -> None:
             row.order = float(order.value)
         except ValueError:
             pass
-
-
-def observation_status(store: KnowledgeStore, observation: ox.NamedNode) -> ox.NamedNode | None:
-    """The ``sdmx-attribute:obsStatus`` of an observation."""
-    found = next(_quads(store, observation, SDMX_ATTRIBUTE.obsStatus), None)
-    return found.object if found is not None and isinstance(found.object, ox.NamedNode) else None

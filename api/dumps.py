@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import IO
 
 import pyoxigraph as ox
-
 from mipex_kg.api.formats import RDF_FORMATS, Format
 from mipex_kg.graph.namespaces import GRAPH, PREFIXES
 from mipex_kg.graph.store import KnowledgeStore
@@ -110,11 +109,12 @@ def writer(store: KnowledgeStore, download: Download) -> Callable[[IO[bytes]], N
     def write(output: IO[bytes]) -> None:
         if graph is None:
             store.dump(output, rdf_format)
-        elif rdf_format.supports_datasets:  # keep the graph name in N-Quads and TriG
+        elif rdf_format in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):  # keep the graph name
             quads = store.oxigraph.quads_for_pattern(None, None, None, graph)
             ox.serialize(quads, output, format=rdf_format, prefixes=SERIALIZATION_PREFIXES)
         else:
-            ox.serialize(store.triples(graph), output, format=rdf_format, prefixes=SERIALIZATION_PREFIXES)
+            ox.serialize(store.triples(graph), output, format=rdf_format,
+                         prefixes=SERIALIZATION_PREFIXES)
 
     return write
 
@@ -183,7 +183,7 @@ def stream(write: Callable[[IO[bytes]], None], *, chunk_size: int = 256 * 1024, 
         error: BaseException | None = None
         try:
             write(pipe)  # type: ignore[arg-type]
-        except BaseException as failure:  # handed to the reader, who raises it
+        except BaseException as failure:  # noqa: BLE001 - handed to the reader, who raises it
             error = failure
         try:
             pipe.close(error)

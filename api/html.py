@@ -21,7 +21,6 @@ from decimal import Decimal, InvalidOperation
 from html import escape
 
 import pyoxigraph as ox
-
 from mipex_kg.graph.namespaces import BASE, GRAPH, ID, PREFIXES
 
 #: The ontology document's IRI (its terms are ``ONTOLOGY + "#Term"``).
@@ -38,18 +37,20 @@ _CURIE_PREFIXES = sorted(((ns, p) for p, ns in PREFIXES.items()), key=lambda x: 
 CSS = """
 :root{--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#f6f8fa;--link:#0b57d0;--accent:#0a7d5a}
 *{box-sizing:border-box}
-body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
-color:var(--fg);background:#fff}
+body{margin:0;color:var(--fg);background:#fff;
+font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
 a{color:var(--link);text-decoration:none}a:hover{text-decoration:underline}
 header.site{background:#12355b;color:#fff;padding:.6rem 1.5rem;display:flex;gap:1.2rem;
 align-items:baseline;flex-wrap:wrap}
 header.site a{color:#fff}header.site .brand{font-weight:700;font-size:1.05rem;margin-right:auto}
 main{max-width:80rem;margin:0 auto;padding:1rem 1.5rem 3rem}
 h1{font-size:1.7rem;margin:.2rem 0 .3rem}h2{font-size:1.2rem;margin:2rem 0 .6rem;
-border-bottom:1px solid var(--line);padding-bottom:.25rem}h3{font-size:1.05rem;margin:1.2rem 0 .4rem}
+border-bottom:1px solid var(--line);padding-bottom:.25rem}
+h3{font-size:1.05rem;margin:1.2rem 0 .4rem}
 .types{margin:0;color:var(--accent);font-size:.85rem;text-transform:uppercase;letter-spacing:.04em}
 .types a{color:inherit}
-.iri{margin:.2rem 0;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85rem;
+.iri{margin:.2rem 0;font-size:.85rem;
+font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;
 color:var(--muted);word-break:break-all}
 nav.formats{font-size:.85rem;color:var(--muted);margin:.4rem 0 1rem}
 nav.formats a{margin-left:.5rem}
@@ -74,7 +75,8 @@ font-size:.8rem;margin-right:.4rem}
 dl.facts{display:grid;grid-template-columns:12rem 1fr;gap:.35rem 1rem;margin:0}
 dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}
 .value{font-size:1.6rem;font-weight:700;color:var(--accent)}
-blockquote{margin:.3rem 0;padding:.4rem .8rem;border-left:3px solid var(--line);background:var(--bg)}
+blockquote{margin:.3rem 0;padding:.4rem .8rem;border-left:3px solid var(--line);
+background:var(--bg)}
 .note{color:var(--muted);font-size:.85rem}
 .bnode{margin:.2rem 0 .2rem .2rem;border-left:2px solid var(--line)}
 .bnode table{font-size:.88rem}
@@ -171,7 +173,8 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, css: str = "
     head = "".join(f'<th scope="col">{esc(h)}</th>' for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
     cls = f' class="{esc(css)}"' if css else ""
-    return f'<div class="scroll"><table{cls}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    return (f'<div class="scroll"><table{cls}><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div>")
 
 
 @dataclass(frozen=True)
@@ -193,7 +196,8 @@ def document(
 ) -> str:
     """A complete HTML5 page around ``body`` (ready-made HTML)."""
     alternate_links = "".join(
-        f'<link rel="alternate" type="{esc(a.media_type)}" href="{esc(a.href)}" title="{esc(a.name)}">'
+        f'<link rel="alternate" type="{esc(a.media_type)}" href="{esc(a.href)}"'
+        f' title="{esc(a.name)}">'
         for a in alternates
     )
     canonical_link = f'<link rel="canonical" href="{esc(canonical)}">' if canonical else ""

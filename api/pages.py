@@ -18,11 +18,12 @@ from collections.abc import Sequence
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
-
 from mipex_kg.api.describe import (
     InboundGroup,
     Labels,
     ScoreTable,
+    Subject,
+    Term,
     concise_bounded_description,
     inbound,
     score_tables,
@@ -52,9 +53,6 @@ from mipex_kg.graph.namespaces import (
     SKOS,
 )
 from mipex_kg.graph.store import KnowledgeStore
-
-Term = ox.NamedNode | ox.BlankNode | ox.Literal
-Subject = ox.NamedNode | ox.BlankNode
 
 #: Properties shown first, in this order; the rest follow by their short name.
 FIRST = (RDF.type, SKOS.prefLabel, RDFS.label, DCT.title, SKOS.notation, SKOS.definition,
@@ -130,6 +128,8 @@ def _value(term: Term, by_subject: dict[Subject, list[ox.Triple]], links: Links,
            shown: set[Subject]) -> str:
     if isinstance(term, ox.Literal):
         return literal(term)
+    if isinstance(term, ox.Triple):
+        return f'<span class="text">{esc(term)}</span>'
     if isinstance(term, ox.BlankNode):
         if term in shown or term not in by_subject:
             return '<span class="note">(blank node)</span>'
@@ -158,9 +158,10 @@ def _observation_summary(store: KnowledgeStore, own: list[ox.Triple], links: Lin
         unit = first.get(SDMX_ATTRIBUTE.unitMeasure)
         unit_text = f" {link(links, unit.value, labels(unit) or curie(unit.value))}" \
             if isinstance(unit, ox.NamedNode) else ""
-        facts.append(("Score", f'<span class="value" title="{esc(value.value)}">'
-                               f"{esc(format_number(value.value))}</span>{unit_text}"
-                               f' <span class="note">(exactly {esc(value.value)})</span>'))
+        shown = (f'<span class="value" title="{esc(value.value)}">'
+                 f"{esc(format_number(value.value))}</span>{unit_text}"
+                 f' <span class="note">(exactly {esc(value.value)})</span>')
+        facts.append(("Score", shown))
     indicator = first.get(MKG.indicator)
     if isinstance(indicator, ox.NamedNode):
         notation = labels.value(indicator, SKOS.notation)
@@ -197,7 +198,8 @@ def _provenance(store: KnowledgeStore, first: dict[ox.NamedNode, Term], links: L
     parts = []
     source = first.get(PROV.wasDerivedFrom)
     if isinstance(source, ox.NamedNode):
-        parts.append("derived from " + link(links, source.value, labels(source) or curie(source.value)))
+        name = labels(source) or curie(source.value)
+        parts.append("derived from " + link(links, source.value, name))
         url = labels.value(source, MKG.originalUrl)
         if isinstance(url, ox.NamedNode):
             parts.append("published at " + link(links, url.value, url.value))
@@ -219,7 +221,8 @@ def _tidy(title: str) -> str:
 def _score_table(table: ScoreTable, links: Links, labels: Labels) -> str:
     heading = ""
     if table.system is not None:
-        heading = f"<h3>{link(links, table.system.value, labels(table.system) or curie(table.system.value))}</h3>"
+        name = labels(table.system) or curie(table.system.value)
+        heading = f"<h3>{link(links, table.system.value, name)}</h3>"
     head = '<th scope="col">Policy area</th>' + "".join(
         f'<th scope="col">{link(links, p.value, text)}</th>' for p, text in table.periods)
     body = []

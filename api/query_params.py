@@ -33,8 +33,12 @@ Term = ox.NamedNode | ox.Literal
 MAX_ITEMS = 60
 
 _IRI_PATTERN = r"^https?://[^\s<>\"{}|\\^`]+$"
-_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,60}$"
+_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,60}$"
 _TEXT_PATTERN = r"^[\w .,'’()&-]{1,100}$"
+
+
+class UnknownValue(ValueError):
+    """A well-formed value that names nothing the store knows (a 404 in a path)."""
 
 
 @dataclass
@@ -71,6 +75,7 @@ class Vocabulary:
             for key in {row["code"].value.lower(), _last(iri.value)}:
                 vocab._add_indicator(key, iri)
                 vocab._add_indicator(f"{system}/{key}", iri)
+                vocab._add_indicator(f"{system}:{key}", iri)
             if row["area"] is not None:
                 vocab.areas.add(iri.value)
         vocab.iris = {t.value for t in vocab.jurisdictions.values()} | {
@@ -180,9 +185,9 @@ def _jurisdiction(raw: str, vocab: Vocabulary, countries_only: bool = False) -> 
     if term is None:
         if not re.fullmatch(r"[A-Za-z0-9]{2,5}|https?://\S+", raw):
             raise ValueError(f"not a {what} code: {raw!r}")
-        raise ValueError(f"unknown {what}: {raw!r}")
+        raise UnknownValue(f"unknown {what}: {raw!r}")
     if countries_only and term.value not in vocab.countries:
-        raise ValueError(f"not a country: {raw!r}")
+        raise UnknownValue(f"not a country: {raw!r}")
     return term
 
 
@@ -198,13 +203,13 @@ def _indicator(raw: str, vocab: Vocabulary, areas_only: bool = False) -> Term:
         if areas_only:
             candidates = [c for c in candidates if c.value in vocab.areas]
         if not candidates:
-            raise ValueError(f"unknown {what}: {raw!r}")
+            raise UnknownValue(f"unknown {what}: {raw!r}")
         if len(candidates) > 1:
-            choices = ", ".join(f"{_last(_scheme_of(c))}/{_last(c.value)}" for c in candidates)
+            choices = ", ".join(f"{_last(_scheme_of(c))}:{_last(c.value)}" for c in candidates)
             raise ValueError(f"ambiguous {what} {raw!r}: say which system ({choices})")
         term = candidates[0]
     if areas_only and term.value not in vocab.areas:
-        raise ValueError(f"not a policy area: {raw!r}")
+        raise UnknownValue(f"not a policy area: {raw!r}")
     return term
 
 
@@ -231,7 +236,7 @@ def _keyed(kind: str, table: Callable[[Vocabulary], dict[str, ox.NamedNode]]) ->
             if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,60}|https?://\S+", raw.lower()):
                 raise ValueError(f"not a{'n' if kind[0] in 'aeiou' else ''} {kind} identifier: "
                                  f"{raw!r}")
-            raise ValueError(f"unknown {kind}: {raw!r}; known: {', '.join(sorted(known))}")
+            raise UnknownValue(f"unknown {kind}: {raw!r}; known: {', '.join(sorted(known))}")
         return term
 
     return parse
@@ -254,7 +259,8 @@ INDICATOR_LEVELS = {"overall": MKG.OverallIndicator, "area": MKG.PolicyArea,
                     "indicator": MKG.PolicyIndicator, "sub-indicator": MKG.SubIndicator}
 
 _JURISDICTION_SCHEMA = {"type": "string", "pattern": r"^([A-Za-z0-9]{2,5}|https?://\S+)$"}
-_INDICATOR_SCHEMA = {"type": "string", "pattern": r"^([A-Za-z0-9][A-Za-z0-9_./-]{0,60}|https?://\S+)$"}
+_INDICATOR_SCHEMA = {"type": "string",
+                     "pattern": r"^([A-Za-z0-9][A-Za-z0-9_.:/-]{0,60}|https?://\S+)$"}
 _KEY_SCHEMA = {"type": "string", "pattern": r"^([A-Za-z0-9][A-Za-z0-9-]{0,60}|https?://\S+)$"}
 
 TYPES: dict[str, ParamType] = {t.name: t for t in (
@@ -275,7 +281,7 @@ TYPES: dict[str, ParamType] = {t.name: t for t in (
               "a country: ISO 3166 alpha-3 code (e.g. ESP) or its IRI"),
     ParamType("indicator", _INDICATOR_SCHEMA, _indicator,
               "an indicator code as the source spells it (aa1, overall-with-health), "
-              "optionally prefixed by its system (mipex-r/overall), or its IRI"),
+              "optionally prefixed by its system (mipex-r:overall or mipex-r/overall), or its IRI"),
     ParamType("area", _INDICATOR_SCHEMA,
               lambda raw, vocab: _indicator(raw, vocab, areas_only=True),
               "a policy area code (a to h for MIPEX, e.g. mipex-r/area-housing), or its IRI"),

@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pyoxigraph as ox
-
 from mipex_kg.api.describe import is_known
 from mipex_kg.api.dumps import graph_downloads, store_downloads
 from mipex_kg.graph.namespaces import DCT, FOAF, ID, RDF, VOID, XSD
@@ -52,20 +51,20 @@ _TOTALS = """
 SELECT (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?o) AS ?objects)
        (COUNT(DISTINCT ?p) AS ?properties) WHERE { ?s ?p ?o }
 """
-_ENTITIES = """
-SELECT (COUNT(DISTINCT ?s) AS ?entities) WHERE {
-  ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), "%s"))
-}
-""" % URI_SPACE
+_ENTITIES = f"""
+SELECT (COUNT(DISTINCT ?s) AS ?entities) WHERE {{
+  ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{URI_SPACE}"))
+}}
+"""
 _PROPERTIES = """
 SELECT ?p (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } } GROUP BY ?p
 """
 _CLASSES = "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c"
-_EXAMPLES = """
-SELECT ?c (MIN(STR(?s)) AS ?example) WHERE {
-  ?s a ?c FILTER(isIRI(?s) && STRSTARTS(STR(?s), "%s"))
-} GROUP BY ?c
-""" % URI_SPACE
+_EXAMPLES = f"""
+SELECT ?c (MIN(STR(?s)) AS ?example) WHERE {{
+  ?s a ?c FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{URI_SPACE}"))
+}} GROUP BY ?c
+"""
 
 
 def void_description(store: KnowledgeStore, service: str) -> list[ox.Triple]:
@@ -131,7 +130,7 @@ def void_description(store: KnowledgeStore, service: str) -> list[ox.Triple]:
         for download in graph_downloads(subset, graphs):
             add(subset, VOID.dataDump, ox.NamedNode(f"{service}/downloads/{download.name}"))
     # each subject's triples together, so Turtle can write them as one block
-    first_seen: dict[ox.NamedNode | ox.BlankNode, int] = {}
+    first_seen: dict[object, int] = {}
     for triple in out:
         first_seen.setdefault(triple.subject, len(first_seen))
     return sorted(out, key=lambda t: first_seen[t.subject])

@@ -10,7 +10,8 @@ provenance, observations) and returns the triples of one ``dcat:Catalog``:
   each edition (its ``mkg:SourceFile`` IRI, ``dct:source`` of the edition), and the
   whole knowledge graph (``id:dataset/mipex-kg``);
 * **distributions** for each download the service offers, relative to ``base_url``:
-  ``/downloads/<graph-slug>.ttl|.nt`` for each graph, ``/downloads/all.nq|.trig`` for
+  ``/downloads/<graph-slug>.ttl|.nt|.nq|.trig|.rdf|.jsonld`` for each graph (the
+  files api/routes/downloads.py serves), ``/downloads/all.nq|.trig`` for
   the whole store, the SPARQL endpoint ``/sparql`` (a ``dcat:DataService``, the
   ``dcat:accessService`` of one distribution per dataset), and the original workbook
   at the address it was fetched from;
@@ -46,7 +47,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pyoxigraph as ox
-
 from mipex_kg import __version__
 from mipex_kg.graph.namespaces import (
     DCAT,
@@ -92,7 +92,11 @@ SPARQL_PROTOCOL = ox.NamedNode("https://www.w3.org/TR/sparql11-protocol/")
 
 #: Downloads of one graph: extension -> (file-type code, media type, name).
 GRAPH_DUMPS = {"ttl": ("RDF_TURTLE", "text/turtle", "Turtle"),
-               "nt": ("RDF_N_TRIPLES", "application/n-triples", "N-Triples")}
+               "nt": ("RDF_N_TRIPLES", "application/n-triples", "N-Triples"),
+               "nq": ("RDF_N_QUADS", "application/n-quads", "N-Quads"),
+               "trig": ("RDF_TRIG", "application/trig", "TriG"),
+               "rdf": ("RDF_XML", "application/rdf+xml", "RDF/XML"),
+               "jsonld": ("JSON_LD", "application/ld+json", "JSON-LD")}
 #: Downloads of the whole store.
 STORE_DUMPS = {"nq": ("RDF_N_QUADS", "application/n-quads", "N-Quads"),
                "trig": ("RDF_TRIG", "application/trig", "TriG")}
@@ -157,6 +161,19 @@ class _Load:
     label: ox.Literal | None = None
     agent: ox.NamedNode | None = None
     sources: dict[str, dict[str, ox.NamedNode | ox.Literal]] = field(default_factory=dict)
+
+
+@dataclass
+class _Declared:
+    """A data set as the store declares it."""
+
+    iri: str
+    graph: str
+    title: str = ""
+    description: str = ""
+    publisher: ox.NamedNode | None = None
+    rights: ox.NamedNode | None = None
+    attributed: list[ox.NamedNode] = field(default_factory=list)
 
 
 @dataclass
@@ -232,42 +249,28 @@ class _Reader:
             labels.setdefault(row["x"].value, row["name"].value)
         return labels
 
-    def editions(self) -> list[dict[str, object]]:
-        found: dict[str, dict[str, object]] = {}
-        for row in self.store.query("""
-            SELECT ?e ?title ?desc ?publisher ?rights ?attributed WHERE {
-              ?e a mkg:Edition .
-              OPTIONAL { ?e dct:title ?title FILTER(LANG(?title) IN ("en", "")) }
-              OPTIONAL { ?e dct:description ?desc FILTER(LANG(?desc) IN ("en", "")) }
-              OPTIONAL { ?e dct:publisher ?publisher }
-              OPTIONAL { ?e dct:rights ?rights }
-              OPTIONAL { ?e prov:wasAttributedTo ?attributed }
-            } ORDER BY ?e ?attributed"""):
-            entry = found.setdefault(row["e"].value, {"attributed": []})
-            for key in ("title", "desc", "publisher", "rights"):
-                if row[key] is not None:
-                    entry.setdefault(key, row[key])
-            if row["attributed"] is not None and row["attributed"] not in entry["attributed"]:
-                entry["attributed"].append(row["attributed"])  # type: ignore[union-attr]
-        return [{"iri": iri, **facts} for iri, facts in found.items()]
-
-    def other_datasets(self) -> list[dict[str, object]]:
-        found: dict[str, dict[str, object]] = {}
-        for row in self.store.query("""
-            SELECT ?d ?g ?title ?desc ?publisher WHERE {
-              GRAPH ?g { ?d a dcat:Dataset }
-              FILTER NOT EXISTS { ?d a mkg:Edition }
-              FILTER(STRSTARTS(STR(?d), "https://w3id.org/mipex-kg/id/dataset/")
-                     || EXISTS { ?d a qb:DataSet })
-              OPTIONAL { ?d dct:title ?title FILTER(LANG(?title) IN ("en", "")) }
-              OPTIONAL { ?d dct:description ?desc FILTER(LANG(?desc) IN ("en", "")) }
-              OPTIONAL { ?d dct:publisher ?publisher }
-            } ORDER BY ?d"""):
-            entry = found.setdefault(row["d"].value, {"graph": row["g"].value})
-            for key in ("title", "desc", "publisher"):
-                if row[key] is not None:
-                    entry.setdefault(key, row[key])
-        return [{"iri": iri, **facts} for iri, facts in found.items()]
+    def declared(self, editions: bool) -> list[_Declared]:
+        """The editions (``mkg:Edition``), or the other data sets the store declares."""
+        kind = ("?d a mkg:Edition ." if editions else """?d a dcat:Dataset .
+              FILTER NOT EXISTS { ?d a mkg:Edition }""")
+        found: dict[str, _Declared] = {}
+        for row in self.store.query(f"""
+            SELECT ?d ?g ?title ?desc ?publisher ?rights ?attributed WHERE {{
+              GRAPH ?g {{ {kind} }}
+              OPTIONAL {{ ?d dct:title ?title FILTER(LANG(?title) IN ("en", "")) }}
+              OPTIONAL {{ ?d dct:description ?desc FILTER(LANG(?desc) IN ("en", "")) }}
+              OPTIONAL {{ ?d dct:publisher ?publisher FILTER(isIRI(?publisher)) }}
+              OPTIONAL {{ ?d dct:rights ?rights FILTER(isIRI(?rights)) }}
+              OPTIONAL {{ ?d prov:wasAttributedTo ?attributed FILTER(isIRI(?attributed)) }}
+            }} ORDER BY ?d ?g ?attributed"""):
+            entry = found.setdefault(row["d"].value, _Declared(row["d"].value, row["g"].value))
+            entry.title = entry.title or _text(row["title"])
+            entry.description = entry.description or _text(row["desc"])
+            entry.publisher = entry.publisher or row["publisher"]
+            entry.rights = entry.rights or row["rights"]
+            if row["attributed"] is not None and row["attributed"] not in entry.attributed:
+                entry.attributed.append(row["attributed"])
+        return list(found.values())
 
     def cube_coverage(self) -> tuple[dict[str, set[str]], dict[str, tuple[int, int]]]:
         """Spatial (country-table and NUTS IRIs) and years of each qb:DataSet."""
@@ -325,7 +328,7 @@ class _Reader:
 
 
 def _places(iris: set[str]) -> set[str]:
-    return {i for i in iris if i.startswith(COUNTRY_TABLE) or i.startswith(NUTS_CODES)}
+    return {i for i in iris if i.startswith((COUNTRY_TABLE, NUTS_CODES))}
 
 
 @dataclass
@@ -339,10 +342,10 @@ class CatalogBuild:
 
     def serialize(self, fmt: ox.RdfFormat = ox.RdfFormat.TURTLE) -> bytes:
         """The catalogue in any RDF format (dataset formats get it in the default graph)."""
-        statements: list[ox.Triple | ox.Quad] = list(self.triples)
         if fmt.supports_datasets:
-            statements = [ox.Quad(t.subject, t.predicate, t.object) for t in self.triples]
-        return ox.serialize(statements, format=fmt, prefixes=SERIALIZATION_PREFIXES) or b""
+            quads = [ox.Quad(t.subject, t.predicate, t.object) for t in self.triples]
+            return ox.serialize(quads, format=fmt, prefixes=SERIALIZATION_PREFIXES) or b""
+        return ox.serialize(self.triples, format=fmt, prefixes=SERIALIZATION_PREFIXES) or b""
 
 
 def build_catalog(store: KnowledgeStore, base_url: str, profile: str = "3.0.1") -> CatalogBuild:
@@ -378,74 +381,68 @@ def _datasets(reader: _Reader, base: str) -> list[_Dataset]:
     graph_places = reader.graph_places()
     datasets: list[_Dataset] = []
     edition_graphs: dict[str, _Load] = {}
-    for load in reader.loads.values():
-        for facts in load.sources.values():
+    for graph_load in reader.loads.values():
+        for facts in graph_load.sources.values():
             if "edition" in facts:
-                edition_graphs[facts["edition"].value] = load
+                edition_graphs[facts["edition"].value] = graph_load
 
-    for edition in reader.editions():
-        iri = str(edition["iri"])
-        publisher = edition.get("publisher") or PROJECT
-        creators = list(edition["attributed"])  # type: ignore[arg-type]
-        load = edition_graphs.get(iri)
-        title = edition.get("title")
+    for edition in reader.declared(editions=True):
+        load = edition_graphs.get(edition.iri)
         dataset = _Dataset(
-            ox.NamedNode(iri),
-            title.value if title is not None else _slug(iri),  # type: ignore[union-attr]
-            _text(edition.get("desc")) or f"The edition {_slug(iri)} of an indicator system.",
-            publisher,  # type: ignore[arg-type]
-            creators, EDITION_KEYWORDS, (THEME_SOCI, THEME_GOVE), UNKNOWN_FREQUENCY,
-            cube_places.get(iri, set()), cube_years.get(iri),
-            [load] if load else [], edition.get("rights"),  # type: ignore[arg-type]
+            ox.NamedNode(edition.iri), edition.title or _slug(edition.iri),
+            edition.description or f"The edition {_slug(edition.iri)} of an indicator system.",
+            edition.publisher or PROJECT, list(edition.attributed), EDITION_KEYWORDS,
+            (THEME_SOCI, THEME_GOVE), UNKNOWN_FREQUENCY,
+            cube_places.get(edition.iri, set()), cube_years.get(edition.iri),
+            [load] if load else [], edition.rights,
         )
+        source = None
         if load is not None:
             dataset.modified = load.ended
             dataset.description += (f" In this knowledge graph: the named graph <{load.graph}> "
                                     f"({reader.sizes.get(load.graph, 0)} triples).")
             source = _source_dataset(reader, dataset, load)
-            if source is not None:
-                dataset.source = source.iri
-                datasets.append(source)
-        datasets.insert(len(datasets) - (dataset.source is not None), dataset)
+            dataset.source = source.iri if source is not None else None
+        datasets.append(dataset)
+        if source is not None:
+            datasets.append(source)
 
     covered = {load.graph for load in edition_graphs.values()}
-    for other in reader.other_datasets():
-        iri = str(other["iri"])
-        graph = str(other["graph"])
-        title = other.get("title")
+    for other in reader.declared(editions=False):
+        own = reader.loads.get(other.graph)
         dataset = _Dataset(
-            ox.NamedNode(iri), title.value if title is not None else _slug(iri),  # type: ignore[union-attr]
-            _text(other.get("desc")) or f"The data set {_slug(iri)}.",
-            other.get("publisher") or PROJECT,  # type: ignore[arg-type]
+            ox.NamedNode(other.iri), other.title or _slug(other.iri),
+            (other.description or f"The data set {_slug(other.iri)}.")
+            + f" It is held in the named graph <{other.graph}>.",
+            other.publisher or PROJECT, list(other.attributed),
             keywords=("migrant integration", "policy indicators", "scores"),
-            spatial=cube_places.get(iri, set()), years=cube_years.get(iri),
-            loads=[reader.loads[graph]] if graph in reader.loads else [],
+            spatial=cube_places.get(other.iri, set()), years=cube_years.get(other.iri),
+            loads=[own] if own else [], rights=other.rights,
         )
-        dataset.description += f" It is held in the named graph <{graph}>."
-        if graph in reader.loads:
-            dataset.modified = reader.loads[graph].ended
+        if own is not None:
+            dataset.modified = own.ended
         datasets.append(dataset)
 
     for graph in reader.sizes:
         if graph in covered or graph.startswith(GRAPH + "staging/"):
             continue
         name = graph.removeprefix(GRAPH)
-        load = reader.loads.get(graph)
-        files = [str(f["title"].value) for f in (load.sources.values() if load else [])
+        loaded = reader.loads.get(graph)
+        files = [str(f["title"].value) for f in (loaded.sources.values() if loaded else [])
                  if "title" in f]
         title = GRAPH_TITLES.get(name) or (f"{', '.join(files)} (mipex-kg reference data)"
                                            if files else f"Named graph {name}")
         description = (f"The named graph <{graph}> of the mipex-kg knowledge graph: "
                        f"{reader.sizes[graph]} triples"
                        + (f", loaded from {', '.join(files)}" if files else "")
-                       + (f" by {load.label.value}" if load and load.label else "") + ".")
+                       + (f" by {loaded.label.value}" if loaded and loaded.label else "") + ".")
         dataset = _Dataset(
             ox.NamedNode(f"{ID}dataset/graph/{graph_slug(graph)}"), title, description, PROJECT,
             keywords=("mipex-kg", "reference data", name.split("/")[-1]),
-            spatial=graph_places.get(graph, set()), loads=[load] if load else [],
+            spatial=graph_places.get(graph, set()), loads=[loaded] if loaded else [],
         )
-        if load is not None:
-            dataset.modified = load.ended
+        if loaded is not None:
+            dataset.modified = loaded.ended
         datasets.append(dataset)
 
     parts = [d for d in datasets if d.served]
@@ -474,7 +471,7 @@ def _datasets(reader: _Reader, base: str) -> list[_Dataset]:
 
 
 def _text(term: object) -> str:
-    return term.value if isinstance(term, ox.Literal) else ""
+    return str(term.value) if isinstance(term, ox.Literal) else ""
 
 
 def _source_dataset(reader: _Reader, edition: _Dataset, load: _Load) -> _Dataset | None:

@@ -32,6 +32,10 @@ How a query is evaluated (a bind join, done in Python):
 4. replace the block in the query by ``{ VALUES (vars) { remote rows } }``;
 5. repeat for the next ``SERVICE`` block, then run the rewritten query locally.
 
+``retarget`` only swaps the endpoint addresses, for running a query with pyoxigraph's
+own ``SERVICE`` where something else bounds the time (the query workers of the HTTP
+service kill a query past its limit); both ways give the same rows (tested).
+
 A rule for writing federated queries that follows from step 2: conditions on the
 remote variables belong inside the ``SERVICE`` block (a FILTER outside it on a remote
 variable would empty the probe). Blank nodes in remote answers cannot be written into
@@ -48,7 +52,6 @@ from typing import Any
 
 import httpx
 import pyoxigraph as ox
-
 from mipex_kg.graph.namespaces import PREFIXES, sparql_prologue
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings
@@ -318,7 +321,8 @@ def rewrite(store: KnowledgeStore, sparql: str, settings: Settings,
         if not blocks:
             break
         block = blocks[0]
-        endpoint = endpoint_for(block.iri, settings)
+        service = block.iri or ""
+        endpoint = endpoint_for(service, settings)
         mark = time.perf_counter()
         try:
             variables, rows = _call(store, prologue, text, blocks, block, endpoint, settings,
@@ -327,7 +331,7 @@ def rewrite(store: KnowledgeStore, sparql: str, settings: Settings,
             if not block.silent:
                 raise
             variables, rows = [], [[]]
-        run.calls.append({"service": block.iri, "endpoint": endpoint, "rows": len(rows),
+        run.calls.append({"service": service, "endpoint": endpoint, "rows": len(rows),
                           "seconds": time.perf_counter() - mark})
         text = text[:block.start] + _values_block(variables, rows) + text[block.end:]
     run.sparql = prologue + text
@@ -360,6 +364,24 @@ def _call(store: KnowledgeStore, prologue: str, text: str, blocks: list[ServiceB
             remote = f"SELECT * WHERE {{\n  {values}\n{block.body}\n}}"
     return remote_select(endpoint, prologue + remote, settings.federation_timeout,
                          block.iri or endpoint, client)
+
+
+def retarget(sparql: str, settings: Settings) -> str:
+    """The query with each known EU endpoint IRI of a SERVICE replaced by its setting.
+
+    For running a federated query with pyoxigraph's own SERVICE (for example in a
+    query worker whose time limit stops a silent endpoint): only the addresses change.
+    """
+    for block in sorted(find_services(sparql), key=lambda b: b.start, reverse=True):
+        if block.iri is None or block.iri not in ENDPOINTS:
+            continue
+        target = endpoint_for(block.iri, settings)
+        if re.search(r"[\s<>\"{}|\\^`]", target):
+            raise ValueError(f"not an IRI: {target!r}")
+        open_brace = block.end - len(block.body) - 2
+        keyword = "SERVICE SILENT" if block.silent else "SERVICE"
+        sparql = sparql[:block.start] + f"{keyword} <{target}> " + sparql[open_brace:]
+    return sparql
 
 
 def run_federated(store: KnowledgeStore, sparql: str, settings: Settings,

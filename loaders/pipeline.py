@@ -9,8 +9,8 @@ Every load goes through ``Loader``:
 4. the triples are validated with the project's SHACL shapes (compiled to SPARQL and
    run in a scratch Oxigraph store), together with the context they point at: the
    ontology and the curated and reference graphs already in the store (for a CSV of
-   reported scores also the graphs that describe the concepts it uses, and the other
-   reported graphs);
+   reported scores also the descriptions of the concepts it uses, wherever they are,
+   and what the other reported graphs say of the same observations);
 5. the named graph is replaced in the store atomically.
 
 A failure at any step raises ``LoadError`` listing every problem (file, sheet and
@@ -280,8 +280,10 @@ class Loader:
 
         The rows are checked against the reference data already in the store
         (jurisdictions, systems, indicators, publications); the graph is validated
-        together with the graphs that describe the concepts it uses and with the other
-        reported graphs (so that two files cannot give one observation two scores).
+        together with the descriptions of the concepts and jurisdictions it uses (a
+        MIPEX indicator is described in a workbook graph) and with what the other
+        reported graphs say of the same observations (so that two files cannot give one
+        observation two scores). Unchanged file: nothing happens.
         """
         path = Path(path)
         graph = reported_graph(path)

@@ -38,9 +38,9 @@ DATACUBE = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "dat
 ALLOWED_SH_PREDICATES = {
     SH[name]
     for name in (
-        "targetClass targetSubjectsOf targetObjectsOf targetNode property path inversePath minCount "
-        "maxCount datatype class nodeKind minInclusive maxInclusive pattern in hasValue "
-        "languageIn message severity"
+        "targetClass targetSubjectsOf targetObjectsOf targetNode property path inversePath "
+        "minCount maxCount datatype class nodeKind minInclusive maxInclusive pattern in "
+        "hasValue languageIn message severity"
     ).split()
 }
 

@@ -58,7 +58,8 @@ def test_valid_csv_gives_the_expected_triples(tmp_path: Path, reference: Referen
     expected = {
         ox.Triple(basque, RDF.type, QB.Observation),
         ox.Triple(basque, RDF.type, MKG.ReportedObservation),
-        ox.Triple(basque, QB.dataSet, n("dataset/reported/integration-diverse-basque-country-mipex-r")),
+        ox.Triple(basque, QB.dataSet,
+                  n("dataset/reported/integration-diverse-basque-country-mipex-r")),
         ox.Triple(basque, MKG.jurisdiction, n("region/ES21")),
         ox.Triple(basque, MKG.indicator, n("indicator/mipex-r/overall")),
         ox.Triple(basque, MKG.refPeriod, n("period/not-stated")),

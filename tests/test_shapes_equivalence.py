@@ -41,7 +41,8 @@ BREAKAGES = {
     "reported-untyped": "DELETE WHERE { GRAPH ?g { ?o a mkg:ReportedObservation } }",
     "reported-from-a-file": "DELETE { GRAPH ?g { ?o prov:wasDerivedFrom ?p } } INSERT { GRAPH ?g "
                             "{ ?o prov:wasDerivedFrom ?f } } WHERE { GRAPH ?g { ?o a "
-                            "mkg:ReportedObservation ; prov:wasDerivedFrom ?p } GRAPH ?h { ?f a mkg:SourceFile } }",
+                            "mkg:ReportedObservation ; prov:wasDerivedFrom ?p } "
+                            "GRAPH ?h { ?f a mkg:SourceFile } }",
     "rank-zero": "DELETE { GRAPH ?g { ?r mkg:rank ?n } } INSERT { GRAPH ?g { ?r mkg:rank 0 } } "
                  "WHERE { GRAPH ?g { ?r mkg:rank 1 } }",
     "axis-without-system": "DELETE WHERE { GRAPH ?g { ?a mkg:axisOf ?s } }",

@@ -15,14 +15,13 @@ from __future__ import annotations
 import threading
 
 from fastapi import APIRouter, Query, Request, Response
-from starlette.concurrency import run_in_threadpool
-
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
 from mipex_kg.api.errors import BadRequest
 from mipex_kg.api.formats import choose
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders.catalog import PROFILES, CatalogBuild, build_catalog
+from starlette.concurrency import run_in_threadpool
 
 PATH = "/catalog"
 

@@ -42,6 +42,24 @@ ERRORS: dict[int, dict[str, Any]] = {
 }
 
 
+#: SPARQL 1.1 Query Results JSON (https://www.w3.org/TR/sparql11-results-json/).
+SPARQL_JSON: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "head": {"type": "object", "properties": {"vars": {"type": "array",
+                                                           "items": {"type": "string"}}},
+                 "required": ["vars"]},
+        "results": {"type": "object", "properties": {"bindings": {"type": "array", "items": {
+            "type": "object", "additionalProperties": {
+                "type": "object", "properties": {
+                    "type": {"enum": ["uri", "literal", "bnode"]}, "value": {"type": "string"},
+                    "datatype": {"type": "string"}, "xml:lang": {"type": "string"}},
+                "required": ["type", "value"]}}}}, "required": ["bindings"]},
+    },
+    "required": ["head", "results"],
+}
+
+
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: ERRORS[code] for code in codes}
 
@@ -115,7 +133,9 @@ def ok(json_schema: dict[str, Any], offered: Sequence[str], description: str) ->
     """The 200 response: the JSON schema and the other offered media types."""
     content: dict[str, Any] = {"application/json": {"schema": json_schema}}
     for fmt in offered:
-        if fmt != "json":
+        if fmt == "srj":
+            content[TABLE_FORMATS[fmt]] = {"schema": SPARQL_JSON}
+        elif fmt != "json":
             content[TABLE_FORMATS[fmt]] = {"schema": {"type": "string"}}
     return {"description": description, "content": content}
 

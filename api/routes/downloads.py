@@ -16,12 +16,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import run_in_threadpool
-
 from mipex_kg.api.cache import CachedResponse, cache_key, etag_for, etag_matches
 from mipex_kg.api.conditional import respond
 from mipex_kg.api.dumps import (
     FORMAT_NAMES,
+    GRAPH_FORMATS,
     Download,
     find,
     graph_downloads,
@@ -32,27 +31,31 @@ from mipex_kg.api.dumps import (
 from mipex_kg.api.errors import NotFound
 from mipex_kg.api.html import Links, esc, table
 from mipex_kg.api.html import document as html_document
-from mipex_kg.api.routes.linked_data import service_base
+from mipex_kg.api.routes.linked_data import add_read_route, service_base
 from mipex_kg.graph.namespaces import GRAPH
 from mipex_kg.graph.store import KnowledgeStore
+from starlette.concurrency import run_in_threadpool
 
 router = APIRouter(tags=["Downloads"])
 
 
-@router.api_route("/downloads", methods=["GET", "HEAD"], response_class=Response,
-                  summary="The list of downloadable files",
-                  responses={200: {"content": {"text/html": {}}}})
 async def downloads(request: Request) -> Response:
+    """The list of files, as an HTML page."""
     return await run_in_threadpool(_index, request)
 
 
-@router.api_route("/downloads/{name:path}", methods=["GET", "HEAD"], response_class=Response,
-                  summary="One graph, or the whole store, as a file",
-                  responses={200: {"content": {"text/turtle": {}, "application/n-quads": {},
-                                               "application/trig": {}}},
-                             404: {"description": "no such file"}})
 async def download(request: Request, name: str) -> Response:
+    """One file, streamed while it is written."""
     return await run_in_threadpool(_download, request, name)
+
+
+add_read_route(router, "/downloads", downloads, summary="The list of downloadable files",
+               responses={200: {"content": {"text/html": {}}}})
+add_read_route(router, "/downloads/{name:path}", download,
+               summary="One graph (.ttl .nt .nq .trig .rdf .jsonld), or the whole store "
+                       "(all.nq, all.trig), as a file",
+               responses={200: {"content": {f.content_type(): {} for f in GRAPH_FORMATS.values()}},
+                          404: {"description": "no such file"}})
 
 
 def _download(request: Request, name: str) -> Response:

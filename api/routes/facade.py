@@ -180,6 +180,11 @@ def to_python(term: Any) -> Any:
     return term.value
 
 
+def to_text(term: Any) -> str:
+    """A term as CSV text: the IRI or the literal's lexical form."""
+    return f"_:{term.value}" if isinstance(term, ox.BlankNode) else str(term.value)
+
+
 def rows_of(rows: Rows) -> list[Row]:
     """Every solution as a dict of JSON values (unbound: None)."""
     columns = rows.columns
@@ -233,7 +238,7 @@ def _csv_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
-        return repr(value)
+        return str(int(value))
     return str(value)
 
 
@@ -282,9 +287,11 @@ def table_response(request: Request, fmt: str, rows: Rows, *, page: Page | None,
     links = page_links(request, page, rows.has_more)
     if fmt in ("srj", "srx", "tsv"):
         return sparql_response(rows, fmt, links)
+    if fmt == "csv":  # the lexical forms, exactly as in the graph
+        lexical = [{c: None if s[c] is None else to_text(s[c]) for c in rows.columns}
+                   for s in rows.solutions]
+        return csv_response(rows.columns, lexical, links)
     items = rows_of(rows)
-    if fmt == "csv":
-        return csv_response(rows.columns, items, links)
     return json_response(envelope(items, rows.columns, page, links, extra), links)
 
 

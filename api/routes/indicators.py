@@ -23,7 +23,7 @@ from mipex_kg.api.routes.rest import add_list_route, detail_response, one_row, r
 
 Code = Annotated[str, Path(
     description="The indicator's code as the source spells it (aa1, a, overall-with-health), "
-    "optionally with its system (mipex-r/overall).", examples=["aa1"])]
+    "optionally with its system (mipex-r:overall).", examples=["aa1"])]
 
 
 def build_router(facade: Facade) -> APIRouter:
@@ -38,7 +38,7 @@ def build_router(facade: Facade) -> APIRouter:
     def indicator(request: Request, code: Code) -> Response:
         values = request_params(request, ["year", "edition", "format"])
         fmt = choose_format(request, values, REST_FORMATS)
-        resolve_path(facade, "indicator", "indicator", code, "indicator")
+        resolve_path(facade, "indicator", "indicator", code, "indicator", "code")
         path = {"indicator": code}
         body: dict[str, Any] = one_row(facade.run("indicator", path, location="path"),
                                        "indicator", code)
@@ -61,7 +61,7 @@ def build_router(facade: Facade) -> APIRouter:
         "links": docs.links_schema(),
     })
     docs.add_get(
-        router, "/indicators/{code:path}", indicator,
+        router, "/indicators/{code:anytext}", indicator,
         summary="One indicator: question, answer options, sub-indicators and scores",
         description="The indicator's question and answer options as written, its place in "
         "the hierarchy, its sub-indicators (or, for a policy area, its indicators), the years "

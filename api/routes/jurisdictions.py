@@ -49,7 +49,7 @@ def build_router(facade: Facade) -> APIRouter:
     def jurisdiction(request: Request, id: JurisdictionId) -> Response:
         values = request_params(request, ["format"])
         fmt = choose_format(request, values, REST_FORMATS)
-        resolve_path(facade, "jurisdiction", "jurisdiction", id, "jurisdiction")
+        resolve_path(facade, "jurisdiction", "jurisdiction", id, "jurisdiction", "id")
         path = {"jurisdiction": id}
         body: dict[str, Any] = one_row(facade.run("jurisdiction", path, location="path"),
                                        "jurisdiction", id)
@@ -78,7 +78,7 @@ def build_router(facade: Facade) -> APIRouter:
         "links": docs.links_schema(),
     })
     docs.add_get(
-        router, "/jurisdictions/{id}", jurisdiction,
+        router, "/jurisdictions/{id:anytext}", jurisdiction,
         summary="One jurisdiction: identifiers, links, latest scores and time series",
         description="Its codes and names, its links (EU authority table, NUTS, Wikidata), its "
         "regions (for a country), its latest overall and policy-area scores, and the time "

@@ -22,11 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
-
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
 from mipex_kg.api.describe import concise_bounded_description, is_known
@@ -38,15 +37,18 @@ from mipex_kg.api.negotiation import negotiate
 from mipex_kg.api.pages import ONTOLOGY_GRAPH, ontology_page, resource_page
 from mipex_kg.graph.namespaces import ID
 from mipex_kg.graph.store import KnowledgeStore
+from starlette.concurrency import run_in_threadpool
 
 router = APIRouter(tags=["Linked data"])
 
 HTML = "text/html"
 _HTML_TYPES = (HTML, "application/xhtml+xml")
 _HTML_CONTENT_TYPE = "text/html; charset=utf-8"
-_RESPONSES = {200: {"content": {HTML: {}, **{f.media_type: {} for f in RDF_FORMATS}}},
-              404: {"description": "the store does not know this IRI"},
-              406: {"description": "no offered format is acceptable"}}
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {HTML: {}, **{f.media_type: {} for f in RDF_FORMATS}}},
+    404: {"description": "the store does not know this IRI"},
+    406: {"description": "no offered format is acceptable"},
+}
 
 
 def service_base(request: Request) -> str:
@@ -107,22 +109,34 @@ def choose_representation(accept: str | None, format_values: Sequence[str] = ())
 
 def alternates(page: str) -> list[Alternate]:
     """The other representations of the page at ``page``, one per RDF format."""
-    return [Alternate(f.media_type, FORMAT_NAMES.get(f.name, f.name), f"{page}?format={f.tokens[0]}")
-            for f in RDF_FORMATS]
+    return [Alternate(f.media_type, FORMAT_NAMES.get(f.name, f.name),
+                      f"{page}?format={f.tokens[0]}") for f in RDF_FORMATS]
 
 
-@router.api_route("/id/{path:path}", methods=["GET", "HEAD"], response_class=Response,
-                  summary="A resource of the knowledge graph (HTML or RDF)",
-                  responses=_RESPONSES)  # type: ignore[arg-type]
+def add_read_route(router: APIRouter, path: str, endpoint: Callable[..., Any],
+                   **options: Any) -> None:
+    """Route GET and HEAD on ``path`` to ``endpoint`` (HEAD kept out of the OpenAPI,
+    where one route with both methods would repeat its operation id)."""
+    for method in ("GET", "HEAD"):
+        router.add_api_route(path, endpoint, methods=[method], response_class=Response,
+                             operation_id=f"{endpoint.__name__}_{method.lower()}",
+                             include_in_schema=method == "GET", **options)
+
+
 async def resource(request: Request, path: str) -> Response:
+    """A resource of the knowledge graph: HTML or its concise bounded description."""
     return await run_in_threadpool(_resource, request, path)
 
 
-@router.api_route("/def", methods=["GET", "HEAD"], response_class=Response,
-                  summary="The ontology document (HTML or RDF); its terms are /def#Term",
-                  responses=_RESPONSES)  # type: ignore[arg-type]
 async def ontology(request: Request) -> Response:
+    """The ontology document (HTML or the ontology graph); its terms are /def#Term."""
     return await run_in_threadpool(_ontology, request)
+
+
+add_read_route(router, "/id/{path:path}", resource, responses=_RESPONSES,
+               summary="A resource of the knowledge graph (HTML or RDF)")
+add_read_route(router, "/def", ontology, responses=_RESPONSES,
+               summary="The ontology document (HTML or RDF); its terms are /def#Term")
 
 
 def _resource(request: Request, path: str) -> Response:

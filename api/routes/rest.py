@@ -14,13 +14,16 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.convertors import Convertor, register_url_convertor
 
 from mipex_kg.api.errors import NotFound
+from mipex_kg.api.query_params import UnknownValue
 from mipex_kg.api.query_registry import Rows
 from mipex_kg.api.routes import docs
 from mipex_kg.api.routes.facade import (
     REST_FORMATS,
     Facade,
+    InvalidParameter,
     Page,
     Row,
     choose_format,
@@ -35,6 +38,26 @@ from mipex_kg.api.routes.facade import (
 )
 
 DEFAULT_PAGE = 100
+
+
+class AnyText(Convertor[str]):
+    """A path parameter that takes any text, slashes and line breaks included.
+
+    Identifiers in paths are checked by the routes (404 unknown, 422 malformed);
+    with Starlette's default converter, a value with an encoded slash or a line
+    break would not even reach them and would end as the router's bare 404.
+    """
+
+    regex = "(?s:.+)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("anytext", AnyText())
 
 
 def run_page(facade: Facade, name: str, values: Mapping[str, str], page: Page) -> Rows:
@@ -77,16 +100,21 @@ def one_row(rows: Rows, what: str, key: str) -> Row:
     return items[0]
 
 
-def resolve_path(facade: Facade, name: str, param: str, value: str, what: str) -> None:
-    """404 for an identifier in a path that names nothing the store knows.
+def resolve_path(facade: Facade, name: str, param: str, value: str, what: str,
+                 path_name: str) -> None:
+    """Check an identifier in a path: 404 when it names nothing, 422 when malformed.
 
-    A path names a resource: an identifier that cannot be parsed names none either,
-    so it is a 404 as well (not a 422).
+    Raises:
+        NotFound: well formed, but the store knows no such resource.
+        InvalidParameter: not even the syntax of such an identifier (an injection
+            attempt, for example).
     """
     try:
         facade.registry[name].params[param].parse(value, facade.vocabulary.get())
-    except ValueError as exc:
+    except UnknownValue as exc:
         raise NotFound(f"no {what} {value!r} ({exc})") from None
+    except ValueError as exc:
+        raise InvalidParameter.of([(f"path.{path_name}", str(exc))]) from None
 
 
 def detail_response(request: Request, fmt: str, body: dict[str, Any],

@@ -39,7 +39,7 @@ def build_router(facade: Facade) -> APIRouter:
     def system(request: Request, id: SystemId) -> Response:
         values = request_params(request, ["format"])
         fmt = choose_format(request, values, REST_FORMATS)
-        resolve_path(facade, "systems", "system", id, "indicator system")
+        resolve_path(facade, "systems", "system", id, "indicator system", "id")
         body: dict[str, Any] = one_row(facade.run("systems", {"system": id}, location="path"),
                                        "indicator system", id)
         editions = facade.run("system-editions", {"system": id}, location="path")
@@ -58,7 +58,7 @@ def build_router(facade: Facade) -> APIRouter:
         "links": docs.links_schema(),
     })
     docs.add_get(
-        router, "/systems/{id}", system, summary="One indicator system, its editions and coverage",
+        router, "/systems/{id:anytext}", system, summary="One indicator system, its editions and coverage",
         description="The system (as in /api/systems), its editions with publisher, licence "
         "statement and coverage, its policy areas and its classification axes. In CSV: the "
         "editions.\n\nNamed queries: systems, system-editions, policy-areas, "

@@ -10,24 +10,26 @@ then served from the response cache with an ETag until the next write.
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
-
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
 from mipex_kg.api.formats import RDF_FORMATS, choose, write_triples
-from mipex_kg.api.routes.linked_data import prefixes_for, service_base
+from mipex_kg.api.routes.linked_data import add_read_route, prefixes_for, service_base
 from mipex_kg.api.void import void_description
+from starlette.concurrency import run_in_threadpool
 
 PATH = "/.well-known/void"
 
 router = APIRouter(tags=["Linked data"])
 
 
-@router.api_route(PATH, methods=["GET", "HEAD"], response_class=Response,
-                  summary="VoID description: statistics, partitions, subsets and downloads",
-                  responses={200: {"content": {f.media_type: {} for f in RDF_FORMATS}}})
 async def void(request: Request) -> Response:
+    """The VoID description, in the RDF format asked for (Turtle by default)."""
     return await run_in_threadpool(_void, request)
+
+
+add_read_route(router, PATH, void,
+               summary="VoID description: statistics, partitions, subsets and downloads",
+               responses={200: {"content": {f.media_type: {} for f in RDF_FORMATS}}})
 
 
 def _void(request: Request) -> Response:

@@ -1,19 +1,21 @@
-"""Clients for the linked-data tests: FastAPI's TestClient over a given store.
+"""Clients for the linked-data tests: the ASGI app called in-process, over a given store.
 
 The app is built around a store the test already has (``reference_store``, fresh per
-test, or the session's ``real_store``, read only). Requests are made without
-entering the client's context, so the app's start-up (the SPARQL worker pool,
-which these routes do not use) never runs.
+test, or the session's ``real_store``, read only). ``AppClient`` sends each request
+straight to the ASGI app through httpx (Starlette's TestClient warns that its httpx
+support is deprecated); the app's start-up (the SPARQL worker pool, which these
+routes do not use) never runs.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import httpx
 import pytest
 import rdflib
-from fastapi.testclient import TestClient
-
+from fastapi import FastAPI
 from mipex_kg.api.app import create_app
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings
@@ -30,9 +32,30 @@ RDFLIB_FORMATS = {
 }
 
 
-def client_for(store: KnowledgeStore, **settings: Any) -> TestClient:
+class AppClient:
+    """A synchronous HTTP client of an ASGI app, in-process (base URL http://testserver)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def request(self, method: str, url: str, **options: Any) -> httpx.Response:
+        async def send() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                return await c.request(method, url, **options)
+
+        return asyncio.run(send())
+
+    def get(self, url: str, **options: Any) -> httpx.Response:
+        return self.request("GET", url, **options)
+
+    def head(self, url: str, **options: Any) -> httpx.Response:
+        return self.request("HEAD", url, **options)
+
+
+def client_for(store: KnowledgeStore, **settings: Any) -> AppClient:
     """A client of ``create_app`` serving ``store`` (in-memory settings, no start-up)."""
-    return TestClient(create_app(Settings(store=None, **settings), store))
+    return AppClient(create_app(Settings(store=None, **settings), store))
 
 
 def parse(body: bytes, media_type: str) -> rdflib.Graph:
@@ -49,10 +72,10 @@ def parse(body: bytes, media_type: str) -> rdflib.Graph:
 
 
 @pytest.fixture
-def reference_client(reference_store: KnowledgeStore) -> TestClient:
+def reference_client(reference_store: KnowledgeStore) -> AppClient:
     return client_for(reference_store)
 
 
 @pytest.fixture(scope="module")
-def real_client(real_store: KnowledgeStore) -> TestClient:
+def real_client(real_store: KnowledgeStore) -> AppClient:
     return client_for(real_store)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from typing import ClassVar
 
 import pyoxigraph as ox
 import pytest
 import rdflib
-from fastapi.testclient import TestClient
-from rdflib.compare import isomorphic
-
 from mipex_kg.graph.namespaces import GRAPH, ID
 from mipex_kg.graph.store import KnowledgeStore
-from tests.api_ld.conftest import RDFLIB_FORMATS, client_for, parse
+from rdflib.compare import isomorphic
+
+from tests.api_ld.conftest import RDFLIB_FORMATS, AppClient, client_for, parse
 
 SWE_2019_OVERALL = "score/mipex-2020/SWE/2019/overall-with-health"
 REAL_RESOURCES = ["country/SWE", "score/mipex-2020/SWE/2019/aa1", "indicator/mipex/aa1"]
@@ -25,7 +25,7 @@ def expected_description(store: KnowledgeStore, iri: str) -> rdflib.Graph:
     return rdflib.Graph().parse(data=found.serialize(format=ox.RdfFormat.N_TRIPLES), format="nt")
 
 
-def all_formats(client: TestClient, path: str) -> dict[str, rdflib.Graph]:
+def all_formats(client: AppClient, path: str) -> dict[str, rdflib.Graph]:
     graphs = {}
     for media_type in RDFLIB_FORMATS:
         response = client.get(path, headers={"Accept": media_type})
@@ -39,7 +39,8 @@ def all_formats(client: TestClient, path: str) -> dict[str, rdflib.Graph]:
 class TagBalance(HTMLParser):
     """Fails on an end tag that closes nothing open (void elements never close)."""
 
-    VOID = {"meta", "link", "br", "img", "input", "hr", "wbr", "source", "col", "area"}
+    VOID: ClassVar[set[str]] = {"meta", "link", "br", "img", "input", "hr", "wbr", "source",
+                                "col", "area"}
 
     def __init__(self) -> None:
         super().__init__()
@@ -54,7 +55,7 @@ class TagBalance(HTMLParser):
         self.open.pop()
 
 
-def html_page(client: TestClient, path: str) -> str:
+def html_page(client: AppClient, path: str) -> str:
     response = client.get(path, headers={"Accept": HTML_ACCEPT})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "text/html; charset=utf-8"
@@ -74,7 +75,7 @@ def html_page(client: TestClient, path: str) -> str:
 @pytest.mark.realdata
 @pytest.mark.parametrize("path", REAL_RESOURCES)
 def test_every_format_gives_the_same_description(
-    real_client: TestClient, real_store: KnowledgeStore, path: str
+    real_client: AppClient, real_store: KnowledgeStore, path: str
 ) -> None:
     graphs = all_formats(real_client, f"/id/{path}")
     expected = expected_description(real_store, ID + path)
@@ -84,7 +85,7 @@ def test_every_format_gives_the_same_description(
 
 
 def test_the_ontology_in_every_format_is_the_ontology_graph(
-    reference_client: TestClient, reference_store: KnowledgeStore
+    reference_client: AppClient, reference_store: KnowledgeStore
 ) -> None:
     graphs = all_formats(reference_client, "/def")
     nt = reference_store.dump(None, ox.RdfFormat.N_TRIPLES, ox.NamedNode(GRAPH + "ontology"))
@@ -98,7 +99,8 @@ def test_the_ontology_in_every_format_is_the_ontology_graph(
 
 def test_a_description_follows_blank_nodes(reference_store: KnowledgeStore) -> None:
     reference_store.update(f"""INSERT DATA {{ GRAPH <{GRAPH}test> {{
-        <{ID}thing/x> <http://example.org/p> [ <http://example.org/q> [ <http://example.org/r> 1 ] ] .
+        <{ID}thing/x> <http://example.org/p>
+            [ <http://example.org/q> [ <http://example.org/r> 1 ] ] .
         [ <http://example.org/p> <{ID}thing/x> ] . }} }}""")
     response = client_for(reference_store).get("/id/thing/x?format=ntriples")
     graph = parse(response.content, "application/n-triples")
@@ -106,7 +108,7 @@ def test_a_description_follows_blank_nodes(reference_store: KnowledgeStore) -> N
     assert graph.value(rdflib.URIRef(f"{ID}thing/x"), rdflib.URIRef("http://example.org/p"))
 
 
-def test_format_parameter_and_aliases(reference_client: TestClient) -> None:
+def test_format_parameter_and_aliases(reference_client: AppClient) -> None:
     for value, media_type in (("turtle", "text/turtle"), ("jsonld", "application/ld+json"),
                               ("rdfxml", "application/rdf+xml"), ("nt", "application/n-triples"),
                               ("html", "text/html")):
@@ -122,7 +124,7 @@ def test_format_parameter_and_aliases(reference_client: TestClient) -> None:
 # -- errors ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("accept", [HTML_ACCEPT, *RDFLIB_FORMATS, "*/*"])
-def test_unknown_iris_are_404_in_every_format(reference_client: TestClient, accept: str) -> None:
+def test_unknown_iris_are_404_in_every_format(reference_client: AppClient, accept: str) -> None:
     for path in ("/id/country/XXX", "/id/", "/id/indicator/mipex/no-such-code"):
         response = reference_client.get(path, headers={"Accept": accept})
         assert response.status_code == 404, (path, accept)
@@ -139,7 +141,7 @@ def test_the_ontology_is_404_when_not_loaded() -> None:
     ({"Accept": "text/html;q=0, text/turtle;q=0, */*;q=0"}, ""),
     ({}, "?format=pdf"),
 ])
-def test_an_unacceptable_request_is_406(reference_client: TestClient, headers: dict[str, str],
+def test_an_unacceptable_request_is_406(reference_client: AppClient, headers: dict[str, str],
                                         query: str) -> None:
     for path in ("/id/country/SWE", "/def"):
         response = reference_client.get(path + query, headers=headers)
@@ -150,7 +152,7 @@ def test_an_unacceptable_request_is_406(reference_client: TestClient, headers: d
 # -- caching ------------------------------------------------------------------------------
 
 def test_etags_give_304_and_change_with_the_data(
-    reference_store: KnowledgeStore, reference_client: TestClient
+    reference_store: KnowledgeStore, reference_client: AppClient
 ) -> None:
     for path in ("/id/country/SWE", "/def"):
         first = reference_client.get(path, headers={"Accept": "text/turtle"})
@@ -165,7 +167,7 @@ def test_etags_give_304_and_change_with_the_data(
         assert head.status_code == 200 and head.headers["etag"] == etag and head.content == b""
     old = reference_client.get("/id/country/SWE").headers["etag"]
     reference_store.update(f"INSERT DATA {{ GRAPH <{GRAPH}test> {{ <{ID}country/SWE> "
-                           "<http://example.org/p> 1 }} }}")
+                           f"<http://example.org/p> 1 }} }}")
     fresh = reference_client.get("/id/country/SWE", headers={"If-None-Match": old})
     assert fresh.status_code == 200 and fresh.headers["etag"] != old
 
@@ -174,7 +176,7 @@ def test_etags_give_304_and_change_with_the_data(
 
 @pytest.mark.realdata
 def test_a_country_page_has_its_scores_by_area_and_year(
-    real_client: TestClient, real_store: KnowledgeStore
+    real_client: AppClient, real_store: KnowledgeStore
 ) -> None:
     text = html_page(real_client, "/id/country/SWE")
     assert "<h1>Sweden</h1>" in text
@@ -190,7 +192,7 @@ def test_a_country_page_has_its_scores_by_area_and_year(
 
 
 @pytest.mark.realdata
-def test_an_observation_page_has_value_question_and_provenance(real_client: TestClient) -> None:
+def test_an_observation_page_has_value_question_and_provenance(real_client: AppClient) -> None:
     text = html_page(real_client, "/id/score/mipex-2020/SWE/2019/aa1")
     assert "<h1>Immediate access to labour market: Sweden, 2019</h1>" in text
     for fact in ('<span class="value" title="50">50</span>', "What categories of foreign",
@@ -200,14 +202,14 @@ def test_an_observation_page_has_value_question_and_provenance(real_client: Test
 
 
 @pytest.mark.realdata
-def test_an_indicator_page(real_client: TestClient) -> None:
+def test_an_indicator_page(real_client: AppClient) -> None:
     text = html_page(real_client, "/id/indicator/mipex/aa1")
     assert "<h1>Immediate access to labour market</h1>" in text
     assert "Residents on family reunion permits" in text
     assert 'href="http://testserver/id/indicator/mipex/a"' in text  # broader: its area
 
 
-def test_the_ontology_page_lists_classes_and_properties(reference_client: TestClient) -> None:
+def test_the_ontology_page_lists_classes_and_properties(reference_client: AppClient) -> None:
     text = html_page(reference_client, "/def")
     assert '<article id="Indicator">' in text and '<article id="jurisdiction">' in text
     assert "A concept of an indicator system on which a jurisdiction can be scored" in text

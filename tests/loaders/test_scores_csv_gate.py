@@ -67,7 +67,8 @@ def test_a_valid_csv_loads_with_its_source_publication(reference_store: Knowledg
     assert [(r["g"], r["j"].removeprefix(ID), r["score"], r["year"], r["pub"], r["dataset"],
              r["status"]) for r in found] == [
         (GRAPH + "reported-2024", "region/AT13", "55.5", "2021", BASQUE,
-         ID + "dataset/reported/integration-diverse-basque-country-mipex-r", ID + "status/reported"),
+         ID + "dataset/reported/integration-diverse-basque-country-mipex-r",
+         ID + "status/reported"),
         (GRAPH + "reported-2024", "region/PT20", "61", None, EVIDENCE,
          ID + "dataset/reported/production-of-evidence-migrant-integration-policy-eu",
          ID + "status/reported"),
@@ -94,8 +95,7 @@ def test_every_reported_score_derives_from_its_data_sets_publication(
                                      "<https://w3id.org/mipex-kg/id/status/reported> }")
     assert int(reported[0]["n"]) == 3  # the curated Basque score and the two rows
     mismatched = rows(reference_store, """
-        SELECT ?o WHERE { ?o sdmx-attribute:obsStatus <https://w3id.org/mipex-kg/id/status/reported> ;
-                             qb:dataSet ?d ; prov:wasDerivedFrom ?p .
+        SELECT ?o WHERE { ?o a mkg:ReportedObservation ; qb:dataSet ?d ; prov:wasDerivedFrom ?p .
                           FILTER NOT EXISTS { ?d dct:source ?p } }""")
     assert mismatched == []
     # Two publications, the same jurisdiction, indicator and period: two data sets (IC-12).
@@ -187,7 +187,8 @@ def test_two_files_cannot_give_one_observation_two_scores(reference_store: Knowl
 def test_a_store_without_reference_data_is_refused(tmp_path: Path) -> None:
     store = KnowledgeStore()
     with pytest.raises(LoadError, match="no reference data"):
-        Loader(store).load_scores_csv(write(tmp_path, HEADER, f"ES21,mipex-r,overall,,77,,{BASQUE}"))
+        Loader(store).load_scores_csv(write(tmp_path, HEADER,
+                                            f"ES21,mipex-r,overall,,77,,{BASQUE}"))
     assert len(store) == 0
 
 

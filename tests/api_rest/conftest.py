@@ -1,0 +1,48 @@
+"""Fixtures of the REST tests: apps over the fixture graph and over the real workbooks.
+
+Unit-level tests use FastAPI's ``TestClient`` (imported here with Starlette's
+warning about httpx silenced). The apps here are small FastAPI applications with the service's error handlers and
+``register_rest``: the routes under test, nothing else. ``test_live_server`` runs
+the full ``create_app`` under uvicorn.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+from fastapi import FastAPI
+from starlette.exceptions import StarletteDeprecationWarning
+
+with warnings.catch_warnings():  # Starlette now prefers httpx2; the httpx client still works
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from fastapi.testclient import TestClient
+
+from mipex_kg.api.errors import install_error_handlers
+from mipex_kg.api.routes.resources import register_rest
+from mipex_kg.graph.store import KnowledgeStore
+from tests.queries.conftest import fixture_store, registry  # noqa: F401  (shared fixtures)
+
+
+def rest_app(store: KnowledgeStore) -> FastAPI:
+    """The REST facade and named queries over ``store``, with the JSON error handlers."""
+    app = FastAPI(title="mipex-kg REST (test)")
+    install_error_handlers(app)
+    register_rest(app, store)
+    return app
+
+
+@pytest.fixture(scope="session")
+def app(fixture_store: KnowledgeStore) -> FastAPI:  # noqa: F811
+    return rest_app(fixture_store)
+
+
+@pytest.fixture(scope="session")
+def client(app: FastAPI) -> TestClient:
+    return TestClient(app, raise_server_exceptions=False)
+
+
+@pytest.fixture(scope="session")
+def real_client(real_store: KnowledgeStore) -> TestClient:
+    """The facade over both official workbooks (read-only)."""
+    return TestClient(rest_app(real_store), raise_server_exceptions=False)
