@@ -202,7 +202,7 @@ class _Parser:
     def text(self, indent: int, folded: bool) -> str:
         taken: list[str] = []
         while self.pos < len(self.lines):
-            number, text = self.lines[self.pos]
+            text = self.lines[self.pos][1]
             if text.strip() and len(text) - len(text.lstrip()) < indent:
                 break
             taken.append(text[indent:])

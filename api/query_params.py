@@ -34,7 +34,7 @@ MAX_ITEMS = 60
 
 _IRI_PATTERN = r"^https?://[^\s<>\"{}|\\^`]+$"
 _CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,60}$"
-_TEXT_PATTERN = r"^[\w .,'’()&-]{1,100}$"
+_TEXT_PATTERN = r"^[\w .,'\u2019()&-]{1,100}$"  # \u2019: the typographic apostrophe
 
 
 class UnknownValue(ValueError):
@@ -275,7 +275,8 @@ TYPES: dict[str, ParamType] = {t.name: t for t in (
     ParamType("text", {"type": "string", "pattern": _TEXT_PATTERN, "maxLength": 100}, _text,
               "a search text"),
     ParamType("jurisdiction", _JURISDICTION_SCHEMA, _jurisdiction,
-              "a country (ISO 3166 alpha-3, e.g. SWE) or region (NUTS code, e.g. ES21), or its IRI"),
+              "a country (ISO 3166 alpha-3, e.g. SWE) or region (NUTS code, e.g. ES21), "
+              "or its IRI"),
     ParamType("country", _JURISDICTION_SCHEMA,
               lambda raw, vocab: _jurisdiction(raw, vocab, countries_only=True),
               "a country: ISO 3166 alpha-3 code (e.g. ESP) or its IRI"),

@@ -8,6 +8,7 @@
     mipex-kg serve [--host] [--port]        the HTTP service (loads data on first start)
     mipex-kg fetch [--dest DIR]             download the official workbooks, check sha256
     mipex-kg catalog [--profile] [--validate DIR]  the DCAT-AP catalogue of the store
+    mipex-kg recompute [--report-only]      recompute composite scores, verify them (report)
 
 Every command takes ``--store PATH`` (default ``MIPEX_KG_STORE`` or ./mipex-kg-store).
 Exit codes: 0 success, 1 the data was refused or does not conform, 2 usage or
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from pathlib import Path
 
 from mipex_kg import __version__
@@ -85,6 +87,18 @@ def _parser() -> argparse.ArgumentParser:
     catalog.add_argument("--validate", type=Path, metavar="DCAT_AP_DIR",
                          help="check it with the official DCAT-AP shapes in this folder "
                               "(e.g. ../shared/conformance/dcat-ap); report on stderr")
+
+    recompute = sub.add_parser("recompute", parents=[common],
+                               help="recompute composite scores from their parts and verify them")
+    recompute.add_argument("--tolerance", type=Decimal, default=Decimal("0.01"))
+    recompute.add_argument("--report-only", action="store_true",
+                           help="only report on the recomputation already stored")
+    recompute.add_argument("--alternative", metavar="RULE",
+                           help="rank by this rule instead (e.g. mipex/g/indicator-mean); "
+                                "needs --year")
+    recompute.add_argument("--year", type=int)
+    recompute.add_argument("--series", metavar="ISO3", help="a country's series; needs --composite")
+    recompute.add_argument("--composite", metavar="CODE", help="e.g. overall-with-health, g")
     return parser
 
 
@@ -114,6 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
         "load": _load, "validate": _validate, "query": _query, "graphs": _graphs,
         "export": _export, "serve": _serve, "fetch": _fetch, "catalog": _catalog,
+        "recompute": _recompute,
     }
     from mipex_kg.loaders.errors import LoadError
 
@@ -308,6 +323,20 @@ def _catalog(args: argparse.Namespace, settings: Settings) -> int:
         report = validate_catalog(built, args.validate)
         print(report.to_text(), file=sys.stderr)
         return EXIT_OK if report.conforms else EXIT_REFUSED
+    return EXIT_OK
+
+
+def _recompute(args: argparse.Namespace, settings: Settings) -> int:
+    from mipex_kg.loaders.recompute_report import run_command
+
+    writes = not (args.report_only or args.alternative or args.series)
+    store = _open_store(settings, read_only=not writes)
+    try:
+        print(run_command(store, tolerance=args.tolerance, report_only=args.report_only,
+                          alternative=args.alternative, year=args.year, series=args.series,
+                          composite=args.composite))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
     return EXIT_OK
 
 

@@ -47,6 +47,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pyoxigraph as ox
+
 from mipex_kg import __version__
 from mipex_kg.graph.namespaces import (
     DCAT,

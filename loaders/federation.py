@@ -52,6 +52,7 @@ from typing import Any
 
 import httpx
 import pyoxigraph as ox
+
 from mipex_kg.graph.namespaces import PREFIXES, sparql_prologue
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings

@@ -436,3 +436,44 @@ def time_series(store: KnowledgeStore, jurisdiction: str | ox.NamedNode,
             wording_changed=tuple(sorted(wording.split(", "))) if wording else (),
             gap=_bool(row["gap"])))
     return points
+
+
+# -- the command line --------------------------------------------------------------------
+
+
+def run_command(store: KnowledgeStore, *, tolerance: Decimal = TOLERANCE,
+                report_only: bool = False, alternative: str | None = None,
+                year: int | None = None, series: str | None = None,
+                composite: str | None = None) -> str:
+    """What ``mipex-kg recompute`` prints.
+
+    Without options: recompute everything into graph/recomputed, then the
+    verification report. ``report_only``: the report on what is stored.
+    ``alternative`` + ``year``: an alternative ranking. ``series`` + ``composite``:
+    a time series with its breaks.
+
+    Raises:
+        ValueError: options that do not go together, or an unknown rule.
+        LoadError: the recomputed graph does not pass the shapes.
+    """
+    from mipex_kg.loaders.recompute import recompute_store
+
+    if alternative is not None or year is not None:
+        if alternative is None or year is None:
+            raise ValueError("--alternative and --year go together")
+        return alternative_ranking(store, alternative, year).text()
+    if series is not None or composite is not None:
+        if series is None or composite is None:
+            raise ValueError("--series and --composite go together")
+        points = time_series(store, series, composite)
+        if not points:
+            return f"no published {composite} scores for {series}"
+        lines = [f"{series} {composite}: {len(points)} published scores, "
+                 f"{sum(p.is_break for p in points)} breaks"]
+        lines += [f"{p.year} {p.edition:<15} {_short(p.published):>7} "
+                  f"(recomputed {_short(p.recomputed)})  {'; '.join(p.flags())}" for p in points]
+        return "\n".join(lines)
+    lines = []
+    if not report_only:
+        lines += [recompute_store(store).summary(), ""]
+    return "\n".join(lines + [verification_report(store, tolerance).text()])

@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 
 from fastapi import APIRouter, Query, Request, Response
+
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
 from mipex_kg.api.errors import BadRequest

@@ -27,7 +27,8 @@ class ErrorBody(BaseModel):
         "problems": ["query.year: not a year: '20x9'"]}})
 
     status: int = Field(description="The HTTP status code.")
-    error: str = Field(description="A short machine-readable code (not_found, invalid_parameters ...).")
+    error: str = Field(
+        description="A short machine-readable code (not_found, invalid_parameters ...).")
     title: str = Field(description="The status phrase.")
     detail: str = Field(description="What went wrong, in plain words, naming the parameter.")
     problems: list[str] | None = Field(

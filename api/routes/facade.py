@@ -18,7 +18,9 @@ import csv
 import io
 import json
 import math
-from collections.abc import Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,11 +67,21 @@ class InvalidParameter(ApiError):
 
 @dataclass
 class Facade:
-    """The store, the named queries and the store's known codes, for the routes."""
+    """The store, the named queries and the store's known codes, for the routes.
+
+    Results are kept in a small LRU cache (``cache_size`` entries; 0 switches it
+    off), keyed by query, bound terms and page, and emptied whenever the store's
+    version changes: the data is read-mostly, and some answers (coverage counts,
+    the first pages of unfiltered lists) cost a scan of every observation.
+    """
 
     store: KnowledgeStore
     registry: QueryRegistry
+    cache_size: int = 256
     vocabulary: VocabularyCache = field(init=False)
+    _cache: OrderedDict[Hashable, Rows] = field(init=False, default_factory=OrderedDict)
+    _cache_version: str = field(init=False, default="")
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.vocabulary = VocabularyCache(self.store)
@@ -86,7 +98,24 @@ class Facade:
             bound = query.parse_params(values, self.vocabulary.get(), location)
         except InvalidParameters as exc:
             raise InvalidParameter.of(exc.problems) from None
-        return self.registry.run(self.store, name, bound, limit=limit, offset=offset)
+        key = (name, tuple((k, tuple(map(str, v)) if v else None) for k, v in bound.items()),
+               limit, offset)
+        version = self.store.version
+        with self._lock:
+            if version != self._cache_version:
+                self._cache.clear()
+                self._cache_version = version
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        rows = self.registry.run(self.store, name, bound, limit=limit, offset=offset)
+        if self.cache_size > 0:
+            with self._lock:
+                if version == self._cache_version:
+                    self._cache[key] = rows
+                    while len(self._cache) > self.cache_size:
+                        self._cache.popitem(last=False)
+        return rows
 
 
 # -- reading the request -------------------------------------------------------------
@@ -274,7 +303,7 @@ def sparql_response(rows: Rows, fmt: str, links: Mapping[str, str]) -> Response:
     if fmt != "srj":
         target = {"srx": ox.QueryResultsFormat.XML, "tsv": ox.QueryResultsFormat.TSV}[fmt]
         parsed = ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
-        body = parsed.serialize(format=target)
+        body = parsed.serialize(format=target) or b""
     headers = {"Link": link_header(links)} if link_header(links) else None
     media = TABLE_FORMATS[fmt]
     return Response(body, media_type=f"{media}; charset=utf-8" if media.startswith("text/")

@@ -26,13 +26,14 @@ from mipex_kg.graph.store import KnowledgeStore
 
 
 def register_rest(app: FastAPI, store: KnowledgeStore,
-                  registry: QueryRegistry | None = None) -> Facade:
+                  registry: QueryRegistry | None = None, *, cache_size: int = 256) -> Facade:
     """Add the named-query endpoints and the REST resources to ``app``.
 
     Args:
         app: the application (its error handlers turn refusals into the JSON body).
         store: the store the routes read.
         registry: the named queries; None loads ``queries/``.
+        cache_size: named-query results kept per store version (0: no cache).
 
     Returns:
         The ``Facade`` the routes share (also kept as ``app.state.facade``).
@@ -40,7 +41,7 @@ def register_rest(app: FastAPI, store: KnowledgeStore,
     Raises:
         HeaderError: a named query is malformed (file and line in the message).
     """
-    facade = Facade(store, registry or QueryRegistry.load())
+    facade = Facade(store, registry or QueryRegistry.load(), cache_size)
     for module in (queries, systems, indicators, jurisdictions, scores, provenance):
         app.include_router(module.build_router(facade))
     app.state.facade = facade

@@ -58,7 +58,8 @@ def build_router(facade: Facade) -> APIRouter:
         "links": docs.links_schema(),
     })
     docs.add_get(
-        router, "/systems/{id:anytext}", system, summary="One indicator system, its editions and coverage",
+        router, "/systems/{id:anytext}", system,
+        summary="One indicator system, its editions and coverage",
         description="The system (as in /api/systems), its editions with publisher, licence "
         "statement and coverage, its policy areas and its classification axes. In CSV: the "
         "editions.\n\nNamed queries: systems, system-editions, policy-areas, "

@@ -1,9 +1,9 @@
 """Fixtures of the REST tests: apps over the fixture graph and over the real workbooks.
 
 Unit-level tests use FastAPI's ``TestClient`` (imported here with Starlette's
-warning about httpx silenced). The apps here are small FastAPI applications with the service's error handlers and
-``register_rest``: the routes under test, nothing else. ``test_live_server`` runs
-the full ``create_app`` under uvicorn.
+warning about httpx silenced). The apps here are small FastAPI applications with the
+service's error handlers and ``register_rest``: the routes under test, nothing else.
+``test_live_server`` runs the full ``create_app`` under uvicorn.
 """
 
 from __future__ import annotations

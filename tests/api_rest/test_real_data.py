@@ -42,8 +42,8 @@ def cell(grid: list[list[Any]], address: str) -> Any:
 def year_of(grid: list[list[Any]], address: str) -> float | None:
     """The year a score cell belongs to: the cell on its left, or column A (overall block)."""
     column, row = coordinate_from_string(address)
-    left = grid[row - 1][column_index_from_string(column) - 2]
-    return number(left) if number(left) and 2000 < number(left) < 2030 else number(grid[row - 1][0])
+    left = number(grid[row - 1][column_index_from_string(column) - 2])
+    return left if left is not None and 2000 < left < 2030 else number(grid[row - 1][0])
 
 
 def changed_cells(grid: list[list[Any]], first: int, last: int) -> set[tuple[int, int, int]]:

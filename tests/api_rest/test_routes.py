@@ -62,7 +62,9 @@ def test_named_query_endpoint_speaks_every_sparql_result_format(client: TestClie
                               headers={"Accept": media})
         assert response.status_code == 200
         assert response.headers["content-type"].startswith(media)
-        parsed = list(ox.parse_query_results(response.content, fmt))
+        results = ox.parse_query_results(response.content, fmt)
+        assert isinstance(results, ox.QuerySolutions)
+        parsed = list(results)
         assert [s["observation"].value for s in parsed] == \
             [i["observation"] for i in plain["items"]]
         assert {s["score"] for s in parsed} == {ox.Literal("100", datatype=ox.NamedNode(
@@ -223,3 +225,15 @@ def test_openapi_documents_every_parameter_with_examples_and_errors(client: Test
                 or path.startswith("/api/queries/"), (path, param["name"])
     assert spec["components"]["schemas"]["ErrorBody"]["properties"]["problems"]
     json.dumps(spec)
+
+
+def test_cached_answers_follow_the_store(reference_store: object) -> None:
+    from tests.api_rest.conftest import rest_app
+
+    fresh = TestClient(rest_app(reference_store))  # type: ignore[arg-type]
+    assert fresh.get("/api/jurisdictions", params={"q": "zzland"}).json()["count"] == 0
+    reference_store.update(  # type: ignore[attr-defined]
+        "INSERT DATA { <https://w3id.org/mipex-kg/id/country/ZZZ> a mkg:Country ; "
+        "skos:notation 'ZZZ' ; skos:prefLabel 'Zzland'@en }")
+    assert fresh.get("/api/jurisdictions", params={"q": "zzland"}).json()["count"] == 1
+    assert fresh.get("/api/jurisdictions/ZZZ").status_code == 200

@@ -13,6 +13,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
+
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders.catalog import (
     GRAPH_DUMPS,

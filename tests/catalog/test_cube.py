@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders.cube import (
     CONSTRAINTS,

@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 import pytest
+
 from mipex_kg.api.query_registry import NamedQuery, parse_query
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders.federation import (
