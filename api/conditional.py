@@ -3,6 +3,10 @@
 The ETag is known before any work (store version + canonical request), so a
 matching ``If-None-Match`` on GET/HEAD costs nothing. POST requests get the ETag
 and the cache too, but never a 304 (RFC 9110 §13.1.2 only allows it for GET/HEAD).
+
+``respond`` is for routes that run in a worker thread; ``respond_async`` is for
+routes on the event loop: the ETag check and a cache hit are answered right there,
+and only ``build`` (the real work) goes to a worker thread.
 """
 
 from __future__ import annotations
@@ -10,9 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from mipex_kg.api.cache import CachedResponse, ResponseCache, cache_key, etag_for, etag_matches
 from mipex_kg.graph.store import KnowledgeStore
+
+_UNCACHEABLE = {"Vary": "Accept", "Cache-Control": "no-store"}
 
 
 def respond(
@@ -36,19 +43,61 @@ def respond(
             query): no ETag, no cache, ``Cache-Control: no-store``.
     """
     if not cacheable:
-        answer = build()
-        headers = {"Vary": "Accept", "Cache-Control": "no-store", **answer.headers}
-        return Response(answer.body, media_type=answer.media_type, headers=headers)
+        return _uncacheable(build())
     version = store.version
     key = cache_key(version, *key_parts)
-    headers = {"ETag": etag_for(key), "Vary": "Accept", "Cache-Control": "no-cache"}
-    if request.method in ("GET", "HEAD") and etag_matches(
-        request.headers.get("if-none-match"), headers["ETag"]
-    ):
+    headers = _validators(key)
+    if _not_modified(request, headers):
         return Response(status_code=304, headers=headers)
     entry = cache.get(version, key)
     if entry is None:
         entry = build()
         if store.version == version:  # a write meanwhile: the answer may be newer than the key
             cache.put(version, key, entry)
-    return Response(entry.body, media_type=entry.media_type, headers={**headers, **entry.headers})
+    return _answer(entry, headers)
+
+
+async def respond_async(
+    request: Request,
+    store: KnowledgeStore,
+    cache: ResponseCache,
+    key_parts: tuple[object, ...],
+    build: Callable[[], CachedResponse],
+    *,
+    cacheable: bool = True,
+) -> Response:
+    """``respond`` for a route on the event loop: only ``build`` runs in a worker thread."""
+    if not cacheable:
+        return _uncacheable(await run_in_threadpool(build))
+    version = store.version
+    key = cache_key(version, *key_parts)
+    headers = _validators(key)
+    if _not_modified(request, headers):
+        return Response(status_code=304, headers=headers)
+    entry = cache.get(version, key)
+    if entry is None:
+        entry = await run_in_threadpool(build)
+        if store.version == version:  # a write meanwhile: the answer may be newer than the key
+            cache.put(version, key, entry)
+    return _answer(entry, headers)
+
+
+def _validators(key: str) -> dict[str, str]:
+    return {"ETag": etag_for(key), "Vary": "Accept", "Cache-Control": "no-cache"}
+
+
+def _not_modified(request: Request, headers: dict[str, str]) -> bool:
+    return request.method in ("GET", "HEAD") and etag_matches(
+        request.headers.get("if-none-match"), headers["ETag"]
+    )
+
+
+def _answer(entry: CachedResponse, headers: dict[str, str]) -> Response:
+    if entry.headers:
+        headers.update(entry.headers)
+    return Response(entry.body, media_type=entry.media_type, headers=headers)
+
+
+def _uncacheable(answer: CachedResponse) -> Response:
+    return Response(answer.body, media_type=answer.media_type,
+                    headers={**_UNCACHEABLE, **answer.headers})

@@ -128,6 +128,10 @@ def offers(family: Family) -> dict[str, Format]:
     return table
 
 
+_CHOICES: dict[tuple[Family, str | None, tuple[str, ...]], Choice | str] = {}
+_CHOICES_SIZE = 512
+
+
 def choose(family: Family, accept: str | None, format_values: Sequence[str] = ()) -> Choice:
     """The format to answer with.
 
@@ -140,6 +144,24 @@ def choose(family: Family, accept: str | None, format_values: Sequence[str] = ()
     Raises:
         NotAcceptable: nothing offered satisfies the request.
     """
+    # Clients send the same few headers again and again: the outcome (a choice, or
+    # the detail of the 406) is remembered for the most recent ones.
+    key = (family, accept, tuple(format_values))
+    found = _CHOICES.get(key)
+    if found is None:
+        try:
+            found = _choose(family, accept, key[2])
+        except NotAcceptable as error:
+            found = error.detail
+        if len(_CHOICES) >= _CHOICES_SIZE:
+            _CHOICES.clear()
+        _CHOICES[key] = found
+    if isinstance(found, str):
+        raise NotAcceptable(found)
+    return found
+
+
+def _choose(family: Family, accept: str | None, format_values: Sequence[str]) -> Choice:
     table = offers(family)
     if format_values:
         for value in format_values:

@@ -26,19 +26,23 @@ from starlette.concurrency import run_in_threadpool
 
 PATH = "/catalog"
 
+from mipex_kg.api.routes.linked_data import add_read_route  # noqa: E402
+
 router = APIRouter(tags=["Catalogue"])
 
 
-@router.api_route(PATH, methods=["GET", "HEAD"], response_class=Response,
-                  summary="The DCAT-AP catalogue of every dataset, download and service",
-                  responses={200: {"content": {"text/turtle": {}, "application/ld+json": {},
-                                               "application/rdf+xml": {},
-                                               "application/n-triples": {}}}})
 async def catalog(
     request: Request,
     profile: str = Query("3.0.1", description="DCAT-AP version: 3.0.1 or 2.1.1"),
 ) -> Response:
     return await run_in_threadpool(_catalog, request, profile)
+
+
+add_read_route(router, PATH, catalog,
+               summary="The DCAT-AP catalogue of every dataset, download and service",
+               responses={200: {"content": {"text/turtle": {}, "application/ld+json": {},
+                                            "application/rdf+xml": {},
+                                            "application/n-triples": {}}}})
 
 
 def base_url(request: Request) -> str:

@@ -23,24 +23,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import APIRouter, Request, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from mipex_kg.api.cache import CachedResponse
-from mipex_kg.api.conditional import respond
+from mipex_kg.api.conditional import respond, respond_async
 from mipex_kg.api.deps import check_write_token, endpoint_url
 from mipex_kg.api.errors import NotAcceptable, ProtocolError
 from mipex_kg.api.formats import RDF_FORMATS, RESULT_FORMATS, Choice, Family, choose, write_triples
 from mipex_kg.api.query_worker import QueryTask
 from mipex_kg.api.service_description import service_description
-from mipex_kg.api.sparql_request import SparqlOperation, read_operation
-from mipex_kg.api.sparql_text import (
-    apply_update_dataset,
-    has_dataset_clause,
-    query_form,
-    service_targets,
-)
+from mipex_kg.api.sparql_request import SparqlOperation, query_facts, read_operation
+from mipex_kg.api.sparql_text import apply_update_dataset
 from mipex_kg.api.writes import GraphWriter
 from mipex_kg.graph.namespaces import PREFIXES, SD, VOID, XSD
 from mipex_kg.settings import Settings
@@ -86,11 +83,12 @@ _DESCRIPTION_PREFIXES = {
 async def sparql(request: Request) -> Response:
     """Answer one SPARQL Protocol request (GET, HEAD or POST)."""
     operation = await read_operation(request)
+    if operation.kind == "query":
+        # on the event loop: only a query that is not cached goes to a thread
+        return await _query(request, operation)
     if operation.kind == "update":
         return await run_in_threadpool(_update, request, operation)
-    if operation.kind == "description":
-        return await run_in_threadpool(_describe, request, operation)
-    return await run_in_threadpool(_query, request, operation)
+    return await run_in_threadpool(_describe, request, operation)
 
 
 for _method in ("GET", "HEAD", "POST"):
@@ -107,40 +105,44 @@ for _method in ("GET", "HEAD", "POST"):
     )
 
 
-def _query(request: Request, operation: SparqlOperation) -> Response:
+async def _query(request: Request, operation: SparqlOperation) -> Response:
     state = request.app.state
     settings = state.settings
     text = operation.text
-    federated = _check_federation(text, settings)
-    form = query_form(text)
-    results = _choose("results", request, operation, strict=form in ("SELECT", "ASK"))
-    rdf = _choose("rdf", request, operation, strict=form in ("CONSTRUCT", "DESCRIBE"))
-    task = QueryTask(
-        query=text,
-        results_format=results.format.media_type,
-        rdf_format=rdf.format.media_type,
-        row_limit=settings.max_result_rows,
-        base_iri=endpoint_url(request, settings),
-        default_graphs=operation.default_graphs if operation.has_dataset else None,
-        named_graphs=operation.named_graphs if operation.has_dataset else None,
-        union_default_graph=not has_dataset_clause(text),
-        prefixes=PREFIXES,
-    )
+    facts = query_facts(text)
+    federated = _check_federation(facts.service_targets, settings)
+    results = _choose("results", request, operation, strict=facts.form in ("SELECT", "ASK"))
+    rdf = _choose("rdf", request, operation, strict=facts.form in ("CONSTRUCT", "DESCRIBE"))
+    base_iri = endpoint_url(request, settings)
+    dataset = operation.has_dataset
+    default_graphs = operation.default_graphs if dataset else None
+    named_graphs = operation.named_graphs if dataset else None
+    row_limit = settings.max_result_rows
 
     def build() -> CachedResponse:
+        task = QueryTask(
+            query=text,
+            results_format=results.format.media_type,
+            rdf_format=rdf.format.media_type,
+            row_limit=row_limit,
+            base_iri=base_iri,
+            default_graphs=default_graphs,
+            named_graphs=named_graphs,
+            union_default_graph=not facts.has_dataset_clause,
+            prefixes=PREFIXES,
+        )
         outcome = state.query_pool.run(task)
         choice = results if outcome.family == "results" else rdf
         headers = {}
         if outcome.truncated:
-            headers = {"X-Result-Truncated": "true",
-                       "X-Result-Row-Limit": str(settings.max_result_rows)}
+            headers = {"X-Result-Truncated": "true", "X-Result-Row-Limit": str(row_limit)}
         return CachedResponse(outcome.body, choice.content_type, headers)
 
-    key = ("query", task.query, task.default_graphs, task.named_graphs, task.base_iri,
-           results.media_type, rdf.media_type, task.row_limit)
+    key = ("query", text, default_graphs, named_graphs, base_iri,
+           results.media_type, rdf.media_type, row_limit)
     # the answer of a federated query also depends on other servers' data
-    return respond(request, state.store, state.response_cache, key, build,
-                   cacheable=not federated)
+    return await respond_async(request, state.store, state.response_cache, key, build,
+                               cacheable=not federated)
 
 
 def federation_endpoints(settings: Settings) -> list[str]:
@@ -149,10 +151,11 @@ def federation_endpoints(settings: Settings) -> list[str]:
     return [value for name in names if (value := getattr(settings, name, None))]
 
 
-def _check_federation(text: str, settings: Settings) -> bool:
+def _check_federation(targets: Sequence[str | None], settings: Settings) -> bool:
     """Whether the query calls other endpoints; refuses the ones not allowed."""
+    if not targets:
+        return False
     allowed = federation_endpoints(settings)
-    targets = service_targets(text)
     for target in targets:
         if target not in allowed:
             shown = f"<{target}>" if target else "an endpoint that is not a full <IRI>"
