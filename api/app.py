@@ -95,6 +95,7 @@ def create_app(
     app.state.write_gate = write_gate or accept_all
     app.state.write_lock = threading.Lock()
 
+    app.add_middleware(sparql.SparqlFastPath)  # inside CORS: added before it
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(settings.cors_origins),

@@ -6,15 +6,14 @@ and the cache too, but never a 304 (RFC 9110 §13.1.2 only allows it for GET/HEA
 
 ``respond`` is for routes that run in a worker thread; ``respond_async`` is for
 routes on the event loop: the ETag check and a cache hit are answered right there,
-and only ``build`` (the real work) goes to a worker thread.
+and ``build`` is a coroutine function (it must not block the loop).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from mipex_kg.api.cache import CachedResponse, ResponseCache, cache_key, etag_for, etag_matches
 from mipex_kg.graph.store import KnowledgeStore
@@ -62,13 +61,13 @@ async def respond_async(
     store: KnowledgeStore,
     cache: ResponseCache,
     key_parts: tuple[object, ...],
-    build: Callable[[], CachedResponse],
+    build: Callable[[], Awaitable[CachedResponse]],
     *,
     cacheable: bool = True,
 ) -> Response:
-    """``respond`` for a route on the event loop: only ``build`` runs in a worker thread."""
+    """``respond`` for a route on the event loop; ``build`` is awaited on a cache miss."""
     if not cacheable:
-        return _uncacheable(await run_in_threadpool(build))
+        return _uncacheable(await build())
     version = store.version
     key = cache_key(version, *key_parts)
     headers = _validators(key)
@@ -76,7 +75,7 @@ async def respond_async(
         return Response(status_code=304, headers=headers)
     entry = cache.get(version, key)
     if entry is None:
-        entry = await run_in_threadpool(build)
+        entry = await build()
         if store.version == version:  # a write meanwhile: the answer may be newer than the key
             cache.put(version, key, entry)
     return _answer(entry, headers)

@@ -32,9 +32,11 @@ parse. ``columns`` may be left out: they are then the selected variables, untype
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
@@ -258,9 +260,17 @@ class QueryRegistry:
         Raises:
             HeaderError: a malformed or inconsistent file (file and line in the message).
         """
+        return cls.from_files(files(package).iterdir())
+
+    @classmethod
+    def from_directory(cls, folder: Path) -> QueryRegistry:
+        """Read and check every ``.rq`` file of a folder (for tests and tools)."""
+        return cls.from_files(Path(folder).iterdir())
+
+    @classmethod
+    def from_files(cls, resources: Iterable[Traversable | Path]) -> QueryRegistry:
         registry = cls()
-        resources = sorted(files(package).iterdir(), key=lambda r: r.name)
-        for resource in resources:
+        for resource in sorted(resources, key=lambda r: r.name):
             if resource.name.endswith(".rq"):
                 query = parse_query(resource.name, resource.read_text(encoding="utf-8"))
                 registry.queries[query.name] = query

@@ -2,7 +2,8 @@
 
 A worker holds its own copy of the data, a *snapshot* of the service's store at one
 version (an N-Quads file, loaded into an in-memory store). It answers messages on
-a socket, one at a time:
+a socket, one at a time; a message is its length (8 bytes, little-endian) and then
+a pickle (``frame``, ``send_message``, ``receive_message``):
 
     ("load", Snapshot)    -> ("loaded", version) | ("error", "load", message)
     ("query", QueryTask)  -> ("ok", QueryOutcome) | ("error", kind, message)
@@ -21,10 +22,13 @@ This module imports little beyond pyoxigraph (no FastAPI), so a worker starts qu
 from __future__ import annotations
 
 import io
+import pickle
+import select
 import signal
+import socket
+import struct
 import sys
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from typing import IO, Any, Literal, cast
 
 import pyoxigraph as ox
@@ -197,30 +201,93 @@ def open_snapshot(snapshot: Snapshot) -> ox.Store:
 
 def main(fd: int) -> None:
     """Entry point of a worker process: serve the socket inherited as ``fd``."""
-    serve(Connection(fd))
+    serve(socket.socket(fileno=fd))
 
 
-def serve(conn: Connection) -> None:
+def serve(sock: socket.socket) -> None:
     """The worker's main loop (the target of the worker process)."""
     # Ctrl-C reaches the whole process group; the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     store: ox.Store | None = None
     while True:
         try:
-            message = conn.recv()
+            message = receive_message(sock)
         except (EOFError, OSError):
             return
+        assert message is not None
         if message[0] == "stop":
             return
         if message[0] == "load":
             store = None  # close the previous snapshot before opening the next
             try:
                 store = open_snapshot(message[1])
-                conn.send(("loaded", message[1].version))
+                reply: tuple[object, ...] = ("loaded", message[1].version)
             except Exception as error:  # noqa: BLE001 - reported to the parent
-                conn.send(("error", "load", f"{type(error).__name__}: {error}"))
+                reply = ("error", "load", f"{type(error).__name__}: {error}")
         elif message[0] == "query":
-            conn.send(_answer(store, message[1]))
+            reply = _answer(store, message[1])
+        else:
+            reply = ("error", "internal", f"unknown message {message[0]!r}")
+        try:
+            send_message(sock, reply)
+        except OSError:
+            return
+
+
+# -- messages on the socket -------------------------------------------------------------
+
+#: The length of the pickle that follows.
+HEADER = struct.Struct("<Q")
+_SMALL = 64 * 1024
+
+
+def frame(message: object) -> bytes:
+    """A message as bytes to send (header and pickle)."""
+    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return HEADER.pack(len(payload)) + payload
+
+
+def send_message(sock: socket.socket, message: object) -> None:
+    """Send one message (a large pickle is sent as is, not copied after its header)."""
+    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    if len(payload) <= _SMALL:
+        sock.sendall(HEADER.pack(len(payload)) + payload)
+    else:
+        sock.sendall(HEADER.pack(len(payload)))
+        sock.sendall(payload)
+
+
+def unpickle(data: bytes | bytearray) -> tuple[object, ...]:
+    message = pickle.loads(data)
+    assert isinstance(message, tuple)
+    return message
+
+
+def receive_message(sock: socket.socket, timeout: float | None = None) -> tuple[object, ...] | None:
+    """The next message; None when none starts within ``timeout`` seconds (None: wait).
+
+    Raises:
+        EOFError: the other side closed the socket.
+    """
+    if timeout is not None:
+        poller = select.poll()
+        poller.register(sock.fileno(), select.POLLIN)
+        if not poller.poll(max(timeout, 0.0) * 1000):
+            return None
+    size = HEADER.unpack(_receive_exactly(sock, HEADER.size))[0]
+    return unpickle(_receive_exactly(sock, size))
+
+
+def _receive_exactly(sock: socket.socket, size: int) -> bytearray:
+    data = bytearray(size)
+    view = memoryview(data)
+    got = 0
+    while got < size:
+        count = sock.recv_into(view[got:])
+        if count == 0:
+            raise EOFError("the other side closed the socket")
+        got += count
+    return data
 
 
 def _answer(store: ox.Store | None, task: QueryTask) -> tuple[object, ...]:

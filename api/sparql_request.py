@@ -19,8 +19,10 @@ without a Content-Type, of another type, or declaring a charset other than UTF-8
 
 from __future__ import annotations
 
+import codecs
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import parse_qsl
@@ -64,7 +66,11 @@ async def read_operation(request: Request) -> SparqlOperation:
         ProtocolError: the request breaks the protocol (400).
         UnsupportedMediaType: a POST body of a type the endpoint does not read (415).
     """
-    params = list(request.query_params.multi_items())
+    query_string: bytes = request.scope.get("query_string", b"")
+    if query_string.isascii():  # what Starlette's request.query_params would give
+        params = form_pairs(query_string, errors="replace")
+    else:
+        params = list(request.query_params.multi_items())
     if request.method in ("GET", "HEAD"):
         if _values(params, "update"):
             raise ProtocolError("SPARQL Update must be sent with POST, not GET")
@@ -77,7 +83,7 @@ async def read_operation(request: Request) -> SparqlOperation:
     body = await request.body()
     if media_type == FORM:
         try:
-            form = parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict")
+            form = form_pairs(body, errors="strict")
         except UnicodeDecodeError as error:
             raise ProtocolError("the form body is not UTF-8 text") from error
         return _operation(params + form)
@@ -97,6 +103,51 @@ async def read_operation(request: Request) -> SparqlOperation:
         f"a POST to the SPARQL endpoint must have Content-Type {FORM}, {QUERY} or {UPDATE}"
         + (f", not {media_type}" if media_type else "")
     )
+
+
+_escape_decode: Callable[[bytes], tuple[bytes, int]] | None = getattr(codecs, "escape_decode", None)
+
+
+def form_pairs(data: bytes, *, errors: str) -> list[tuple[str, str]]:
+    """``parse_qsl(data.decode(), keep_blank_values=True, errors=errors)``, faster.
+
+    urllib decodes percent escapes one by one in Python (about 40 us for a query
+    with the usual PREFIX lines, a tenth of a small request). For ASCII data, the
+    same bytes come from C: "+" to space, then every "%" turned into a "\\x" escape
+    (backslashes doubled first) for ``codecs.escape_decode``. A "%" without two hex
+    digits, which urllib keeps as it is, makes that fail: then urllib decodes.
+
+    Raises:
+        UnicodeDecodeError: with ``errors="strict"``, an escape is not UTF-8.
+    """
+    if _escape_decode is None or not data.isascii():
+        return parse_qsl(data.decode("utf-8" if errors == "strict" else "latin-1"),
+                         keep_blank_values=True, errors=errors)
+    pairs = []
+    try:
+        for field in data.split(b"&"):
+            if not field:
+                continue
+            name, _, value = field.partition(b"=")
+            pairs.append((_unquote(name), _unquote(value)))
+    except _BadEscape:
+        return parse_qsl(data.decode("ascii"), keep_blank_values=True, errors=errors)
+    return [(name.decode("utf-8", errors), value.decode("utf-8", errors)) for name, value in pairs]
+
+
+class _BadEscape(Exception):
+    pass
+
+
+def _unquote(data: bytes) -> bytes:
+    data = data.replace(b"+", b" ")
+    if b"%" not in data:
+        return data
+    assert _escape_decode is not None
+    try:
+        return _escape_decode(data.replace(b"\\", b"\\\\").replace(b"%", b"\\x"))[0]
+    except ValueError as error:
+        raise _BadEscape from error
 
 
 def _content_type(header: str | None) -> str:

@@ -49,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--edition", help="edition id for a workbook the project does not know")
     load.add_argument("--force", action="store_true", help="reload even if unchanged")
     load.add_argument("--quiet", action="store_true", help="no progress bar")
+    load.add_argument("--no-recompute", action="store_true",
+                      help="do not recompute the composite scores after loading workbooks")
 
     validate = sub.add_parser("validate", parents=[common], help="validate the whole store")
     validate.add_argument("--cube", action="store_true",
@@ -187,6 +189,12 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
                     raise UsageError(f"{path}: only .xlsx workbooks and .csv files of reported "
                                      "scores can be loaded this way")
                 print(reports[-1].summary())
+            if not args.no_recompute:
+                from mipex_kg.loaders.bootstrap import recompute_after
+
+                summary = recompute_after(store, reports)
+                if summary:
+                    print(summary)
     finally:
         store.close()
     return EXIT_OK
@@ -332,11 +340,14 @@ def _recompute(args: argparse.Namespace, settings: Settings) -> int:
     writes = not (args.report_only or args.alternative or args.series)
     store = _open_store(settings, read_only=not writes)
     try:
-        print(run_command(store, tolerance=args.tolerance, report_only=args.report_only,
-                          alternative=args.alternative, year=args.year, series=args.series,
-                          composite=args.composite))
+        with store.batch():
+            print(run_command(store, tolerance=args.tolerance, report_only=args.report_only,
+                              alternative=args.alternative, year=args.year, series=args.series,
+                              composite=args.composite))
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+    finally:
+        store.close()
     return EXIT_OK
 
 

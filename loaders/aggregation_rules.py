@@ -187,12 +187,14 @@ def read_rules(store: KnowledgeStore, rule: ox.NamedNode | None = None) -> dict[
         if row["case"] is not None:
             case = parts.cases.setdefault(row["case"], (fraction(row["caseScore"]), {}))
             case[1].setdefault(row["part"], set()).add(fraction(row["partScore"]))
-    return {iri: _build(iri, parts) for iri, parts in sorted(found.items(), key=lambda i: i[0].value)}
+    ordered = sorted(found.items(), key=lambda item: item[0].value)
+    return {iri: _build(iri, parts) for iri, parts in ordered}
 
 
 def _build(iri: ox.NamedNode, parts: _RuleParts) -> Rule:
     if bool(parts.groups) == bool(parts.cases):
-        what = "both part groups and score cases" if parts.groups else "neither part groups nor score cases"
+        what = ("both part groups and score cases" if parts.groups
+                else "neither part groups nor score cases")
         raise RuleError(f"rule <{iri.value}> has {what}")
     if parts.cases and parts.method != MKG.ScoreTable:
         raise RuleError(f"rule <{iri.value}> has score cases but its method is not mkg:ScoreTable")
@@ -229,6 +231,7 @@ def published_rules(rules: Iterable[Rule]) -> dict[tuple[ox.NamedNode, ox.NamedN
             key = (edition, rule.composite)
             if key in chosen:
                 raise RuleError(f"two rules apply to <{rule.composite.value}> in "
-                                f"<{edition.value}>: <{chosen[key].iri.value}> and <{rule.iri.value}>")
+                                f"<{edition.value}>: <{chosen[key].iri.value}> and "
+                                f"<{rule.iri.value}>")
             chosen[key] = rule
     return chosen

@@ -35,6 +35,24 @@ def ensure_loaded(
         if data_dir is not None:
             for path in workbooks_in(Path(data_dir)):
                 reports.append(loader.load_workbook(path))
-    for item in reports:
-        report(item.summary())
+        for item in reports:
+            report(item.summary())
+        recomputed = recompute_after(store, reports)
+        if recomputed:
+            report(recomputed)
     return reports
+
+
+def recompute_after(store: KnowledgeStore, reports: list[LoadReport]) -> str | None:
+    """Recompute the composite scores when a load changed a workbook or the rules.
+
+    Returns the recomputation's summary, or None when nothing needed recomputing.
+    """
+    changed = [r for r in reports if r.status == "loaded"
+               and (r.source.lower().endswith(".xlsx") or "aggregation-rules" in r.graph)]
+    if not changed or not store.query("ASK { ?o a qb:Observation ; sdmx-attribute:obsStatus "
+                                      "<https://w3id.org/mipex-kg/id/status/published> }"):
+        return None
+    from mipex_kg.loaders.recompute import recompute_store
+
+    return recompute_store(store).summary()

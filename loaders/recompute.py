@@ -304,6 +304,7 @@ class RecomputeReport:
     results: list[Recomputation]
     triples: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    scores: PublishedScores | None = field(default=None, repr=False)
 
     @property
     def recomputed(self) -> int:
@@ -316,7 +317,8 @@ class RecomputeReport:
         timing = ", ".join(f"{step} {secs:.2f} s" for step, secs in self.seconds.items())
         return (f"recomputed {self.recomputed} of {len(self.results)} published composite "
                 f"scores ({self.reproduced()} reproduced to {TOLERANCE}); {self.triples} triples "
-                f"into <{RECOMPUTED_GRAPH.value}> ({timing}; total {sum(self.seconds.values()):.2f} s)")
+                f"into <{RECOMPUTED_GRAPH.value}> ({timing}; "
+                f"total {sum(self.seconds.values()):.2f} s)")
 
 
 def recompute_store(store: KnowledgeStore, *, rules: Mapping[ox.NamedNode, Rule] | None = None,
@@ -342,7 +344,7 @@ def recompute_store(store: KnowledgeStore, *, rules: Mapping[ox.NamedNode, Rule]
     mark = time.perf_counter()
     results = recompute(scores, rule_set)
     seconds["compute"] = time.perf_counter() - mark
-    report = RecomputeReport(results, seconds=seconds)
+    report = RecomputeReport(results, seconds=seconds, scores=scores)
     if not write:
         return report
     mark = time.perf_counter()

@@ -27,7 +27,13 @@ import pyoxigraph as ox
 from mipex_kg.graph import iris
 from mipex_kg.graph.namespaces import ID, MKG, XSD
 from mipex_kg.graph.store import KnowledgeStore
-from mipex_kg.loaders.aggregation_rules import Rule, named_query, read_rules, rule_iri
+from mipex_kg.loaders.aggregation_rules import (
+    METHODS,
+    Rule,
+    named_query,
+    read_rules,
+    rule_iri,
+)
 from mipex_kg.loaders.recompute import TOLERANCE, PublishedScores, edition_id
 
 KINDS = {MKG.OverallIndicator.value: "overall", MKG.PolicyArea.value: "policy area",
@@ -142,7 +148,8 @@ class VerificationReport:
     summaries: list[CompositeSummary]
     differences: list[Difference]
 
-    def shares(self, kinds: tuple[str, ...] = ("policy area", "overall")) -> dict[str, tuple[int, int]]:
+    def shares(self, kinds: tuple[str, ...] = ("policy area", "overall")
+               ) -> dict[str, tuple[int, int]]:
         """(reproduced, published) per edition, over composites of the given kinds."""
         totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for s in self.summaries:
@@ -154,11 +161,13 @@ class VerificationReport:
     def text(self) -> str:
         lines = [f"Verification of the published composite scores (reproduced = recomputed "
                  f"value within {self.tolerance} of the published one)", ""]
-        header = f"{'edition':<15} {'kind':<13} {'composite':<34} {'rule (method)':<30} {'reproduced':>16}"
+        header = (f"{'edition':<14} {'kind':<12} {'composite':<30} {'rule':<39} "
+                  f"{'method':<19} {'reproduced':>17}")
         lines += [header, "-" * len(header)]
         for s in self.summaries:
-            name = f"{s.code} {s.label}"[:34]
-            lines.append(f"{s.edition:<15} {s.kind:<13} {name:<34} {s.method[:30]:<30} "
+            name = f"{s.code} {s.label}"[:30]
+            rule = s.rule.removeprefix(ID + "rule/")
+            lines.append(f"{s.edition:<14} {s.kind:<12} {name:<30} {rule:<39} {s.method:<19} "
                          f"{s.reproduced:>5}/{s.published:<5} {100 * s.share:5.1f}%")
         lines.append("")
         for edition, (ok, total) in self.shares().items():
@@ -167,6 +176,18 @@ class VerificationReport:
         for edition, (ok, total) in self.shares(("indicator",)).items():
             lines.append(f"{edition}: {ok} of {total} published indicator scores formed from "
                          f"sub-indicators reproduced ({100 * ok / total if total else 100:.2f}%)")
+        lines.append("")
+        tol = Fraction(self.tolerance)
+        for s in self.summaries:
+            if s.reproduced == s.published:
+                continue
+            mine = [d for d in self.differences if (d.edition, d.code) == (s.edition, s.code)]
+            unexplained = [d for d in mine if d.closest is None or d.closest.error is None
+                           or d.closest.error > tol]
+            lines.append(f"{s.code} ({s.label}) in {s.edition}: {s.reproduced} of {s.published} "
+                         f"reproduced by {s.rule.removeprefix(ID)}; {len(unexplained)} not "
+                         "reproduced by any rule in the graph (below, with the closest rule "
+                         "and its error)")
         lines.append("")
         if not self.differences:
             lines.append("Every published composite score is reproduced by its edition's rule.")
@@ -197,7 +218,7 @@ def verification_report(store: KnowledgeStore, tolerance: Decimal = TOLERANCE,
             code=_value(row["code"]) or "", label=_value(row["compositeLabel"]) or "",
             kind=KINDS.get(_value(row["kind"]) or "", "composite"),
             rule=row["rule"].value, rule_label=_value(row["ruleLabel"]) or "",
-            method=(_value(row["ruleLabel"]) or "").split(": ", 1)[-1],
+            method=METHODS.get(row["method"].value, row["method"].value),
             published=int(row["published"].value), recomputed=int(row["recomputed"].value),
             reproduced=int(row["reproduced"].value), max_error=_decimal(row["maxError"]))
         for row in run_named(store, "verification-summary.rq", tolerance=tolerance)
@@ -210,7 +231,8 @@ def verification_report(store: KnowledgeStore, tolerance: Decimal = TOLERANCE,
             code=row["code"].value, country=_value(row["country"]) or row["jurisdiction"].value,
             year=int(row["year"].value), published=Decimal(row["published"].value),
             recomputed=_decimal(row["recomputed"]), rule=row["rule"].value,
-            parts=_value(row["parts"]) or "", parts_scored=int(row["partsScored"].value),
+            parts=", ".join(sorted((_value(row["parts"]) or "").split(", "))),
+            parts_scored=int(row["partsScored"].value),
             parts_in_rule=int(row["partsInRule"].value))
         for row in run_named(store, "verification-differences.rq", tolerance=tolerance)
     ]
@@ -323,7 +345,8 @@ class AlternativeRanking:
 
     def text(self) -> str:
         lines = [f"{self.composite.removeprefix(ID)} in {self.year}, recomputed by "
-                 f"{self.rule.removeprefix(ID)}: {len(self.moved)} of {len(self.rows)} ranks change",
+                 f"{self.rule.removeprefix(ID)}: {len(self.moved)} of {len(self.rows)} "
+                 "ranks change",
                  f"{'edition':<15} {'country':<8} {'published':>10} {'rank':>5} "
                  f"{'alternative':>12} {'rank':>5} {'change':>7}"]
         for r in self.rows:
@@ -473,7 +496,7 @@ def run_command(store: KnowledgeStore, *, tolerance: Decimal = TOLERANCE,
         lines += [f"{p.year} {p.edition:<15} {_short(p.published):>7} "
                   f"(recomputed {_short(p.recomputed)})  {'; '.join(p.flags())}" for p in points]
         return "\n".join(lines)
-    lines = []
-    if not report_only:
-        lines += [recompute_store(store).summary(), ""]
-    return "\n".join(lines + [verification_report(store, tolerance).text()])
+    if report_only:
+        return verification_report(store, tolerance).text()
+    run = recompute_store(store)
+    return "\n".join([run.summary(), "", verification_report(store, tolerance, run.scores).text()])

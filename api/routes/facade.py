@@ -27,6 +27,7 @@ from typing import Any
 import pyoxigraph as ox
 from fastapi import Request
 from fastapi.responses import Response
+from starlette.datastructures import URL
 
 from mipex_kg.api.errors import ApiError, NotAcceptable
 from mipex_kg.api.negotiation import negotiate
@@ -223,14 +224,30 @@ def rows_of(rows: Rows) -> list[Row]:
 # -- writing the response ------------------------------------------------------------
 
 
+def public_url(request: Request, url: URL | None = None) -> str:
+    """``url`` (default: the request's) as the public sees it.
+
+    With the setting ``base_url`` (the service behind a proxy), the public base
+    replaces the scheme, host and root path the request arrived with.
+    """
+    url = url or request.url
+    settings = getattr(request.app.state, "settings", None)
+    base = getattr(settings, "base_url", "") or ""
+    if not base:
+        return str(url)
+    query = f"?{url.query}" if url.query else ""
+    return base.rstrip("/") + url.path + query
+
+
 def page_links(request: Request, page: Page | None, has_more: bool) -> dict[str, str]:
     """Absolute links to this page and its neighbours."""
-    links = {"self": str(request.url)}
+    links = {"self": public_url(request)}
     if page is None:
         return links
 
     def at(offset: int) -> str:
-        return str(request.url.include_query_params(limit=page.limit, offset=offset))
+        return public_url(request, request.url.include_query_params(limit=page.limit,
+                                                                     offset=offset))
 
     links["first"] = at(0)
     if page.offset > 0:

@@ -20,6 +20,7 @@ from mipex_kg.api.routes.facade import (
     Facade,
     choose_format,
     json_response,
+    public_url,
     read_page,
     request_params,
     table_response,
@@ -56,7 +57,7 @@ def build_router(facade: Facade) -> APIRouter:
 
     def list_queries(request: Request) -> Response:
         request_params(request, ())
-        base = str(request.base_url).rstrip("/")
+        base = public_url(request, request.url.replace(path="", query="")).rstrip("/")
         items = [describe(q, base) for q in facade.registry.queries.values()]
         return json_response({"count": len(items), "items": items})
 

@@ -31,6 +31,7 @@ from mipex_kg.api.routes.facade import (
     envelope,
     json_response,
     page_links,
+    public_url,
     read_page,
     request_params,
     rows_of,
@@ -122,7 +123,7 @@ def detail_response(request: Request, fmt: str, body: dict[str, Any],
     """A detail resource: the JSON object, or its main table in CSV."""
     if fmt == "csv":
         return csv_response(table[0], table[1])
-    body["links"] = {"self": str(request.url)}
+    body["links"] = {"self": public_url(request)}
     return json_response(body)
 
 

@@ -122,7 +122,7 @@ def test_unacceptable_formats_are_406(client: TestClient) -> None:
 
 def test_system_with_editions_and_axes(client: TestClient) -> None:
     body = client.get("/api/systems/mipex").json()
-    assert body["level"].endswith("#NationalLevel") and body["jurisdictions"] >= 5
+    assert body["level"].endswith("#NationalLevel") and body["jurisdictionCount"] >= 5
     assert [e["id"] for e in body["editions"]] == ["mipex-2020", "mipex-2025-eu"]
     assert [a["code"] for a in body["policyAreas"]] == ["a", "b"]
     regional = client.get("/api/systems/mipex-r").json()

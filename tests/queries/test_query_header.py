@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyoxigraph as ox
 import pytest
 
@@ -123,3 +125,19 @@ def test_safe_terms_are_written_in_sparql_syntax() -> None:
     assert sparql_term(ox.Literal(-3)) == "-3"
     assert sparql_term(ox.NamedNode("https://w3id.org/mipex-kg/id/country/SWE")) == \
         "<https://w3id.org/mipex-kg/id/country/SWE>"
+
+
+def test_the_service_refuses_to_start_on_a_malformed_query(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mipex_kg.api.app import create_app
+    from mipex_kg.api.query_registry import QueryRegistry
+    from mipex_kg.graph.store import KnowledgeStore
+    from mipex_kg.settings import Settings
+
+    (tmp_path / "fine.rq").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "broken.rq").write_text(GOOD.replace("#+     type: year", "#+     type: yr"),
+                                        encoding="utf-8")
+    monkeypatch.setattr(QueryRegistry, "load", classmethod(
+        lambda cls, package="": cls.from_directory(tmp_path)))
+    with pytest.raises(HeaderError, match=r"^broken\.rq, line 9: unknown type 'yr'"):
+        create_app(Settings(store=None), KnowledgeStore())
