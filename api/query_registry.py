@@ -43,6 +43,7 @@ import pyoxigraph as ox
 
 from mipex_kg.api.query_header import HeaderError, parse_header, parse_scalar
 from mipex_kg.api.query_params import LIST_PATTERN, TYPES, ParamType, Term, Vocabulary, split_list
+from mipex_kg.graph import iris
 from mipex_kg.graph.namespaces import XSD, sparql_prologue
 from mipex_kg.graph.store import KnowledgeStore
 
@@ -287,12 +288,27 @@ class QueryRegistry:
         if query.pagination is not None:
             limit = query.pagination if limit is None else limit
             sparql = query.page(sparql, limit, offset)
-        results = store.query(sparql, substitutions=query.substitutions(bound) or None)
+        results = store.query(sparql, substitutions=query.substitutions(bound) or None,
+                              **dataset_for(store, query))
         columns = [v.value for v in results.variables]
         solutions = list(results)
         has_more = limit is not None and len(solutions) > limit
         return Rows(columns, solutions[:limit] if has_more else solutions, has_more,
                     limit if query.pagination is not None else None, offset)
+
+
+RECOMPUTED_GRAPH = iris.named_graph("recomputed")
+
+#: Queries tagged so read the recomputed scores; all others see only published and
+#: reported ones, so that a recomputed figure never appears as a second score.
+RECOMPUTED_TAG = "recompute"
+
+
+def dataset_for(store: KnowledgeStore, query: NamedQuery) -> dict[str, Any]:
+    """The query's default graph: every graph, but graph/recomputed only when tagged."""
+    if RECOMPUTED_TAG in query.tags or not store.has_graph(RECOMPUTED_GRAPH):
+        return {}
+    return {"default_graph": [g for g in store.named_graphs() if g != RECOMPUTED_GRAPH]}
 
 
 def parse_query(file: str, text: str) -> NamedQuery:

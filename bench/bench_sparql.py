@@ -1,40 +1,52 @@
 """SPARQL endpoint benchmark: this service next to its peers, all in one run.
 
     python bench/bench_sparql.py [--data ../shared/data/mipex] [--requests 60] [--clients 4]
+                                 [--rounds 3] [--skip-rdflib] [--output notes.md]
 
 On the fully loaded store (both official workbooks, reference data), the same five
 queries are sent to:
 
-  (a) this service (``mipex-kg serve``, uvicorn, store in memory),
+  (a) this service (``mipex-kg serve``, uvicorn, query workers with the data in memory),
   (b) ``oxigraph serve`` (PyPI package oxigraph), in memory, union default graph,
   (c) rdflib-endpoint over an rdflib Dataset with the Oxigraph backend (oxrdflib),
   (d) pyoxigraph in this process (query + JSON serialisation, no HTTP).
 
-Each server gets ``--requests`` requests per query and mode from ``--clients``
-concurrent clients (threads, one HTTP connection each). "first" requests vary the
+``--clients`` concurrent clients (threads, one HTTP connection each) send
+``--requests`` requests per server, query, mode and round. "first" requests vary the
 query's parameters so that no cache can answer them; "repeat" requests send one
-query again and again. Results: median latency and throughput per server, query and
-mode, and the ratios to ``oxigraph serve`` (throughput) and to pyoxigraph in process
-(latency overhead). All servers listen on 127.0.0.1 and are stopped at the end.
+query again and again. The machine may be shared and busy, so the servers run side
+by side and take turns: each round measures every server on the same query and mode
+before the next, in a rotating order, so that a change in the load affects all of
+them alike (rdflib, being slow, gets one round and ``--rdflib-requests``).
+
+The report, a Markdown table (also written to ``--output``), has per server, query
+and mode: the median latency, the throughput and its ratio to ``oxigraph serve``,
+the latency over pyoxigraph in process, and the CPU time the server used per
+request (its process and worker processes, from /proc; the least noisy figure on a
+shared machine). All servers listen on 127.0.0.1 and are stopped at the end.
 Requires the ``bench`` extra: ``pip install -e '.[bench]'``.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import itertools
 import os
+import platform
 import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
 import httpx
@@ -71,11 +83,18 @@ ORDER BY ?area""",
   ?file mkg:sha256 ?sha . ?edition prov:wasAttributedTo ?publisher }}""",
 }
 
+MODES = ("first", "repeat")
+SERVERS = ("ours", "oxigraph", "rdflib", "pyoxigraph")
+LABELS = {"ours": "mipex-kg", "oxigraph": "oxigraph serve", "rdflib": "rdflib-endpoint",
+          "pyoxigraph": "pyoxigraph in process"}
 
-def variants(name: str) -> Iterator[str]:
-    """Endless distinct instances of one query (for the 'first' mode)."""
-    combos = zip(itertools.cycle(COUNTRIES), itertools.cycle(YEARS), itertools.cycle(INDICATORS))
-    for number, (country, year, indicator) in enumerate(combos):
+
+def variants(name: str, start: int = 0) -> Iterator[str]:
+    """Endless distinct instances of one query (for the 'first' mode), from number ``start``."""
+    for number in itertools.count(start):
+        country = COUNTRIES[number % len(COUNTRIES)]
+        year = YEARS[number % len(YEARS)]
+        indicator = INDICATORS[number % len(INDICATORS)]
         # the parameters vary, and the numbered comment makes every text unique, so that
         # no cache keyed on the query (ours, or any in front of a peer) can answer it
         yield f"# variant {number}\n" + sparql_prologue() + QUERIES[name].format(
@@ -88,9 +107,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_up(url: str, timeout: float = 600.0) -> None:
+def wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 900.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server for {url} exited with {proc.returncode}")
         try:
             httpx.get(url, timeout=5.0)
             return
@@ -100,59 +121,126 @@ def wait_until_up(url: str, timeout: float = 600.0) -> None:
 
 
 @contextmanager
-def process(args: list[str], url: str, env: dict[str, str] | None = None) -> Iterator[None]:
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, **(env or {})})
+def process(args: list[str], url: str) -> Iterator[int]:
+    """Run a server until the block ends; yields its process id."""
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_until_up(url)
-        yield
+        wait_until_up(url, proc)
+        yield proc.pid
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
+
+
+# -- CPU time of a server and its worker processes (Linux /proc) ------------------------
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found += [int(p) for p in task.read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
+def tree_cpu(pid: int) -> float:
+    """Seconds of CPU used by ``pid``, its live descendants and its reaped children."""
+    fields = _stat(pid)
+    if fields is None:
+        return float("nan")
+    # utime, stime, cutime, cstime (fields 14-17 of /proc/PID/stat)
+    total = sum(int(v) for v in fields[11:15]) / _TICKS
+    for child in _children(pid):
+        total += tree_cpu(child)
+    return total
+
+
+def own_cpu() -> float:
+    return time.process_time()
+
+
+# -- measuring ------------------------------------------------------------------------
 
 
 @dataclass
-class Figures:
-    median_ms: float
-    throughput: float
-    errors: int
+class Sample:
+    latencies: list[float] = field(default_factory=list)
+    requests: int = 0
+    wall: float = 0.0
+    cpu: float = 0.0
+    errors: int = 0
+
+    def add(self, other: Sample) -> None:
+        self.latencies += other.latencies
+        self.requests += other.requests
+        self.wall += other.wall
+        self.cpu += other.cpu
+        self.errors += other.errors
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.latencies) * 1000 if self.latencies else float("nan")
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.wall if self.wall else float("nan")
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.cpu / self.requests * 1000 if self.requests else float("nan")
 
 
-def measure(send: Callable[[str], None], queries: list[str], clients: int) -> Figures:
-    latencies: list[float] = []
-    errors = 0
+def measure(send: Callable[[str], None], queries: list[str], clients: int,
+            cpu: Callable[[], float]) -> Sample:
+    sample = Sample(requests=len(queries))
+    lock = threading.Lock()
 
     def one(query: str) -> None:
-        nonlocal errors
         start = time.perf_counter()
+        failed = 0
         try:
             send(query)
         except Exception:  # noqa: BLE001 - counted, reported
-            errors += 1
-        latencies.append(time.perf_counter() - start)
+            failed = 1
+        elapsed = time.perf_counter() - start
+        with lock:
+            sample.latencies.append(elapsed)
+            sample.errors += failed
 
+    cpu_before = cpu()
     start = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(one, queries))
-    wall = time.perf_counter() - start
-    return Figures(statistics.median(latencies) * 1000, len(queries) / wall, errors)
+    sample.wall = time.perf_counter() - start
+    sample.cpu = cpu() - cpu_before
+    return sample
 
 
 def http_sender(endpoint: str) -> Callable[[str], None]:
     clients: dict[int, httpx.Client] = {}
 
     def send(query: str) -> None:
-        import threading
-
         ident = threading.get_ident()
         if ident not in clients:  # creating a client (TLS context) costs ~0.1 s: once per thread
-            clients[ident] = httpx.Client(timeout=120.0)
-        client = clients[ident]
-        response = client.post(endpoint, data={"query": query},
-                               headers={"Accept": "application/sparql-results+json"})
+            clients[ident] = httpx.Client(timeout=300.0)
+        response = clients[ident].post(endpoint, data={"query": query},
+                                       headers={"Accept": "application/sparql-results+json"})
         response.raise_for_status()
         response.read()
 
@@ -167,13 +255,110 @@ def in_process_sender(store: ox.Store) -> Callable[[str], None]:
     return send
 
 
+@dataclass
+class Target:
+    name: str
+    send: Callable[[str], None]
+    cpu: Callable[[], float]
+    requests: int
+    rounds: int
+
+
+def run(targets: list[Target], clients: int, rounds: int) -> dict[tuple[str, str, str], Sample]:
+    results: dict[tuple[str, str, str], Sample] = {}
+    for target in targets:  # warm-up: every client thread opens its connection
+        measure(target.send, [next(variants("provenance", 10**6))] * clients * 2, clients,
+                target.cpu)
+    offset = 0
+    for name in QUERIES:
+        for round_number in range(rounds):
+            order = targets[round_number % len(targets):] + targets[:round_number % len(targets)]
+            for target in order:
+                if round_number >= target.rounds:
+                    continue
+                fresh = list(itertools.islice(variants(name, offset), target.requests))
+                for mode, texts in (("first", fresh), ("repeat", [fresh[0]] * target.requests)):
+                    sample = measure(target.send, texts, clients, target.cpu)
+                    results.setdefault((target.name, name, mode), Sample()).add(sample)
+            offset += max(t.requests for t in targets)  # new texts for every round
+        for target in targets:
+            figures = [results.get((target.name, name, mode)) for mode in MODES]
+            shown = "  ".join(f"{mode} {f.median_ms:8.1f} ms {f.throughput:7.1f}/s"
+                              for mode, f in zip(MODES, figures) if f is not None)
+            print(f"  {target.name:10} {name:14} {shown}", file=sys.stderr, flush=True)
+    return results
+
+
+# -- the report -----------------------------------------------------------------------
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "-"
+
+
+def report(results: dict[tuple[str, str, str], Sample], args: argparse.Namespace,
+           quads: int, load_before: str) -> str:
+    now = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    load_after = _loadavg()
+    lines = [
+        f"SPARQL endpoint benchmark, {now}: `python bench/bench_sparql.py "
+        + " ".join(sys.argv[1:]) + "`",
+        "",
+        f"- {quads} quads; {args.clients} concurrent clients; {args.requests} requests per "
+        f"server, query, mode and round; {args.rounds} rounds, servers taking turns"
+        + ("" if args.skip_rdflib else f" (rdflib-endpoint: 1 round of {args.rdflib_requests})"),
+        f"- {os.cpu_count()} CPUs, {platform.python_implementation()} {platform.python_version()}, "
+        f"load average {load_before} before, {load_after} after",
+        f"- pyoxigraph {_version('pyoxigraph')}, oxigraph {_version('oxigraph')}, uvicorn "
+        f"{_version('uvicorn')}, httptools {_version('httptools')}, uvloop {_version('uvloop')}",
+        "- x oxigraph: throughput / oxigraph serve's; +ms: median latency minus pyoxigraph "
+        "in process; CPU: the server's CPU time per request (its worker processes included)",
+        "",
+        "| query | mode | server | median ms | req/s | x oxigraph | +ms | CPU ms/req | errors |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    worst: tuple[float, str, str] | None = None
+    for name in QUERIES:
+        for mode in MODES:
+            base = results.get(("oxigraph", name, mode))
+            local = results.get(("pyoxigraph", name, mode))
+            for server in SERVERS:
+                sample = results.get((server, name, mode))
+                if sample is None:
+                    continue
+                ratio = sample.throughput / base.throughput if base else float("nan")
+                overhead = sample.median_ms - local.median_ms if local else float("nan")
+                lines.append(
+                    f"| {name} | {mode} | {LABELS[server]} | {sample.median_ms:.1f} | "
+                    f"{sample.throughput:.1f} | {ratio:.2f} | {overhead:+.1f} | "
+                    f"{sample.cpu_ms:.2f} | {sample.errors} |")
+                if server == "ours" and base and (worst is None or ratio < worst[0]):
+                    worst = (ratio, name, mode)
+    if worst is not None:
+        lines += ["", f"Lowest throughput ratio of mipex-kg to oxigraph serve: {worst[0]:.2f} "
+                      f"({worst[1]}, {worst[2]})."]
+    return "\n".join(lines) + "\n"
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(f"{v:.1f}" for v in os.getloadavg())
+    except OSError:
+        return "?"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data/mipex"))
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--rdflib-requests", type=int, default=6)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-rdflib", action="store_true")
+    parser.add_argument("--output", type=Path, help="also write the report to this file")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-sparql-"))
@@ -187,60 +372,43 @@ def main() -> None:
         disk = ox.Store.read_only(str(store_dir))
         disk.dump(str(nquads), ox.RdfFormat.N_QUADS)
         memory.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
-        print(f"store: {len(memory)} quads")
+        quads = len(memory)
+        print(f"store: {quads} quads", file=sys.stderr)
 
         ports = {name: free_port() for name in ("ours", "oxigraph", "rdflib")}
-        endpoints = {
-            "ours": f"http://127.0.0.1:{ports['ours']}/sparql",
-            "oxigraph": f"http://127.0.0.1:{ports['oxigraph']}/query",
-            "rdflib": f"http://127.0.0.1:{ports['rdflib']}/",
-        }
         oxigraph_bin = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
-        results: dict[tuple[str, str, str], Figures] = {}
-
-        def run_all(server: str, send: Callable[[str], None], count: int) -> None:
-            # warm-up: every client thread opens its connection before anything is timed
-            measure(send, [next(variants("provenance"))] * args.clients * 2, args.clients)
-            for name in QUERIES:
-                fresh = list(itertools.islice(variants(name), count))
-                results[(server, name, "first")] = measure(send, fresh, args.clients)
-                repeated = [fresh[0]] * count
-                results[(server, name, "repeat")] = measure(send, repeated, args.clients)
-                print(f"  {server:9} {name:14} first {results[(server, name, 'first')].median_ms:8.1f} ms"
-                      f"  repeat {results[(server, name, 'repeat')].median_ms:8.1f} ms", flush=True)
-
-        run_all("pyoxigraph", in_process_sender(memory), args.requests)
-        with process([sys.executable, "-m", "mipex_kg.cli", "serve", "--store", str(store_dir),
-                      "--port", str(ports["ours"])], endpoints["ours"]):
-            run_all("ours", http_sender(endpoints["ours"]), args.requests)
-        with process([oxigraph_bin, "serve", "--bind", f"127.0.0.1:{ports['oxigraph']}",
-                      "--union-default-graph"], f"http://127.0.0.1:{ports['oxigraph']}/"):
+        with ExitStack() as servers:
+            ours = servers.enter_context(process(
+                [sys.executable, "-m", "mipex_kg.cli", "serve", "--store", str(store_dir),
+                 "--port", str(ports["ours"])], f"http://127.0.0.1:{ports['ours']}/sparql"))
+            oxigraph = servers.enter_context(process(
+                [oxigraph_bin, "serve", "--bind", f"127.0.0.1:{ports['oxigraph']}",
+                 "--union-default-graph"], f"http://127.0.0.1:{ports['oxigraph']}/"))
             httpx.post(f"http://127.0.0.1:{ports['oxigraph']}/store", content=nquads.read_bytes(),
-                       headers={"Content-Type": "application/n-quads"}, timeout=600.0).raise_for_status()
-            run_all("oxigraph", http_sender(endpoints["oxigraph"]), args.requests)
-        if not args.skip_rdflib:
-            with process([sys.executable, str(Path(__file__).with_name("rdflib_endpoint_server.py")),
-                          str(nquads), str(ports["rdflib"])], endpoints["rdflib"]):
-                run_all("rdflib", http_sender(endpoints["rdflib"]), args.rdflib_requests)
-        report(results)
+                       headers={"Content-Type": "application/n-quads"},
+                       timeout=600.0).raise_for_status()
+            targets = [
+                Target("ours", http_sender(f"http://127.0.0.1:{ports['ours']}/sparql"),
+                       lambda: tree_cpu(ours), args.requests, args.rounds),
+                Target("oxigraph", http_sender(f"http://127.0.0.1:{ports['oxigraph']}/query"),
+                       lambda: tree_cpu(oxigraph), args.requests, args.rounds),
+                Target("pyoxigraph", in_process_sender(memory), own_cpu, args.requests,
+                       args.rounds),
+            ]
+            if not args.skip_rdflib:
+                rdflib = servers.enter_context(process(
+                    [sys.executable, str(Path(__file__).with_name("rdflib_endpoint_server.py")),
+                     str(nquads), str(ports["rdflib"])], f"http://127.0.0.1:{ports['rdflib']}/"))
+                targets.append(Target("rdflib", http_sender(f"http://127.0.0.1:{ports['rdflib']}/"),
+                                      lambda: tree_cpu(rdflib), args.rdflib_requests, 1))
+            load_before = _loadavg()
+            results = run(targets, args.clients, args.rounds)
+        text = report(results, args, quads, load_before)
+        print(text)
+        if args.output:
+            args.output.write_text(text)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def report(results: dict[tuple[str, str, str], Figures]) -> None:
-    print("\nquery          mode    server      median ms   req/s  x oxigraph-serve  +ms vs in-process  errors")
-    for name in QUERIES:
-        for mode in ("first", "repeat"):
-            base = results.get(("oxigraph", name, mode))
-            local = results.get(("pyoxigraph", name, mode))
-            for server in ("ours", "oxigraph", "rdflib", "pyoxigraph"):
-                figures = results.get((server, name, mode))
-                if figures is None:
-                    continue
-                ratio = figures.throughput / base.throughput if base else float("nan")
-                overhead = figures.median_ms - local.median_ms if local else float("nan")
-                print(f"{name:14} {mode:7} {server:10} {figures.median_ms:10.1f} {figures.throughput:7.1f}"
-                      f" {ratio:16.2f} {overhead:18.1f} {figures.errors:7}")
 
 
 if __name__ == "__main__":

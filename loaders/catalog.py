@@ -195,6 +195,7 @@ class _Dataset:
     modified: ox.Literal | None = None
     distributions: list[ox.NamedNode] = field(default_factory=list)
     served: bool = True  # served by this service's SPARQL endpoint
+    graphs: list[str] = field(default_factory=list)  # named graphs it is downloadable as
     extra: list[tuple[ox.NamedNode, ox.NamedNode | ox.Literal]] = field(default_factory=list)
 
 
@@ -441,6 +442,7 @@ def _datasets(reader: _Reader, base: str) -> list[_Dataset]:
             ox.NamedNode(f"{ID}dataset/graph/{graph_slug(graph)}"), title, description, PROJECT,
             keywords=("mipex-kg", "reference data", name.split("/")[-1]),
             spatial=graph_places.get(graph, set()), loads=[loaded] if loaded else [],
+            graphs=[graph],
         )
         if loaded is not None:
             dataset.modified = loaded.ended
@@ -678,8 +680,8 @@ def _write_dataset(out: _Graph, reader: _Reader, d: _Dataset, base: str, profile
             _write_download(out, d, f"{base}/downloads/all.{ext}", f"all.{ext}", code, media,
                             f"The whole store (every named graph) as {name}.")
     else:
-        graphs = [load.graph for load in d.loads] if d.iri.value.startswith(ID + "edition/") \
-            or d.iri.value.startswith(ID + "dataset/graph/") else []
+        graphs = d.graphs or ([load.graph for load in d.loads]
+                              if d.iri.value.startswith(ID + "edition/") else [])
         for graph in graphs:
             slug = graph_slug(graph)
             for ext, (code, media, name) in GRAPH_DUMPS.items():

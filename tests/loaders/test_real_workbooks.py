@@ -102,7 +102,8 @@ def test_the_load_report_names_the_cells_given_twice(real_load: tuple) -> None:
 
 def overall_2019(store: KnowledgeStore) -> list[tuple[str, Decimal]]:
     rows = store.query(
-        "SELECT ?name ?v WHERE { ?o mkg:indicator <https://w3id.org/mipex-kg/id/indicator/mipex/"
+        "SELECT ?name ?v WHERE { ?o qb:dataSet <https://w3id.org/mipex-kg/id/edition/mipex-2020> ; "
+        "mkg:indicator <https://w3id.org/mipex-kg/id/indicator/mipex/"
         "overall-with-health> ; mkg:refPeriod <https://w3id.org/mipex-kg/id/period/2019> ; "
         "mkg:score ?v ; mkg:jurisdiction ?c . ?c skos:prefLabel ?name } ORDER BY DESC(?v)")
     return [(r["name"].value, Decimal(r["v"].value)) for r in rows]
