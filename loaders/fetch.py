@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from mipex_kg.loaders.known_sources import KNOWN_WORKBOOKS
+from mipex_kg.loaders.known_sources import KNOWN_WORKBOOKS, KnownWorkbook
 
 
 def sha256_of(path: Path) -> str:
@@ -23,14 +23,15 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def fetch_workbooks(dest: Path, timeout: float = 60.0) -> Iterator[str]:
+def fetch_workbooks(dest: Path, timeout: float = 60.0,
+                    workbooks: Iterable[KnownWorkbook] = KNOWN_WORKBOOKS) -> Iterator[str]:
     """Download each known workbook into ``dest``; yields one line per file.
 
     Raises:
         OSError: a download failed or a checksum did not match.
     """
     dest.mkdir(parents=True, exist_ok=True)
-    for known in KNOWN_WORKBOOKS:
+    for known in workbooks:
         target = dest / known.file_name
         if target.is_file() and sha256_of(target) == known.sha256:
             yield f"{target}: present, sha256 matches"
