@@ -21,7 +21,6 @@ import httpx
 import pyoxigraph as ox
 import uvicorn
 from fastapi import FastAPI
-
 from mipex_kg.api.app import create_app
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings
@@ -79,12 +78,13 @@ def fill_store(
 
 
 @contextmanager
-def live_server(settings: Settings | None = None, **app_options: Any) -> Iterator[LiveServer]:
-    """Serve ``create_app(settings, KnowledgeStore(), **app_options)`` until the block ends."""
-    settings = settings or Settings(store=None)
-    app = create_app(settings, KnowledgeStore(), **app_options)
+def serving(app: Any, lifespan: str = "on") -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free port of 127.0.0.1; yields its base URL.
+
+    The server runs in a thread and is stopped (and joined) when the block ends.
+    """
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                            access_log=False, lifespan="on")
+                            access_log=False, lifespan=lifespan)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn-test-server", daemon=True)
     thread.start()
@@ -95,11 +95,20 @@ def live_server(settings: Settings | None = None, **app_options: Any) -> Iterato
         time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        with httpx.Client(timeout=30) as http:
-            yield LiveServer(app, f"http://127.0.0.1:{port}", http)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+        assert not thread.is_alive(), "the test server did not stop"
+
+
+@contextmanager
+def live_server(settings: Settings | None = None, **app_options: Any) -> Iterator[LiveServer]:
+    """Serve ``create_app(settings, KnowledgeStore(), **app_options)`` until the block ends."""
+    settings = settings or Settings(store=None)
+    app = create_app(settings, KnowledgeStore(), **app_options)
+    with serving(app) as url, httpx.Client(timeout=30) as http:
+        yield LiveServer(app, url, http)
 
 
 def settings_for_tests(**overrides: Any) -> Settings:

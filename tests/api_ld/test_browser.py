@@ -8,17 +8,16 @@ from __future__ import annotations
 import shutil
 import struct
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from mipex_kg.api.app import create_app
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings
+
+from tests.api.live import serving
 
 CHROMIUM = next((found for name in ("chromium", "chromium-browser", "google-chrome")
                  if (found := shutil.which(name))), None)
@@ -29,23 +28,8 @@ needs_chromium = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def server(real_store: KnowledgeStore) -> Iterator[str]:
     """uvicorn serving the real data on a free port of 127.0.0.1; yields its base URL."""
-    app = create_app(Settings(store=None), real_store)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                            access_log=False, lifespan="off")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, name="uvicorn-ld-test", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not running.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.01)
-    port = running.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        running.should_exit = True
-        thread.join(timeout=30)
+    with serving(create_app(Settings(store=None), real_store), lifespan="off") as url:
+        yield url
 
 
 def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[bytes]:

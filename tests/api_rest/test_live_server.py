@@ -2,40 +2,23 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-import uvicorn
-
 from mipex_kg.api.app import create_app
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings
+
+from tests.api.live import serving
 
 
 @pytest.fixture(scope="module")
 def live_url(fixture_store: KnowledgeStore) -> Iterator[str]:
     """``create_app`` over the fixture graph, under uvicorn on a free port; stopped after."""
-    app = create_app(Settings(store=None), fixture_store, query_workers=1)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                           access_log=False, lifespan="on"))
-    thread = threading.Thread(target=server.run, name="rest-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        assert not thread.is_alive(), "the test server did not stop"
+    with serving(create_app(Settings(store=None), fixture_store, query_workers=1)) as url:
+        yield url
 
 
 def test_rest_routes_answer_over_http(live_url: str) -> None:
