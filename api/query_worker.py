@@ -28,6 +28,7 @@ import signal
 import socket
 import struct
 import sys
+import threading
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal, cast
 
@@ -189,14 +190,44 @@ def _triples(result: ox.QueryTriples, task: QueryTask) -> QueryOutcome:
 
 
 def open_snapshot(snapshot: Snapshot) -> ox.Store:
-    """The store a worker queries for ``snapshot``."""
+    """The store a worker queries for ``snapshot``.
+
+    In memory, ``Store.load`` is as fast as ``bulk_load`` (1.5 s for 0.86 M quads),
+    needs less memory at its peak (243 MB against 385) and gives a store that
+    answers the benchmark's queries 5-7 % faster.
+    """
     store = ox.Store()
-    store.bulk_load(path=snapshot.path, format=ox.RdfFormat.N_QUADS)
+    store.load(path=snapshot.path, format=ox.RdfFormat.N_QUADS)
     for graph in list(store.named_graphs()):
         # a load in progress when the snapshot was taken left its staging graph
         if isinstance(graph, ox.NamedNode) and graph.value.startswith(STAGING_PREFIX):
             store.remove_graph(graph)
     return store
+
+
+def _open_in_own_thread(snapshot: Snapshot) -> ox.Store:
+    """``open_snapshot`` in a short-lived thread, so that its data lives in another arena.
+
+    glibc's malloc gives each thread an arena. Loaded on the main thread, the store's
+    millions of allocations would share the main arena with the allocations each
+    query makes (parsing, planning, evaluating) and leave it fragmented: malloc was
+    then a fifth of a worker's CPU time, and small queries took 1.4x as long.
+    """
+    loaded: list[ox.Store] = []
+    failed: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            loaded.append(open_snapshot(snapshot))
+        except BaseException as error:  # noqa: BLE001 - raised again in the caller
+            failed.append(error)
+
+    thread = threading.Thread(target=load, name="snapshot-load")
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
+    return loaded[0]
 
 
 def main(fd: int) -> None:
@@ -209,9 +240,10 @@ def serve(sock: socket.socket) -> None:
     # Ctrl-C reaches the whole process group; the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     store: ox.Store | None = None
+    inbox = bytearray(_SMALL)
     while True:
         try:
-            message = receive_message(sock)
+            message = receive_message(sock, inbox=inbox)
         except (EOFError, OSError):
             return
         assert message is not None
@@ -220,7 +252,7 @@ def serve(sock: socket.socket) -> None:
         if message[0] == "load":
             store = None  # close the previous snapshot before opening the next
             try:
-                store = open_snapshot(message[1])
+                store = _open_in_own_thread(message[1])
                 reply: tuple[object, ...] = ("loaded", message[1].version)
             except Exception as error:  # noqa: BLE001 - reported to the parent
                 reply = ("error", "load", f"{type(error).__name__}: {error}")
@@ -257,14 +289,19 @@ def send_message(sock: socket.socket, message: object) -> None:
         sock.sendall(payload)
 
 
-def unpickle(data: bytes | bytearray) -> tuple[object, ...]:
+def unpickle(data: bytes | bytearray | memoryview) -> tuple[object, ...]:
     message = pickle.loads(data)
     assert isinstance(message, tuple)
     return message
 
 
-def receive_message(sock: socket.socket, timeout: float | None = None) -> tuple[object, ...] | None:
+def receive_message(
+    sock: socket.socket, timeout: float | None = None, inbox: bytearray | None = None
+) -> tuple[object, ...] | None:
     """The next message; None when none starts within ``timeout`` seconds (None: wait).
+
+    Messages go one at a time each way, so a read never takes in part of the next
+    one: a small message comes in one read, into ``inbox`` when given (reused).
 
     Raises:
         EOFError: the other side closed the socket.
@@ -274,20 +311,25 @@ def receive_message(sock: socket.socket, timeout: float | None = None) -> tuple[
         poller.register(sock.fileno(), select.POLLIN)
         if not poller.poll(max(timeout, 0.0) * 1000):
             return None
-    size = HEADER.unpack(_receive_exactly(sock, HEADER.size))[0]
-    return unpickle(_receive_exactly(sock, size))
-
-
-def _receive_exactly(sock: socket.socket, size: int) -> bytearray:
-    data = bytearray(size)
-    view = memoryview(data)
-    got = 0
-    while got < size:
-        count = sock.recv_into(view[got:])
-        if count == 0:
-            raise EOFError("the other side closed the socket")
-        got += count
-    return data
+    buffer = inbox if inbox is not None else bytearray(_SMALL)
+    view = memoryview(buffer)
+    got, size = 0, -1
+    try:
+        while size < 0 or got < size:
+            count = sock.recv_into(view[got:])
+            if count == 0:
+                raise EOFError("the other side closed the socket")
+            got += count
+            if size < 0 and got >= HEADER.size:
+                size = HEADER.size + HEADER.unpack_from(buffer)[0]
+                if size > len(buffer):  # a large message: a buffer of its size
+                    larger = bytearray(size)
+                    larger[:got] = view[:got]
+                    view.release()
+                    buffer, view = larger, memoryview(larger)
+        return unpickle(view[HEADER.size:size])
+    finally:
+        view.release()
 
 
 def _answer(store: ox.Store | None, task: QueryTask) -> tuple[object, ...]:

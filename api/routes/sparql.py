@@ -86,7 +86,7 @@ async def sparql(request: Request) -> Response:
     """Answer one SPARQL Protocol request (GET, HEAD or POST)."""
     operation = await read_operation(request)
     if operation.kind == "query":
-        # on the event loop: only a query that is not cached goes to a thread
+        # on the event loop: a cached answer costs no thread, a query no thread either
         return await _query(request, operation)
     if operation.kind == "update":
         return await run_in_threadpool(_update, request, operation)
@@ -111,7 +111,8 @@ class SparqlFastPath:
     """ASGI middleware: ``/sparql`` GET, HEAD and POST go straight to ``sparql``.
 
     The same handler as the route above, without FastAPI's routing, dependency
-    solving and exception middleware (about 0.05 ms of a 0.3 ms request). Added
+    solving and exception middleware (0.05 ms per request, measured: as much as the
+    rest of answering from the cache). Added
     inside the CORS middleware, so CORS, the app's body limit and the handler of
     unexpected errors (500) still apply; ``ApiError`` is answered here with the same
     JSON body as the app's handler. Everything else goes on to the app.
