@@ -138,16 +138,6 @@ def process(args: list[str], url: str) -> Iterator[int]:
 
 # -- CPU time of a server and its worker processes (Linux /proc) ------------------------
 
-_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _stat(pid: int) -> list[str] | None:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-
 
 def _children(pid: int) -> list[int]:
     found: list[int] = []
@@ -159,16 +149,22 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _threads_cpu(pid: int) -> float:
+    """Seconds on CPU of the live threads of ``pid`` (schedstat: nanoseconds)."""
+    total = 0
+    for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        try:
+            total += int(stat.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total / 1e9
+
+
 def tree_cpu(pid: int) -> float:
-    """Seconds of CPU used by ``pid``, its live descendants and its reaped children."""
-    fields = _stat(pid)
-    if fields is None:
+    """Seconds of CPU used by ``pid``'s threads and its descendants' (NaN without /proc)."""
+    if not Path(f"/proc/{pid}/task").is_dir():
         return float("nan")
-    # utime, stime, cutime, cstime (fields 14-17 of /proc/PID/stat)
-    total = sum(int(v) for v in fields[11:15]) / _TICKS
-    for child in _children(pid):
-        total += tree_cpu(child)
-    return total
+    return _threads_cpu(pid) + sum(tree_cpu(child) for child in _children(pid))
 
 
 def own_cpu() -> float:
@@ -206,8 +202,9 @@ class Sample:
         return self.cpu / self.requests * 1000 if self.requests else float("nan")
 
 
-def measure(send: Callable[[str], None], queries: list[str], clients: int,
+def measure(send: Callable[[str], None], queries: list[str], pool: ThreadPoolExecutor,
             cpu: Callable[[], float]) -> Sample:
+    """Send ``queries`` from the client threads of ``pool``; latencies, wall and CPU time."""
     sample = Sample(requests=len(queries))
     lock = threading.Lock()
 
@@ -225,22 +222,22 @@ def measure(send: Callable[[str], None], queries: list[str], clients: int,
 
     cpu_before = cpu()
     start = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(one, queries))
+    list(pool.map(one, queries))
     sample.wall = time.perf_counter() - start
     sample.cpu = cpu() - cpu_before
     return sample
 
 
 def http_sender(endpoint: str) -> Callable[[str], None]:
-    clients: dict[int, httpx.Client] = {}
+    """Sends one query; each client thread has its own HTTP client (one kept-alive connection)."""
+    local = threading.local()
 
     def send(query: str) -> None:
-        ident = threading.get_ident()
-        if ident not in clients:  # creating a client (TLS context) costs ~0.1 s: once per thread
-            clients[ident] = httpx.Client(timeout=300.0)
-        response = clients[ident].post(endpoint, data={"query": query},
-                                       headers={"Accept": "application/sparql-results+json"})
+        client = getattr(local, "client", None)
+        if client is None:  # creating a client (TLS context) costs ~0.1 s: once per thread
+            client = local.client = httpx.Client(timeout=300.0)
+        response = client.post(endpoint, data={"query": query},
+                                headers={"Accept": "application/sparql-results+json"})
         response.raise_for_status()
         response.read()
 
@@ -266,26 +263,40 @@ class Target:
 
 def run(targets: list[Target], clients: int, rounds: int) -> dict[tuple[str, str, str], Sample]:
     results: dict[tuple[str, str, str], Sample] = {}
-    for target in targets:  # warm-up: every client thread opens its connection
-        measure(target.send, [next(variants("provenance", 10**6))] * clients * 2, clients,
-                target.cpu)
-    offset = 0
-    for name in QUERIES:
-        for round_number in range(rounds):
-            order = targets[round_number % len(targets):] + targets[:round_number % len(targets)]
-            for target in order:
-                if round_number >= target.rounds:
-                    continue
-                fresh = list(itertools.islice(variants(name, offset), target.requests))
-                for mode, texts in (("first", fresh), ("repeat", [fresh[0]] * target.requests)):
-                    sample = measure(target.send, texts, clients, target.cpu)
-                    results.setdefault((target.name, name, mode), Sample()).add(sample)
-            offset += max(t.requests for t in targets)  # new texts for every round
-        for target in targets:
-            figures = [results.get((target.name, name, mode)) for mode in MODES]
-            shown = "  ".join(f"{mode} {f.median_ms:8.1f} ms {f.throughput:7.1f}/s"
-                              for mode, f in zip(MODES, figures) if f is not None)
-            print(f"  {target.name:10} {name:14} {shown}", file=sys.stderr, flush=True)
+    # every target keeps its client threads (and so their connections) for the whole run
+    pools = {target.name: ThreadPoolExecutor(clients) for target in targets}
+    try:
+        for target in targets:  # warm-up: each client thread connects before anything is timed
+            together = threading.Barrier(clients)
+            warm_up = next(variants("provenance", 10**6))
+
+            def connect(send: Callable[[str], None] = target.send,
+                        together: threading.Barrier = together, warm_up: str = warm_up) -> None:
+                together.wait(timeout=600)
+                send(warm_up)
+
+            for future in [pools[target.name].submit(connect) for _ in range(clients)]:
+                future.result()
+        offset = 0
+        for name in QUERIES:
+            for round_number in range(rounds):
+                turn = round_number % len(targets)
+                for target in targets[turn:] + targets[:turn]:
+                    if round_number >= target.rounds:
+                        continue
+                    fresh = list(itertools.islice(variants(name, offset), target.requests))
+                    for mode, texts in (("first", fresh), ("repeat", [fresh[0]] * target.requests)):
+                        sample = measure(target.send, texts, pools[target.name], target.cpu)
+                        results.setdefault((target.name, name, mode), Sample()).add(sample)
+                offset += max(t.requests for t in targets)  # new texts for every round
+            for target in targets:
+                figures = [results.get((target.name, name, mode)) for mode in MODES]
+                shown = "  ".join(f"{mode} {f.median_ms:8.1f} ms {f.throughput:7.1f}/s"
+                                  for mode, f in zip(MODES, figures) if f is not None)
+                print(f"  {target.name:10} {name:14} {shown}", file=sys.stderr, flush=True)
+    finally:
+        for pool in pools.values():
+            pool.shutdown()
     return results
 
 
