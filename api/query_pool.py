@@ -65,6 +65,7 @@ from mipex_kg.api.query_worker import (
     QueryTask,
     Snapshot,
     frame,
+    query_message,
     receive_message,
     unpickle,
 )
@@ -103,6 +104,7 @@ class _Worker:
     snapshot: Snapshot | None = None
     loading: Snapshot | None = None
     inbox: bytearray = field(default_factory=lambda: bytearray(_FIRST_READ))
+    prefixes: dict[str, str] | None = None  # the ones it was sent last (query_message)
 
 
 class QueryPool:
@@ -334,7 +336,7 @@ class QueryPool:
         try:
             if worker.snapshot != snapshot:
                 self._load(worker, snapshot)
-            worker.sock.sendall(frame(("query", task)))
+            _send_query(worker, task)
             reply = receive_message(worker.sock, self._limit, worker.inbox)
             if reply is None:
                 raise self._timed_out(task)
@@ -363,7 +365,7 @@ class QueryPool:
         try:
             if worker.snapshot != snapshot:
                 await run_in_threadpool(self._load, worker, snapshot)
-            worker.sock.sendall(frame(("query", task)))
+            _send_query(worker, task)
             reply = await _receive_async(worker.sock, self._limit, worker.inbox)
             if reply is None:
                 raise self._timed_out(task)
@@ -506,11 +508,15 @@ def _fail(future: asyncio.Future[_Worker], error: Callable[[], Exception]) -> No
         future.set_exception(error())
 
 
+def _send_query(worker: _Worker, task: QueryTask) -> None:
+    worker.sock.sendall(frame(query_message(task, worker.prefixes)))
+    worker.prefixes = task.prefixes
+
+
 def _outcome(reply: tuple[object, ...]) -> QueryOutcome:
     if reply[0] == "ok":
-        outcome = reply[1]
-        assert isinstance(outcome, QueryOutcome)
-        return outcome
+        family, body, truncated = reply[1:]
+        return QueryOutcome(family, body, truncated)  # type: ignore[arg-type]
     kind, message = reply[1], str(reply[2])
     if kind == "syntax":
         raise QuerySyntaxError(message)

@@ -149,22 +149,35 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _threads_cpu(pid: int) -> float:
-    """Seconds on CPU of the live threads of ``pid`` (schedstat: nanoseconds)."""
-    total = 0
-    for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
-        try:
-            total += int(stat.read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            pass
-    return total / 1e9
+class CpuMeter:
+    """CPU seconds used so far by a server: its threads and its worker processes' threads.
 
+    Each reading sums the threads' schedstat (nanoseconds; clock ticks would be too
+    coarse for 0.1 ms requests). A thread that has ended since the last reading counts
+    with the time it had then, so the total never goes down. NaN without /proc.
+    """
 
-def tree_cpu(pid: int) -> float:
-    """Seconds of CPU used by ``pid``'s threads and its descendants' (NaN without /proc)."""
-    if not Path(f"/proc/{pid}/task").is_dir():
-        return float("nan")
-    return _threads_cpu(pid) + sum(tree_cpu(child) for child in _children(pid))
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.last: dict[str, int] = {}  # /proc/PID/task/TID -> nanoseconds at the last reading
+        self.ended = 0
+
+    def __call__(self) -> float:
+        if not Path(f"/proc/{self.pid}/task").is_dir():
+            return float("nan")
+        now: dict[str, int] = {}
+        for pid in self._tree(self.pid):
+            for task in Path(f"/proc/{pid}/task").glob("*"):
+                try:
+                    now[str(task)] = int((task / "schedstat").read_text().split()[0])
+                except (OSError, IndexError, ValueError):
+                    pass
+        self.ended += sum(ns for task, ns in self.last.items() if task not in now)
+        self.last = now
+        return (sum(now.values()) + self.ended) / 1e9
+
+    def _tree(self, pid: int) -> list[int]:
+        return [pid] + [p for child in _children(pid) for p in self._tree(child)]
 
 
 def own_cpu() -> float:
@@ -419,9 +432,9 @@ def main() -> None:
                        timeout=600.0).raise_for_status()
             targets = [
                 Target("ours", http_sender(f"http://127.0.0.1:{ports['ours']}/sparql"),
-                       lambda: tree_cpu(ours), args.requests, args.rounds),
+                       CpuMeter(ours), args.requests, args.rounds),
                 Target("oxigraph", http_sender(f"http://127.0.0.1:{ports['oxigraph']}/query"),
-                       lambda: tree_cpu(oxigraph), args.requests, args.rounds),
+                       CpuMeter(oxigraph), args.requests, args.rounds),
                 Target("pyoxigraph", in_process_sender(memory), own_cpu, args.requests,
                        args.rounds),
             ]
@@ -430,7 +443,7 @@ def main() -> None:
                     [sys.executable, str(Path(__file__).with_name("rdflib_endpoint_server.py")),
                      str(nquads), str(ports["rdflib"])], f"http://127.0.0.1:{ports['rdflib']}/"))
                 targets.append(Target("rdflib", http_sender(f"http://127.0.0.1:{ports['rdflib']}/"),
-                                      lambda: tree_cpu(rdflib), args.rdflib_requests, 1))
+                                      CpuMeter(rdflib), args.rdflib_requests, 1))
             load_before = _loadavg()
             results = run(targets, args.clients, args.rounds)
         text = report(results, args, quads, load_before)
