@@ -51,3 +51,36 @@ class Settings(BaseSettings):
     federation_timeout: float = Field(
         default=20.0, description="Seconds a remote SPARQL endpoint may take to answer."
     )
+    query_workers: int = Field(
+        default=4, description="Query worker processes: how many queries may run at once."
+    )
+    fast_lane_workers: int = Field(
+        default=1,
+        description="Workers kept for short queries from clients with no query running long.",
+    )
+    fast_lane_timeout: float = Field(
+        default=2.0,
+        description="Seconds a query may run in the short-query lane before it is moved "
+                    "to the long-query lane (and its client counted as a heavy user).",
+    )
+    client_max_in_flight: int = Field(
+        default=2, description="Queries one client may have running or waiting (more: 429)."
+    )
+    queue_limit: int = Field(
+        default=32, description="Queries that may wait for a worker in all (more: 503)."
+    )
+    trusted_proxies: list[str] = Field(
+        default=[],
+        description="Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For "
+                    "names the client; from anyone else the header is ignored.",
+    )
+    max_query_bytes: int = Field(
+        default=256 * 1024, description="Longest query or update text accepted (more: 413)."
+    )
+    max_write_bytes: int = Field(
+        default=64 * 1024 * 1024, description="Largest body of a write request (more: 413)."
+    )
+    load_sources: list[str] = Field(
+        default=[],
+        description="URL prefixes that SPARQL Update's LOAD may read from (none by default).",
+    )
