@@ -21,7 +21,7 @@ linked-data pages and the REST facade, as one FastAPI application.
     routes/graph_store   /rdf-graphs/service
 
 The package ``__init__`` imports nothing heavy, because every query worker process
-imports ``mipex_kg.api.query_worker`` through it.
+imports ``mipex_kg.engine.worker`` through it.
 """
 
 from __future__ import annotations

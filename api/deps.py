@@ -11,7 +11,6 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
-
 from mipex_kg.api.errors import Forbidden, Unauthorized
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings

@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-
 from mipex_kg.api.query_header import HeaderError, parse_header, parse_scalar
 from mipex_kg.api.query_params import LIST_PATTERN, TYPES, ParamType, Term, Vocabulary, split_list
 from mipex_kg.graph import iris
@@ -154,7 +153,7 @@ class NamedQuery:
     @property
     def federated(self) -> bool:
         """Whether the query calls other SPARQL endpoints (SERVICE)."""
-        return re.search(r"\bSERVICE\b", self.sparql, re.I) is not None
+        return re.search(r"\bSERVICE\b", self.sparql, re.IGNORECASE) is not None
 
     def substitutions(self, bound: Mapping[str, Sequence[Term] | None]) -> dict[ox.Variable, Term]:
         """The pyoxigraph substitutions for parameters bound without a marker."""
@@ -422,7 +421,7 @@ def _check_body(query: NamedQuery, first: int) -> NamedQuery:
         line = next((n for n, text in enumerate(query.text.splitlines(), 1)
                      if MARKER.match(text) and f"?{var}" in text.split()), first)
         raise HeaderError(file, line, f"marker '#@bind ?{var}' names no declared parameter")
-    if query.pagination is not None and not re.search(r"\bORDER\s+BY\b", query.sparql, re.I):
+    if query.pagination is not None and not re.search(r"\bORDER\s+BY\b", query.sparql, re.IGNORECASE):
         raise HeaderError(file, first, "a paginated query needs ORDER BY (stable pages)")
     if PAGE_MARKER.search(query.sparql) and query.pagination is None:
         raise HeaderError(file, first, "a '#@page' marker needs 'pagination' in the header")

@@ -64,7 +64,7 @@ class Settings(BaseSettings):
                     "to the long-query lane (and its client counted as a heavy user).",
     )
     client_max_in_flight: int = Field(
-        default=2, description="Queries one client may have running or waiting (more: 429)."
+        default=6, description="Queries one client may have running or waiting (more: 429)."
     )
     queue_limit: int = Field(
         default=32, description="Queries that may wait for a worker in all (more: 503)."

@@ -36,13 +36,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mipex_kg.api.errors import ProtocolError
+from mipex_kg.api.sparql_text import keyword_count
 from rdflib.plugins.sparql.algebra import translateQuery, translateUpdate
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import URIRef, Variable
-
-from mipex_kg.api.errors import ProtocolError
-from mipex_kg.api.sparql_text import keyword_count
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
@@ -66,6 +65,15 @@ def decode_escapes(text: str) -> str:
     return _ESCAPE.sub(codepoint, text) if "\\" in text else text
 
 
+def may_connect(text: str, *, update: bool = False) -> bool:
+    """Whether ``text`` may hold a SERVICE (or, in an update, a LOAD) at all.
+
+    False is certain: decoded and folded to lower case, the text lacks the word.
+    """
+    lowered = decode_escapes(text).lower()
+    return "service" in lowered or (update and "load" in lowered)
+
+
 @dataclass(frozen=True)
 class NetworkUse:
     """The places an operation would connect to, as the grammar reads it."""
@@ -83,10 +91,9 @@ def network_use(text: str, *, update: bool, base_iri: str | None = None,
         NetworkAccessRefused: the text may name a SERVICE or LOAD, but it cannot be
             parsed, or the two readings (parser, lexer) disagree.
     """
-    decoded = decode_escapes(text)
-    lowered = decoded.lower()
-    if "service" not in lowered and not (update and "load" in lowered):
+    if not may_connect(text, update=update):
         return NetworkUse()
+    decoded = decode_escapes(text)
     try:
         if update:
             algebra: Any = translateUpdate(parseUpdate(decoded), base=base_iri,

@@ -15,7 +15,6 @@ from __future__ import annotations
 import threading
 
 from fastapi import APIRouter, Query, Request, Response
-
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
 from mipex_kg.api.errors import BadRequest
@@ -26,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 PATH = "/catalog"
 
-from mipex_kg.api.routes.linked_data import add_read_route  # noqa: E402
+from mipex_kg.api.routes.linked_data import add_read_route
 
 router = APIRouter(tags=["Catalogue"])
 

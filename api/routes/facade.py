@@ -27,14 +27,13 @@ from typing import Any
 import pyoxigraph as ox
 from fastapi import Request
 from fastapi.responses import Response
-from starlette.datastructures import URL
-
 from mipex_kg.api.errors import ApiError, NotAcceptable
 from mipex_kg.api.negotiation import negotiate
 from mipex_kg.api.query_params import VocabularyCache
 from mipex_kg.api.query_registry import MAX_PAGE, InvalidParameters, QueryRegistry, Rows
 from mipex_kg.graph.namespaces import XSD
 from mipex_kg.graph.store import KnowledgeStore
+from starlette.datastructures import URL
 
 Row = dict[str, Any]
 MAX_OFFSET = 1_000_000

@@ -18,7 +18,6 @@ pyoxigraph calls never hold up the event loop.
 from __future__ import annotations
 
 from fastapi import FastAPI
-
 from mipex_kg.api.query_registry import QueryRegistry
 from mipex_kg.api.routes import indicators, jurisdictions, provenance, queries, scores, systems
 from mipex_kg.api.routes.facade import Facade

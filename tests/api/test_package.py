@@ -32,7 +32,7 @@ def test_create_app_is_exported() -> None:
 
 
 def test_a_query_worker_does_not_import_the_web_framework() -> None:
-    code = ("import sys, mipex_kg.api.query_worker; "
+    code = ("import sys, mipex_kg.engine.worker; "
             "sys.exit(1 if 'fastapi' in sys.modules or 'starlette' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 

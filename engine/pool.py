@@ -1,33 +1,26 @@
-"""Queries run in worker processes, and a query past the time limit is really stopped.
+"""Worker processes that answer SPARQL queries, and can be stopped at any moment.
 
 pyoxigraph cannot cancel a query, and a thread that runs one cannot be stopped. So
-every SPARQL query runs in one of a few worker *processes*; the request sends the
-query over a socket and waits at most ``timeout`` seconds for the answer. When the
-time is up the worker is killed (SIGKILL: its memory and CPU are freed at once), the
-client gets a 503 naming the limit, and a fresh worker is started in its place.
-Other requests are served by the other workers meanwhile; a request that finds
-every worker busy waits up to the same limit for one, then gets a 503 too.
+every SPARQL query runs in one of a few worker *processes*; the caller sends the
+query over a socket pair and waits for the answer as long as it wants to. A query
+that must stop (past its time limit, or its client gone) has its worker killed
+(SIGKILL: memory and CPU freed at once) and a fresh worker takes its place.
+
+Workers are locked off the network (``engine.sandbox``) unless the pool is made
+with ``sandboxed=False`` (the one that answers allowed federated queries).
 
 Each worker needs the data. The pool takes a *snapshot* of the store whenever the
 store's version has changed since the last one (so an answer never predates a
-write): the dataset is dumped to an N-Quads file, and each worker loads it into
-its own in-memory store (queries run 4-6x faster in memory than on disk, see
-../shared/PERFORMANCE.md; the cost is one copy of the data per worker). A worker
-loads a new snapshot before its next query; loading is not counted against the
-time limit. Snapshot files are deleted once no worker is loading them.
+write): the dataset is dumped to an N-Quads file, and each worker loads it into its
+own in-memory store before its next query. Snapshot files are deleted once no worker
+is loading them.
 
-    pool = QueryPool(store, workers=2, timeout=30.0)
-    outcome = pool.run(QueryTask(...))          # in a thread: QueryOutcome, or an ApiError
-    outcome = await pool.run(QueryTask(...))    # on the event loop (an async route)
-    pool.close()
-
-On an event loop ``run`` neither blocks it nor uses a thread: the query is written
-to the worker's socket, the loop watches the socket (``add_reader``) with a timer for
-the limit, and the answer is read as it arrives. (A thread hop per query cost more
-CPU than a small query itself: 0.1-0.15 ms per request, and as much in latency.)
-Only the rare slow steps go to a thread: dumping a new snapshot, loading it into a
-worker, replacing a killed worker. Idle workers are taken last in, first out, so
-under light load one worker, with warm caches, answers everything.
+The pool is used from the event loop: ``acquire`` waits for an idle worker (first
+come, first served, up to a deadline), ``ask`` sends a query and waits for the answer
+up to a time (None when the time ran out and the worker still works: the caller may
+wait again, or ``discard`` the worker), ``release`` / ``discard`` end the turn.
+Idle workers are taken last in, first out, so under light load one worker, with warm
+caches, answers everything. ``engine.query_engine`` decides who gets a worker when.
 """
 
 from __future__ import annotations
@@ -44,24 +37,13 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-from starlette.concurrency import run_in_threadpool
-
-from mipex_kg.api.errors import (
-    QueryEvaluationError,
-    QueryFailed,
-    QuerySyntaxError,
-    QueryTimeout,
-    ServiceUnavailable,
-    WorkersBusy,
-)
-from mipex_kg.api.query_worker import (
+from mipex_kg.api.errors import QueryFailed, ServiceUnavailable, WorkersBusy
+from mipex_kg.engine.worker import (
     HEADER,
-    QueryOutcome,
     QueryTask,
     Snapshot,
     frame,
@@ -70,6 +52,7 @@ from mipex_kg.api.query_worker import (
     unpickle,
 )
 from mipex_kg.graph.store import KnowledgeStore
+from starlette.concurrency import run_in_threadpool
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +62,11 @@ LOAD_TIMEOUT = 600.0
 #: Bytes read at once from a worker's socket (an answer this small arrives in one read).
 _FIRST_READ = 64 * 1024
 
-
-_WORKER_MAIN = "import sys; from mipex_kg.api.query_worker import main; main(int(sys.argv[1]))"
+_WORKER_MAIN = ("import sys; from mipex_kg.engine.worker import main; "
+                "main(int(sys.argv[1]), sandboxed=sys.argv[2] == 'sandboxed')")
 
 #: glibc's per-thread cache of freed blocks, per size: 7 by default. Queries allocate
 #: and free many small blocks; with 256, a small query's worker time fell by a tenth.
-#: (An explicit ``glibc.malloc.tcache_count`` in GLIBC_TUNABLES is kept; other C
-#: libraries ignore the variable.)
 _MALLOC_TUNABLE = "glibc.malloc.tcache_count=256"
 
 
@@ -98,39 +79,54 @@ def _worker_environment() -> dict[str, str]:
 
 
 @dataclass(eq=False)
-class _Worker:
+class Worker:
+    """One worker process, its end of the socket pair, and the data it holds."""
+
     process: subprocess.Popen[bytes]
     sock: socket.socket
     snapshot: Snapshot | None = None
     loading: Snapshot | None = None
     inbox: bytearray = field(default_factory=lambda: bytearray(_FIRST_READ))
     prefixes: dict[str, str] | None = None  # the ones it was sent last (query_message)
+    niceness: int = 0
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def renice(self, niceness: int) -> None:
+        """Lower (or restore) the CPU priority of the worker's process."""
+        if niceness == self.niceness:
+            return
+        try:
+            os.setpriority(os.PRIO_PROCESS, self.pid, niceness)
+            self.niceness = niceness
+        except OSError:  # not allowed to raise it back (not root): it stays lower
+            pass
 
 
 class QueryPool:
-    """A few worker processes that answer SPARQL queries with a hard time limit."""
+    """A few worker processes that answer SPARQL queries."""
 
-    def __init__(self, store: KnowledgeStore, *, workers: int = 2, timeout: float = 30.0) -> None:
+    def __init__(self, store: KnowledgeStore, *, workers: int = 2,
+                 sandboxed: bool = True) -> None:
         """Prepare the pool; processes start on ``start()`` or the first query.
 
         Args:
             store: the store to query (its ``version`` decides when to re-snapshot).
             workers: how many queries may run at the same time.
-            timeout: seconds a query may run, and a request may wait for a worker
-                (0 or less: no limit).
+            sandboxed: lock the workers off the network (``engine.sandbox``).
         """
         if workers < 1:
             raise ValueError("a query pool needs at least one worker")
         self.store = store
         self.size = workers
-        self.timeout = timeout
-        self._limit = timeout if timeout > 0 else None
-        self._workers: set[_Worker] = set()
+        self.sandboxed = sandboxed
+        self._workers: set[Worker] = set()
         self._lock = threading.Lock()
-        # idle workers; threads wait on the condition, event loops with futures
-        self._idle: collections.deque[_Worker] = collections.deque()
-        self._idle_changed = threading.Condition(threading.Lock())
-        self._waiters: collections.deque[asyncio.Future[_Worker]] = collections.deque()
+        self._idle: collections.deque[Worker] = collections.deque()
+        self._idle_lock = threading.Lock()
+        self._waiters: collections.deque[asyncio.Future[Worker]] = collections.deque()
         self._snapshot_lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._folder: Path | None = None
@@ -149,13 +145,13 @@ class QueryPool:
             self._folder = Path(tempfile.mkdtemp(prefix="mipex-kg-snapshots-"))
             fresh = [self._spawn() for _ in range(self.size)]
         for worker in fresh:
-            self._release(worker)
+            self.release(worker)
 
     def warm(self) -> None:
-        """Start the workers and load the current data into the idle ones.
+        """Start the workers and load the current data into the idle ones (blocking).
 
-        Called at start-up and after each write through the API, so that the next
-        query does not wait for the data to load.
+        Called at start-up and after each write, so that the next query does not
+        wait for the data to load.
         """
         self.start()
         if self._closed:
@@ -168,21 +164,21 @@ class QueryPool:
             try:
                 self._load(worker, snapshot)
             except (QueryFailed, EOFError, OSError) as error:
-                log.warning("a query worker failed to load the data at start-up: %s", error)
+                log.warning("a query worker failed to load the data: %s", error)
                 self._replace(worker)
             else:
-                self._release(worker)
+                self.release(worker)
 
     def close(self) -> None:
         """Stop every worker and delete the snapshots."""
         with self._lock:
             self._closed = True
             workers, self._workers = list(self._workers), set()
-        with self._idle_changed:  # requests waiting for a worker get a 503 now
+        with self._idle_lock:  # requests waiting for a worker get a 503 now
             waiters, self._waiters = list(self._waiters), collections.deque()
         for waiter in waiters:
             with contextlib.suppress(RuntimeError):  # its loop is closed
-                waiter.get_loop().call_soon_threadsafe(_fail, waiter, _shutting_down)
+                waiter.get_loop().call_soon_threadsafe(_fail, waiter, _shutting_down())
         for worker in workers:
             with contextlib.suppress(OSError):
                 worker.sock.sendall(frame(("stop",)))
@@ -196,79 +192,88 @@ class QueryPool:
     def worker_pids(self) -> list[int]:
         """The process ids of the current workers (for monitoring and tests)."""
         with self._lock:
-            return sorted(w.process.pid for w in self._workers)
+            return sorted(w.pid for w in self._workers)
 
-    def _spawn(self) -> _Worker:
-        # A plain interpreter running query_worker.main, not multiprocessing's spawn:
-        # that would re-import the parent's __main__ (any script that builds the app
-        # without an ``if __name__ == "__main__"`` guard would start workers forever).
+    def _spawn(self) -> Worker:
+        # A plain interpreter running worker.main, not multiprocessing's spawn: that
+        # would re-import the parent's __main__.
         ours, theirs = socket.socketpair()
         with theirs:
             process = subprocess.Popen(
-                [sys.executable, "-c", _WORKER_MAIN, str(theirs.fileno())],
+                [sys.executable, "-c", _WORKER_MAIN, str(theirs.fileno()),
+                 "sandboxed" if self.sandboxed else "open"],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 env=_worker_environment(),
             )
-        worker = _Worker(process, ours)
+        worker = Worker(process, ours)
         self._workers.add(worker)
         return worker
 
-    def _kill(self, worker: _Worker) -> None:
+    def _kill(self, worker: Worker) -> None:
         if worker.process.poll() is None:
             worker.process.kill()
         try:
             worker.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            log.error("query worker %s did not exit after SIGKILL", worker.process.pid)
+            log.error("query worker %s did not exit after SIGKILL", worker.pid)
         worker.sock.close()
 
-    def _replace(self, worker: _Worker) -> None:
-        """Kill ``worker`` and put a fresh one in its place."""
+    def _replace(self, worker: Worker) -> None:
+        """Kill ``worker`` and put a fresh one in its place (blocking)."""
         self._kill(worker)
         with self._lock:
             self._workers.discard(worker)
             if self._closed:
                 return
             fresh = self._spawn()
-        self._release(fresh)
+        self.release(fresh)
 
-    # -- idle workers ----------------------------------------------------------------
+    # -- taking turns ----------------------------------------------------------------
 
-    def _take_idle(self, *, needing: Snapshot) -> _Worker | None:
+    def _take_idle(self, *, needing: Snapshot) -> Worker | None:
         """An idle worker that has not loaded ``needing`` yet, if any."""
-        with self._idle_changed:
+        with self._idle_lock:
             for worker in self._idle:
                 if worker.snapshot != needing:
                     self._idle.remove(worker)
                     return worker
         return None
 
-    def _acquire(self) -> _Worker:
-        """An idle worker, waiting in this thread up to the limit."""
-        with self._idle_changed:
-            if not self._idle_changed.wait_for(lambda: self._idle, self._limit):
-                raise self._busy()
-            return self._idle.pop()
+    def has_idle(self) -> bool:
+        return bool(self._idle)
 
-    async def _acquire_async(self) -> _Worker:
-        """An idle worker, waiting on the event loop up to the limit."""
+    async def acquire(self, wait: float | None) -> Worker:
+        """An idle worker, waiting on the event loop up to ``wait`` seconds (None: no limit).
+
+        Raises:
+            WorkersBusy: none became free in time (503).
+            ServiceUnavailable: the pool is closed.
+        """
+        if not self._started:
+            await run_in_threadpool(self.start)
+        if self._closed:
+            raise _shutting_down()
         loop = asyncio.get_running_loop()
-        with self._idle_changed:
+        with self._idle_lock:
             if self._idle:
                 return self._idle.pop()
-            waiter: asyncio.Future[_Worker] = loop.create_future()
+            waiter: asyncio.Future[Worker] = loop.create_future()
             self._waiters.append(waiter)
-        timer = loop.call_later(self._limit, _fail, waiter, self._busy) if self._limit else None
+        timer = None
+        if wait is not None:
+            busy = WorkersBusy(f"all {self.size} query workers stayed busy for {wait:g} s; "
+                               "try again later", headers={"Retry-After": str(max(1, round(wait)))})
+            timer = loop.call_later(max(wait, 0.0), _fail, waiter, busy)
         try:
             return await waiter
         finally:
             if timer is not None:
                 timer.cancel()
 
-    def _release(self, worker: _Worker) -> None:
-        """Give ``worker`` to the longest waiting event-loop request, else to the idle."""
-        with self._idle_changed:
+    def release(self, worker: Worker) -> None:
+        """Give ``worker`` to the longest waiting request, else to the idle ones."""
+        with self._idle_lock:
             while self._waiters:
                 waiter = self._waiters.popleft()
                 if waiter.done():
@@ -281,109 +286,43 @@ class QueryPool:
                     loop.call_soon_threadsafe(self._hand_over, waiter, worker)
                     return
             self._idle.append(worker)  # taken last in, first out: its caches are warm
-            self._idle_changed.notify()
 
-    def _hand_over(self, waiter: asyncio.Future[_Worker], worker: _Worker) -> None:
+    def _hand_over(self, waiter: asyncio.Future[Worker], worker: Worker) -> None:
         if waiter.done():  # it gave up meanwhile: the next one gets the worker
-            self._release(worker)
+            self.release(worker)
         else:
             waiter.set_result(worker)
 
-    def _busy(self) -> WorkersBusy:
-        return WorkersBusy(
-            f"all {self.size} query workers stayed busy for the whole query time limit "
-            f"({self.timeout:g} s); try again later"
-        )
-
-    def _timed_out(self, task: QueryTask) -> QueryTimeout:
-        log.warning("query stopped at the time limit of %g s: %.300s",
-                    self.timeout, " ".join(task.query.split()))
-        return QueryTimeout(
-            f"the query ran longer than the time limit of {self.timeout:g} s "
-            "(setting MIPEX_KG_QUERY_TIMEOUT) and was stopped"
-        )
+    async def discard(self, worker: Worker) -> None:
+        """Kill ``worker`` (its query is abandoned) and start a fresh one in its place."""
+        await asyncio.shield(run_in_threadpool(self._replace, worker))
 
     # -- queries ---------------------------------------------------------------------
 
-    def run(self, task: QueryTask) -> QueryOutcome | Awaitable[QueryOutcome]:
-        """Answer ``task`` in a worker, within the time limit.
+    async def send(self, worker: Worker, task: QueryTask) -> None:
+        """Make sure ``worker`` holds the current data, then give it ``task``."""
+        snapshot = self._snapshot
+        if snapshot is None or snapshot.version != self.store.version:
+            snapshot = await run_in_threadpool(self.current_snapshot)
+        if worker.snapshot != snapshot:
+            await run_in_threadpool(self._load, worker, snapshot)
+        worker.sock.sendall(frame(query_message(task, worker.prefixes)))
+        worker.prefixes = task.prefixes
 
-        Called in a thread without a running event loop, it blocks and returns the
-        outcome. Called on an event loop (an ``async def`` route), it returns an
-        awaitable and leaves the loop free while the worker works.
+    async def answer(self, worker: Worker, wait: float | None) -> tuple[object, ...] | None:
+        """The worker's reply, or None when it did not come within ``wait`` seconds.
 
         Raises:
-            QuerySyntaxError: the query does not parse (400).
-            QueryEvaluationError: the query cannot be evaluated (400).
-            QueryTimeout: it ran past the limit and was stopped (503).
-            WorkersBusy: no worker became free within the limit (503).
-            QueryFailed: the worker failed or died (503).
-            ServiceUnavailable: the pool is closed (the service is shutting down).
+            QueryFailed: the worker died (503).
         """
         try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return self._run_blocking(task)
-        return self._run_async(task)
-
-    def _run_blocking(self, task: QueryTask) -> QueryOutcome:
-        self.start()
-        if self._closed:
-            raise _shutting_down()
-        snapshot = self.current_snapshot()
-        worker = self._acquire()
-        healthy = False
-        try:
-            if worker.snapshot != snapshot:
-                self._load(worker, snapshot)
-            _send_query(worker, task)
-            reply = receive_message(worker.sock, self._limit, worker.inbox)
-            if reply is None:
-                raise self._timed_out(task)
-            healthy = True
+            return await _receive_async(worker.sock, wait, worker.inbox)
         except (EOFError, OSError) as error:
             raise QueryFailed(
                 "the query worker stopped unexpectedly (out of memory?); try again"
             ) from error
-        finally:
-            if healthy:
-                self._release(worker)
-            else:
-                self._replace(worker)
-        return _outcome(reply)
 
-    async def _run_async(self, task: QueryTask) -> QueryOutcome:
-        snapshot = self._snapshot
-        if not self._started or snapshot is None or snapshot.version != self.store.version:
-            # start-up or a write since the last snapshot: dumping takes a while
-            await run_in_threadpool(self.start)
-            snapshot = await run_in_threadpool(self.current_snapshot)
-        if self._closed:
-            raise _shutting_down()
-        worker = await self._acquire_async()
-        healthy = False
-        try:
-            if worker.snapshot != snapshot:
-                await run_in_threadpool(self._load, worker, snapshot)
-            _send_query(worker, task)
-            reply = await _receive_async(worker.sock, self._limit, worker.inbox)
-            if reply is None:
-                raise self._timed_out(task)
-            healthy = True
-        except (EOFError, OSError) as error:
-            raise QueryFailed(
-                "the query worker stopped unexpectedly (out of memory?); try again"
-            ) from error
-        finally:
-            if healthy:
-                self._release(worker)
-            else:
-                # also when the request is cancelled: an answer may still come, and
-                # a worker with an unread answer cannot take the next query
-                await asyncio.shield(run_in_threadpool(self._replace, worker))
-        return _outcome(reply)
-
-    def _load(self, worker: _Worker, snapshot: Snapshot) -> None:
+    def _load(self, worker: Worker, snapshot: Snapshot) -> None:
         worker.loading = snapshot
         try:
             worker.sock.sendall(frame(("load", snapshot)))
@@ -416,6 +355,8 @@ class QueryPool:
         # The version is read first: a write during the dump makes the next request
         # dump again, never serve an answer older than its version.
         version = self.store.version
+        if self._folder is None:
+            self.start()
         assert self._folder is not None
         path = self._folder / f"snapshot-{next(self._numbers)}.nq"
         self.store.oxigraph.dump(str(path), ox.RdfFormat.N_QUADS)
@@ -438,10 +379,11 @@ async def _receive_async(
 ) -> tuple[object, ...] | None:
     """The next message on ``sock``, read as it arrives; None after ``limit`` seconds.
 
-    The socket stays blocking (the blocking path uses it too); it is only read when
-    the loop says it is readable, and then ``recv_into`` returns what is there. A
-    small message (the usual answer) arrives whole in the first read, into ``inbox``
-    (the worker's buffer, reused); a larger one gets a buffer of its size.
+    The socket stays blocking (``warm`` uses it from a thread); it is only read when
+    the loop says it is readable. A small message (the usual answer) arrives whole in
+    the first read, into ``inbox`` (the worker's buffer, reused); a larger one gets a
+    buffer of its size. A message that has started to arrive when the limit comes is
+    read to its end (the limit is for the query, not for the transfer).
     """
     loop = asyncio.get_running_loop()
     done: asyncio.Future[tuple[object, ...] | None] = loop.create_future()
@@ -475,9 +417,13 @@ async def _receive_async(
                 done.set_result(unpickle(message[HEADER.size:size]))
             view.release()
 
+    def expire() -> None:
+        if not done.done() and got == 0:
+            done.set_result(None)
+
     fd = sock.fileno()
     loop.add_reader(fd, readable)
-    timer = loop.call_later(limit, _expire, done) if limit is not None else None
+    timer = loop.call_later(max(limit, 0.0), expire) if limit is not None else None
     try:
         return await done
     finally:
@@ -498,28 +444,6 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
-def _expire(future: asyncio.Future[tuple[object, ...] | None]) -> None:
+def _fail(future: asyncio.Future[Worker], error: Exception) -> None:
     if not future.done():
-        future.set_result(None)
-
-
-def _fail(future: asyncio.Future[_Worker], error: Callable[[], Exception]) -> None:
-    if not future.done():
-        future.set_exception(error())
-
-
-def _send_query(worker: _Worker, task: QueryTask) -> None:
-    worker.sock.sendall(frame(query_message(task, worker.prefixes)))
-    worker.prefixes = task.prefixes
-
-
-def _outcome(reply: tuple[object, ...]) -> QueryOutcome:
-    if reply[0] == "ok":
-        family, body, truncated = reply[1:]
-        return QueryOutcome(family, body, truncated)  # type: ignore[arg-type]
-    kind, message = reply[1], str(reply[2])
-    if kind == "syntax":
-        raise QuerySyntaxError(message)
-    if kind == "evaluation":
-        raise QueryEvaluationError(f"the query cannot be evaluated: {message}")
-    raise QueryFailed(f"the query failed in the store ({kind}): {message}")
+        future.set_exception(error)

@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Literal, cast
 
 import pyoxigraph as ox
-
 from mipex_kg.graph.store import STAGING_PREFIX
 
 
@@ -234,8 +233,16 @@ def _open_in_own_thread(snapshot: Snapshot) -> ox.Store:
     return loaded[0]
 
 
-def main(fd: int) -> None:
-    """Entry point of a worker process: serve the socket inherited as ``fd``."""
+def main(fd: int, *, sandboxed: bool = True) -> None:
+    """Entry point of a worker process: serve the socket inherited as ``fd``.
+
+    A sandboxed worker locks itself off the network first (``engine.sandbox``), before
+    it reads any query; only the pool for allowed federated queries runs without.
+    """
+    if sandboxed:
+        from mipex_kg.engine.sandbox import lock_network
+
+        lock_network()
     serve(socket.socket(fileno=fd))
 
 
