@@ -59,6 +59,7 @@ class QueryEngine:
         workers = max(settings.query_workers, 1)
         short = min(max(settings.fast_lane_workers, 0), workers - 1) if workers > 1 else 0
         self.store = store
+        self.settings = settings
         self.timeout = settings.query_timeout if settings.query_timeout > 0 else None
         self.short_timeout = settings.fast_lane_timeout
         self.pool = QueryPool(store, workers=workers)

@@ -67,6 +67,7 @@ class QueryTask:
     named_graphs: tuple[str, ...] | None = None
     union_default_graph: bool = True
     prefixes: dict[str, str] = field(default_factory=dict)
+    substitutions: dict[str, Any] | None = None  # variable name -> pyoxigraph term
 
 
 @dataclass(frozen=True)
@@ -125,9 +126,12 @@ def run_query(store: ox.Store, task: QueryTask) -> QueryOutcome:
         RuntimeError, ValueError, OSError: evaluation failed (pyoxigraph's errors).
     """
     kwargs: dict[str, Any] = {"base_iri": task.base_iri, "prefixes": task.prefixes or None}
+    if task.substitutions:
+        kwargs["substitutions"] = {ox.Variable(k): v for k, v in task.substitutions.items()}
     if task.default_graphs is not None or task.named_graphs is not None:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in task.default_graphs or ()]
-        kwargs["named_graphs"] = [ox.NamedNode(g) for g in task.named_graphs or ()]
+        if task.named_graphs is not None:  # None with default graphs: every named graph
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in task.named_graphs]
     else:
         kwargs["use_default_graph_as_union"] = task.union_default_graph
     result = store.query(task.query, **kwargs)
@@ -287,7 +291,7 @@ def query_message(task: QueryTask, known_prefixes: dict[str, str] | None) -> tup
     prefixes = None if task.prefixes == known_prefixes else task.prefixes
     return ("query", task.query, task.results_format, task.rdf_format, task.row_limit,
             task.base_iri, task.default_graphs, task.named_graphs, task.union_default_graph,
-            prefixes)
+            prefixes, task.substitutions)
 
 
 def read_query_message(
@@ -297,7 +301,8 @@ def read_query_message(
     sent = message[9]
     prefixes = known_prefixes if sent is None else cast(dict[str, str], sent)
     fields = cast(tuple[Any, ...], message[1:9])
-    return QueryTask(*fields, prefixes=prefixes), prefixes
+    substitutions = cast("dict[str, Any] | None", message[10])
+    return QueryTask(*fields, prefixes=prefixes, substitutions=substitutions), prefixes
 
 
 #: The length of the pickle that follows.
