@@ -11,9 +11,12 @@ with ``sandboxed=False`` (the one that answers allowed federated queries).
 
 Each worker needs the data. The pool takes a *snapshot* of the store whenever the
 store's version has changed since the last one (so an answer never predates a
-write): the dataset is dumped to an N-Quads file, and each worker loads it into its
-own in-memory store before its next query. Snapshot files are deleted once no worker
-is loading them.
+write): the dataset is dumped to an N-Quads file, which one *zygote* process loads
+into memory; workers are forked from it (``worker.zygote_main``), so they share that
+one copy (copy-on-write: queries only read it) and a killed worker is replaced in
+milliseconds, not in the seconds a load takes. A worker that holds an older version
+is replaced by a fork of the current zygote before its next query; a zygote stops
+when its last worker has gone, and its snapshot file is deleted then.
 
 The pool is used from the event loop: ``acquire`` waits for an idle worker (first
 come, first served, up to a deadline), ``ask`` sends a query and waits for the answer
@@ -43,12 +46,15 @@ from pathlib import Path
 import pyoxigraph as ox
 from mipex_kg.api.errors import QueryFailed, ServiceUnavailable, WorkersBusy
 from mipex_kg.engine.worker import (
+    FORK,
     HEADER,
+    KILL,
+    PID,
+    STOP,
     QueryTask,
     Snapshot,
     frame,
     query_message,
-    receive_message,
     unpickle,
 )
 from mipex_kg.graph.store import KnowledgeStore
@@ -62,8 +68,8 @@ LOAD_TIMEOUT = 600.0
 #: Bytes read at once from a worker's socket (an answer this small arrives in one read).
 _FIRST_READ = 64 * 1024
 
-_WORKER_MAIN = ("import sys; from mipex_kg.engine.worker import main; "
-                "main(int(sys.argv[1]), sandboxed=sys.argv[2] == 'sandboxed')")
+_ZYGOTE_MAIN = ("import sys; from mipex_kg.engine.worker import zygote_main; "
+                "zygote_main(int(sys.argv[1]), sys.argv[2], sandboxed=sys.argv[3] == 'sandboxed')")
 
 #: glibc's per-thread cache of freed blocks, per size: 7 by default. Queries allocate
 #: and free many small blocks; with 256, a small query's worker time fell by a tenth.
@@ -78,21 +84,105 @@ def _worker_environment() -> dict[str, str]:
     return env
 
 
+class Zygote:
+    """A process that holds one snapshot in memory and forks workers from it."""
+
+    def __init__(self, snapshot: Snapshot, *, sandboxed: bool) -> None:
+        """Start the zygote and wait until it has loaded ``snapshot`` (blocking).
+
+        Raises:
+            QueryFailed: it could not load the snapshot in time.
+        """
+        self.snapshot = snapshot
+        self.workers = 0  # forked and not yet killed
+        self.retired = False
+        self._lock = threading.Lock()
+        ours, theirs = socket.socketpair()
+        with theirs:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _ZYGOTE_MAIN, str(theirs.fileno()), snapshot.path,
+                 "sandboxed" if sandboxed else "open"],
+                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+                env=_worker_environment())
+        self.control = ours
+        self.control.settimeout(LOAD_TIMEOUT)
+        try:
+            status = self._read_pid()
+        except OSError as error:
+            self.stop()
+            raise QueryFailed(f"the query process could not load the data: {error}") from None
+        if status != 0:
+            reason = self.control.recv(4096).decode(errors="replace")
+            self.stop()
+            raise QueryFailed(f"the query process could not load the data: {reason}")
+        self.control.settimeout(30.0)
+
+    def _read_pid(self) -> int:
+        data = b""
+        while len(data) < PID.size:
+            chunk = self.control.recv(PID.size - len(data))
+            if not chunk:
+                raise OSError("the zygote closed its socket")
+            data += chunk
+        return int(PID.unpack(data)[0])
+
+    def fork(self) -> Worker:
+        """A new worker with this zygote's data (blocking, milliseconds)."""
+        ours, theirs = socket.socketpair()
+        with theirs, self._lock:
+            socket.send_fds(self.control, [FORK], [theirs.fileno()])
+            pid = self._read_pid()
+            self.workers += 1
+        return Worker(pid, ours, self)
+
+    def kill(self, worker: Worker) -> None:
+        """Kill and reap ``worker`` (a child of this zygote)."""
+        worker.sock.close()
+        with self._lock:
+            with contextlib.suppress(OSError):
+                self.control.sendall(KILL + PID.pack(worker.pid))
+                self._read_pid()
+            self.workers -= 1
+            finished = self.retired and self.workers <= 0
+        if finished:
+            self.stop()
+
+    def retire(self) -> None:
+        """No more forks: stop as soon as the last worker is gone."""
+        with self._lock:
+            self.retired = True
+            finished = self.workers <= 0
+        if finished:
+            self.stop()
+
+    def stop(self) -> None:
+        """End the zygote (and any worker still alive); delete its snapshot file."""
+        with contextlib.suppress(OSError):
+            self.control.sendall(STOP)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.control.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.snapshot.path)
+
+
 @dataclass(eq=False)
 class Worker:
-    """One worker process, its end of the socket pair, and the data it holds."""
+    """One forked worker process, its end of the socket pair, and its zygote."""
 
-    process: subprocess.Popen[bytes]
+    pid: int
     sock: socket.socket
-    snapshot: Snapshot | None = None
-    loading: Snapshot | None = None
+    zygote: Zygote
     inbox: bytearray = field(default_factory=lambda: bytearray(_FIRST_READ))
     prefixes: dict[str, str] | None = None  # the ones it was sent last (query_message)
     niceness: int = 0
 
     @property
-    def pid(self) -> int:
-        return self.process.pid
+    def snapshot(self) -> Snapshot:
+        return self.zygote.snapshot
 
     def renice(self, niceness: int) -> None:
         """Lower (or restore) the CPU priority of the worker's process."""
@@ -127,8 +217,9 @@ class QueryPool:
         self._idle: collections.deque[Worker] = collections.deque()
         self._idle_lock = threading.Lock()
         self._waiters: collections.deque[asyncio.Future[Worker]] = collections.deque()
-        self._snapshot_lock = threading.Lock()
-        self._snapshot: Snapshot | None = None
+        self._zygote_lock = threading.Lock()
+        self._zygote: Zygote | None = None  # the one holding the current version
+        self._zygotes: set[Zygote] = set()  # every one still running
         self._folder: Path | None = None
         self._numbers = itertools.count(1)
         self._started = False
@@ -137,18 +228,21 @@ class QueryPool:
     # -- life cycle ------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the worker processes (idempotent)."""
+        """Load the data into a zygote and fork the workers (idempotent, blocking)."""
         with self._lock:
             if self._started or self._closed:
                 return
             self._started = True
             self._folder = Path(tempfile.mkdtemp(prefix="mipex-kg-snapshots-"))
-            fresh = [self._spawn() for _ in range(self.size)]
-        for worker in fresh:
+        zygote = self.current_zygote()
+        for _ in range(self.size):
+            worker = zygote.fork()
+            with self._lock:
+                self._workers.add(worker)
             self.release(worker)
 
     def warm(self) -> None:
-        """Start the workers and load the current data into the idle ones (blocking).
+        """Start, and give every idle worker the current data (blocking).
 
         Called at start-up and after each write, so that the next query does not
         wait for the data to load.
@@ -156,21 +250,13 @@ class QueryPool:
         self.start()
         if self._closed:
             return
-        snapshot = self.current_snapshot()
-        for _ in range(self.size):
-            worker = self._take_idle(needing=snapshot)
-            if worker is None:
-                return
-            try:
-                self._load(worker, snapshot)
-            except (QueryFailed, EOFError, OSError) as error:
-                log.warning("a query worker failed to load the data: %s", error)
-                self._replace(worker)
-            else:
-                self.release(worker)
+        zygote = self.current_zygote()
+        while (worker := self._take_idle(older_than=zygote)) is not None:
+            self._renew(worker)
+            self.release(worker)
 
     def close(self) -> None:
-        """Stop every worker and delete the snapshots."""
+        """Stop every worker and zygote and delete the snapshots."""
         with self._lock:
             self._closed = True
             workers, self._workers = list(self._workers), set()
@@ -180,12 +266,11 @@ class QueryPool:
             with contextlib.suppress(RuntimeError):  # its loop is closed
                 waiter.get_loop().call_soon_threadsafe(_fail, waiter, _shutting_down())
         for worker in workers:
-            with contextlib.suppress(OSError):
-                worker.sock.sendall(frame(("stop",)))
-        for worker in workers:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                worker.process.wait(timeout=2)
-            self._kill(worker)
+            worker.zygote.kill(worker)
+        with self._zygote_lock:
+            zygotes, self._zygotes, self._zygote = list(self._zygotes), set(), None
+        for zygote in zygotes:
+            zygote.stop()
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
 
@@ -194,48 +279,60 @@ class QueryPool:
         with self._lock:
             return sorted(w.pid for w in self._workers)
 
-    def _spawn(self) -> Worker:
-        # A plain interpreter running worker.main, not multiprocessing's spawn: that
-        # would re-import the parent's __main__.
-        ours, theirs = socket.socketpair()
-        with theirs:
-            process = subprocess.Popen(
-                [sys.executable, "-c", _WORKER_MAIN, str(theirs.fileno()),
-                 "sandboxed" if self.sandboxed else "open"],
-                pass_fds=(theirs.fileno(),),
-                stdin=subprocess.DEVNULL,
-                env=_worker_environment(),
-            )
-        worker = Worker(process, ours)
-        self._workers.add(worker)
-        return worker
+    def current_zygote(self) -> Zygote:
+        """The zygote holding the store's current version, started when missing (blocking).
 
-    def _kill(self, worker: Worker) -> None:
-        if worker.process.poll() is None:
-            worker.process.kill()
-        try:
-            worker.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            log.error("query worker %s did not exit after SIGKILL", worker.pid)
-        worker.sock.close()
+        The version is read before the dump: a write during the dump makes the next
+        request dump again, never serve an answer older than its version.
+        """
+        with self._zygote_lock:
+            previous = self._zygote
+            if previous is not None and previous.snapshot.version == self.store.version:
+                return previous
+            if self._closed:
+                raise _shutting_down()
+            version = self.store.version
+            assert self._folder is not None
+            path = self._folder / f"snapshot-{next(self._numbers)}.nq"
+            self.store.oxigraph.dump(str(path), ox.RdfFormat.N_QUADS)
+            zygote = Zygote(Snapshot(version, str(path)), sandboxed=self.sandboxed)
+            self._zygote = zygote
+            self._zygotes.add(zygote)
+        if previous is not None:
+            previous.retire()
+        return zygote
+
+    def _renew(self, worker: Worker) -> None:
+        """Replace ``worker``'s process by a fork of the current zygote, in place (blocking)."""
+        zygote = self.current_zygote()
+        worker.zygote.kill(worker)
+        fresh = zygote.fork()
+        worker.pid, worker.sock, worker.zygote = fresh.pid, fresh.sock, fresh.zygote
+        worker.prefixes, worker.niceness = None, 0
 
     def _replace(self, worker: Worker) -> None:
         """Kill ``worker`` and put a fresh one in its place (blocking)."""
-        self._kill(worker)
         with self._lock:
             self._workers.discard(worker)
-            if self._closed:
-                return
-            fresh = self._spawn()
+        worker.zygote.kill(worker)
+        if self._closed:
+            return
+        try:
+            fresh = self.current_zygote().fork()
+        except (QueryFailed, OSError, ServiceUnavailable) as error:
+            log.error("could not start a query worker in place of a stopped one: %s", error)
+            return
+        with self._lock:
+            self._workers.add(fresh)
         self.release(fresh)
 
     # -- taking turns ----------------------------------------------------------------
 
-    def _take_idle(self, *, needing: Snapshot) -> Worker | None:
-        """An idle worker that has not loaded ``needing`` yet, if any."""
+    def _take_idle(self, *, older_than: Zygote) -> Worker | None:
+        """An idle worker forked from another zygote than ``older_than``, if any."""
         with self._idle_lock:
             for worker in self._idle:
-                if worker.snapshot != needing:
+                if worker.zygote is not older_than:
                     self._idle.remove(worker)
                     return worker
         return None
@@ -301,11 +398,10 @@ class QueryPool:
 
     async def send(self, worker: Worker, task: QueryTask) -> None:
         """Make sure ``worker`` holds the current data, then give it ``task``."""
-        snapshot = self._snapshot
-        if snapshot is None or snapshot.version != self.store.version:
-            snapshot = await run_in_threadpool(self.current_snapshot)
-        if worker.snapshot != snapshot:
-            await run_in_threadpool(self._load, worker, snapshot)
+        zygote = self._zygote
+        if (zygote is None or worker.zygote is not zygote
+                or zygote.snapshot.version != self.store.version):
+            await run_in_threadpool(self._renew, worker)
         worker.sock.sendall(frame(query_message(task, worker.prefixes)))
         worker.prefixes = task.prefixes
 
@@ -321,57 +417,6 @@ class QueryPool:
             raise QueryFailed(
                 "the query worker stopped unexpectedly (out of memory?); try again"
             ) from error
-
-    def _load(self, worker: Worker, snapshot: Snapshot) -> None:
-        worker.loading = snapshot
-        try:
-            worker.sock.sendall(frame(("load", snapshot)))
-            reply = receive_message(worker.sock, LOAD_TIMEOUT, worker.inbox)
-            if reply is None:
-                raise QueryFailed(f"a query worker took over {LOAD_TIMEOUT:g} s to load the data")
-            if reply[0] != "loaded":
-                raise QueryFailed(f"a query worker could not load the data: {reply[2]}")
-            worker.snapshot = snapshot
-        finally:
-            worker.loading = None
-        self._collect_snapshots()
-
-    # -- snapshots -------------------------------------------------------------------
-
-    def current_snapshot(self) -> Snapshot:
-        """A snapshot of the store at its current version (made when missing)."""
-        snapshot = self._snapshot
-        if snapshot is not None and snapshot.version == self.store.version:
-            return snapshot
-        with self._snapshot_lock:
-            snapshot = self._snapshot
-            if snapshot is None or snapshot.version != self.store.version:
-                snapshot = self._make_snapshot()
-                self._snapshot = snapshot
-        self._collect_snapshots()
-        return snapshot
-
-    def _make_snapshot(self) -> Snapshot:
-        # The version is read first: a write during the dump makes the next request
-        # dump again, never serve an answer older than its version.
-        version = self.store.version
-        if self._folder is None:
-            self.start()
-        assert self._folder is not None
-        path = self._folder / f"snapshot-{next(self._numbers)}.nq"
-        self.store.oxigraph.dump(str(path), ox.RdfFormat.N_QUADS)
-        return Snapshot(version, str(path))
-
-    def _collect_snapshots(self) -> None:
-        """Delete the snapshots that neither the pool nor a loading worker still needs."""
-        with self._snapshot_lock, self._lock:
-            if self._folder is None:
-                return
-            keep = {self._snapshot.path} if self._snapshot else set()
-            keep |= {w.loading.path for w in self._workers if w.loading is not None}
-            for entry in self._folder.iterdir():
-                if str(entry) not in keep:
-                    entry.unlink(missing_ok=True)
 
 
 async def _receive_async(
