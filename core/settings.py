@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     query_workers: int = Field(
         default=4, description="Query worker processes: how many queries may run at once."
     )
+    query_memory_mb: int = Field(
+        default=1024,
+        description="Memory (MiB) one query may allocate beyond the shared data; a query "
+                    "past it is stopped with 503 (0: no limit).",
+    )
     fast_lane_workers: int = Field(
         default=1,
         description="Workers kept for short queries from clients with no query running long.",

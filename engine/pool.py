@@ -69,7 +69,8 @@ LOAD_TIMEOUT = 600.0
 _FIRST_READ = 64 * 1024
 
 _ZYGOTE_MAIN = ("import sys; from mipex_kg.engine.worker import zygote_main; "
-                "zygote_main(int(sys.argv[1]), sys.argv[2], sandboxed=sys.argv[3] == 'sandboxed')")
+                "zygote_main(int(sys.argv[1]), sys.argv[2], sandboxed=sys.argv[3] == 'sandboxed', "
+                "memory_mb=int(sys.argv[4]))")
 
 #: glibc's per-thread cache of freed blocks, per size: 7 by default. Queries allocate
 #: and free many small blocks; with 256, a small query's worker time fell by a tenth.
@@ -87,7 +88,7 @@ def _worker_environment() -> dict[str, str]:
 class Zygote:
     """A process that holds one snapshot in memory and forks workers from it."""
 
-    def __init__(self, snapshot: Snapshot, *, sandboxed: bool) -> None:
+    def __init__(self, snapshot: Snapshot, *, sandboxed: bool, memory_mb: int = 0) -> None:
         """Start the zygote and wait until it has loaded ``snapshot`` (blocking).
 
         Raises:
@@ -96,12 +97,13 @@ class Zygote:
         self.snapshot = snapshot
         self.workers = 0  # forked and not yet killed
         self.retired = False
+        self.stopped = False
         self._lock = threading.Lock()
         ours, theirs = socket.socketpair()
         with theirs:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", _ZYGOTE_MAIN, str(theirs.fileno()), snapshot.path,
-                 "sandboxed" if sandboxed else "open"],
+                 "sandboxed" if sandboxed else "open", str(memory_mb)],
                 pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
                 env=_worker_environment())
         self.control = ours
@@ -127,9 +129,16 @@ class Zygote:
         return int(PID.unpack(data)[0])
 
     def fork(self) -> Worker:
-        """A new worker with this zygote's data (blocking, milliseconds)."""
+        """A new worker with this zygote's data (blocking, milliseconds).
+
+        Raises:
+            ZygoteGone: the zygote has stopped (a newer one replaced it).
+        """
         ours, theirs = socket.socketpair()
         with theirs, self._lock:
+            if self.stopped:
+                ours.close()
+                raise ZygoteGone
             socket.send_fds(self.control, [FORK], [theirs.fileno()])
             pid = self._read_pid()
             self.workers += 1
@@ -139,24 +148,31 @@ class Zygote:
         """Kill and reap ``worker`` (a child of this zygote)."""
         worker.sock.close()
         with self._lock:
-            with contextlib.suppress(OSError):
-                self.control.sendall(KILL + PID.pack(worker.pid))
-                self._read_pid()
+            if not self.stopped:
+                with contextlib.suppress(OSError):
+                    self.control.sendall(KILL + PID.pack(worker.pid))
+                    self._read_pid()
             self.workers -= 1
-            finished = self.retired and self.workers <= 0
-        if finished:
-            self.stop()
+            if self.retired and self.workers <= 0:
+                self._stop()
 
     def retire(self) -> None:
         """No more forks: stop as soon as the last worker is gone."""
         with self._lock:
             self.retired = True
-            finished = self.workers <= 0
-        if finished:
-            self.stop()
+            if self.workers <= 0:
+                self._stop()
 
     def stop(self) -> None:
         """End the zygote (and any worker still alive); delete its snapshot file."""
+        with self._lock:
+            self._stop()
+
+    def _stop(self) -> None:
+        # every use of the control socket holds the lock: none is waiting on it now
+        if self.stopped:
+            return
+        self.stopped = True
         with contextlib.suppress(OSError):
             self.control.sendall(STOP)
         try:
@@ -167,6 +183,10 @@ class Zygote:
         self.control.close()
         with contextlib.suppress(OSError):
             os.unlink(self.snapshot.path)
+
+
+class ZygoteGone(Exception):
+    """The zygote asked to fork has stopped; ask the pool's current one."""
 
 
 @dataclass(eq=False)
@@ -199,19 +219,21 @@ class QueryPool:
     """A few worker processes that answer SPARQL queries."""
 
     def __init__(self, store: KnowledgeStore, *, workers: int = 2,
-                 sandboxed: bool = True) -> None:
+                 sandboxed: bool = True, memory_mb: int = 0) -> None:
         """Prepare the pool; processes start on ``start()`` or the first query.
 
         Args:
             store: the store to query (its ``version`` decides when to re-snapshot).
             workers: how many queries may run at the same time.
             sandboxed: lock the workers off the network (``engine.sandbox``).
+            memory_mb: what one worker may allocate beyond the shared data (0: no cap).
         """
         if workers < 1:
             raise ValueError("a query pool needs at least one worker")
         self.store = store
         self.size = workers
         self.sandboxed = sandboxed
+        self.memory_mb = memory_mb
         self._workers: set[Worker] = set()
         self._lock = threading.Lock()
         self._idle: collections.deque[Worker] = collections.deque()
@@ -234,9 +256,8 @@ class QueryPool:
                 return
             self._started = True
             self._folder = Path(tempfile.mkdtemp(prefix="mipex-kg-snapshots-"))
-        zygote = self.current_zygote()
         for _ in range(self.size):
-            worker = zygote.fork()
+            worker = self._fork()
             with self._lock:
                 self._workers.add(worker)
             self.release(worker)
@@ -250,8 +271,10 @@ class QueryPool:
         self.start()
         if self._closed:
             return
-        zygote = self.current_zygote()
-        while (worker := self._take_idle(older_than=zygote)) is not None:
+        for _ in range(self.size):  # each idle worker at most once
+            worker = self._take_idle(older_than=self.current_zygote())
+            if worker is None:
+                return
             self._renew(worker)
             self.release(worker)
 
@@ -295,18 +318,26 @@ class QueryPool:
             assert self._folder is not None
             path = self._folder / f"snapshot-{next(self._numbers)}.nq"
             self.store.oxigraph.dump(str(path), ox.RdfFormat.N_QUADS)
-            zygote = Zygote(Snapshot(version, str(path)), sandboxed=self.sandboxed)
+            zygote = Zygote(Snapshot(version, str(path)), sandboxed=self.sandboxed,
+                            memory_mb=self.memory_mb)
             self._zygote = zygote
             self._zygotes.add(zygote)
         if previous is not None:
             previous.retire()
         return zygote
 
+    def _fork(self) -> Worker:
+        """A worker forked from the current zygote (blocking)."""
+        while True:
+            try:
+                return self.current_zygote().fork()
+            except ZygoteGone:  # replaced by a newer one meanwhile: fork from that
+                continue
+
     def _renew(self, worker: Worker) -> None:
         """Replace ``worker``'s process by a fork of the current zygote, in place (blocking)."""
-        zygote = self.current_zygote()
+        fresh = self._fork()
         worker.zygote.kill(worker)
-        fresh = zygote.fork()
         worker.pid, worker.sock, worker.zygote = fresh.pid, fresh.sock, fresh.zygote
         worker.prefixes, worker.niceness = None, 0
 
@@ -318,7 +349,7 @@ class QueryPool:
         if self._closed:
             return
         try:
-            fresh = self.current_zygote().fork()
+            fresh = self._fork()
         except (QueryFailed, OSError, ServiceUnavailable) as error:
             log.error("could not start a query worker in place of a stopped one: %s", error)
             return
@@ -415,7 +446,8 @@ class QueryPool:
             return await _receive_async(worker.sock, wait, worker.inbox)
         except (EOFError, OSError) as error:
             raise QueryFailed(
-                "the query worker stopped unexpectedly (out of memory?); try again"
+                "the query worker stopped: the query needed more memory than one query may "
+                "use (setting MIPEX_KG_QUERY_MEMORY_MB), or the worker failed; try again"
             ) from error
 
 

@@ -26,6 +26,8 @@ For each query, in order:
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from mipex_kg.api.errors import (
     QueryEvaluationError,
@@ -41,6 +43,9 @@ from mipex_kg.engine.pool import QueryPool
 from mipex_kg.engine.worker import QueryOutcome, QueryTask
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings
+from starlette.concurrency import run_in_threadpool
+
+T = TypeVar("T")
 
 #: The niceness of a worker while it runs a long query (short ones keep 0).
 LONG_QUERY_NICENESS = 10
@@ -62,10 +67,12 @@ class QueryEngine:
         self.settings = settings
         self.timeout = settings.query_timeout if settings.query_timeout > 0 else None
         self.short_timeout = settings.fast_lane_timeout
-        self.pool = QueryPool(store, workers=workers)
-        self.federation_pool = QueryPool(store, workers=1, sandboxed=False)
+        self.pool = QueryPool(store, workers=workers, memory_mb=settings.query_memory_mb)
+        self.federation_pool = QueryPool(store, workers=1, sandboxed=False,
+                                         memory_mb=settings.query_memory_mb)
         self.policy = NetworkPolicy.of(federation_endpoints(settings), settings.load_sources)
         self.clients = ClientIdentity(settings.trusted_proxies)
+        self._in_process = asyncio.Semaphore(workers)
         self.admission = Admission(Limits(
             client_max_in_flight=max(settings.client_max_in_flight, 1),
             queue_limit=max(settings.queue_limit, 0),
@@ -179,6 +186,21 @@ class QueryEngine:
                 f"the query ran past {self.short_timeout:g} s and every worker for long "
                 "queries is busy; try again later", headers={"Retry-After": "5"})
         return True
+
+    async def run_in_process(self, client: str, work: Callable[..., T], *args: Any) -> T:
+        """A read that does not go to a worker (pages, catalogue, VoID, downloads).
+
+        Those read the store directly, one resource or one graph at a time, or serve
+        a cached build; they still count against the client's limit (429) and the
+        queue (503), and at most as many run at once as there are query workers.
+        """
+        async with self.admission.admit(client):
+            with self.admission.waiting():
+                await asyncio.wait_for(self._in_process.acquire(), self.timeout)
+            try:
+                return await run_in_threadpool(work, *args)
+            finally:
+                self._in_process.release()
 
     def _timed_out(self, limit: float | None) -> QueryTimeout:
         return QueryTimeout(

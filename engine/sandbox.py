@@ -19,7 +19,6 @@ the caller decides (the service refuses to start workers without it unless told)
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import os
 import platform
@@ -92,7 +91,10 @@ def lock_network() -> None:
     machine = platform.machine()
     program = network_filter(machine)
     seccomp_nr = _ARCHES[machine][3]
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    # the running program's own symbols (dlopen(NULL)): libc is among them. Not
+    # ctypes.util.find_library, which runs ldconfig in a subprocess (slow, and a
+    # process forked in the middle of that could not be killed at once).
+    libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise SandboxUnavailable(f"prctl(PR_SET_NO_NEW_PRIVS) failed: {os.strerror(ctypes.get_errno())}")
     fprog = _Program(len(program) // 8, program)

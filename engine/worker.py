@@ -246,7 +246,8 @@ FORK, KILL, STOP = b"F", b"K", b"S"
 PID = struct.Struct("<q")
 
 
-def zygote_main(control_fd: int, path: str, *, sandboxed: bool = True) -> None:
+def zygote_main(control_fd: int, path: str, *, sandboxed: bool = True,
+                memory_mb: int = 0) -> None:
     """Entry point of a zygote process: load the snapshot once, then fork workers.
 
     Each worker is forked from the zygote with the data already in memory, so N
@@ -258,6 +259,10 @@ def zygote_main(control_fd: int, path: str, *, sandboxed: bool = True) -> None:
     attached -> the new worker's pid; ``K`` + pid -> kill and reap that worker, 0;
     ``S`` -> the zygote exits (its remaining workers are killed). At start it sends
     pid 0 when the data is loaded, or -1 and the error text.
+
+    ``memory_mb`` (0: no limit) caps what a worker may allocate beyond the shared
+    data: a query past it makes the worker fail (the engine answers 503 and forks a
+    new one), instead of the whole machine running out of memory.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     control = socket.socket(fileno=control_fd)
@@ -281,7 +286,7 @@ def zygote_main(control_fd: int, path: str, *, sandboxed: bool = True) -> None:
             pid = os.fork()
             if pid == 0:
                 control.close()
-                _worker_after_fork(fds[0], store, sandboxed)
+                _worker_after_fork(fds[0], store, sandboxed, memory_mb)
             os.close(fds[0])
             children.add(pid)
             control.sendall(PID.pack(pid))
@@ -294,10 +299,12 @@ def zygote_main(control_fd: int, path: str, *, sandboxed: bool = True) -> None:
         _reap_exited(children)
 
 
-def _worker_after_fork(fd: int, store: ox.Store, sandboxed: bool) -> None:
+def _worker_after_fork(fd: int, store: ox.Store, sandboxed: bool, memory_mb: int) -> None:
     """The life of a forked worker; it never returns to the zygote's loop."""
     code = 0
     try:
+        if memory_mb > 0:
+            limit_memory(memory_mb)
         if sandboxed:
             from mipex_kg.engine.sandbox import lock_network
 
@@ -307,6 +314,16 @@ def _worker_after_fork(fd: int, store: ox.Store, sandboxed: bool) -> None:
         code = 1
     finally:
         os._exit(code)
+
+
+def limit_memory(extra_mb: int) -> None:
+    """Cap this process's address space at its current size plus ``extra_mb``."""
+    import resource
+
+    with open("/proc/self/statm") as statm:
+        current = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    limit = current + extra_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 def _kill_and_reap(pid: int) -> None:

@@ -44,8 +44,8 @@ from mipex_kg.engine.guard import may_connect
 from mipex_kg.engine.query_engine import QueryEngine
 from mipex_kg.engine.worker import QueryTask
 from mipex_kg.graph.namespaces import PREFIXES, XSD
-from mipex_kg.loaders.federation import retarget
 from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.loaders.federation import retarget
 from starlette.datastructures import URL
 
 Row = dict[str, Any]

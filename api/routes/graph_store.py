@@ -23,7 +23,7 @@ from fastapi import APIRouter, Request, Response
 from mipex_kg.api.bodies import read_body
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
-from mipex_kg.api.deps import check_write_token, endpoint_url
+from mipex_kg.api.deps import check_write_token, endpoint_url, read_bounded
 from mipex_kg.api.errors import NotFound, ProtocolError, RdfSyntaxError, UnsupportedMediaType
 from mipex_kg.api.formats import GRAPH_INPUT_FORMATS, choose
 from mipex_kg.api.writes import GraphName, GraphWriter
@@ -43,7 +43,7 @@ async def read_graph(request: Request) -> Response:
     graph = _target(request)
     if graph is None:
         raise ProtocolError("name the graph with ?graph=<IRI> or ?default")
-    return await run_in_threadpool(_read, request, graph)
+    return await read_bounded(request, _read, request, graph)
 
 
 @router.put(PATH, response_class=Response, summary="Replace one graph (Graph Store Protocol)")
