@@ -1,0 +1,54 @@
+"""The detectors detect: the canaries count connections, and the engine on its own (no
+service in front) does connect to them for the plainest attacks of the corpus.
+
+Without these, a suite that sees zero connections would prove nothing.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import httpx
+import pyoxigraph as ox
+
+from tests.security.canary import Canaries, canary
+from tests.security.data import SERVICE_DATA
+
+
+def test_a_canary_counts_every_connection_and_answers_http() -> None:
+    with canary() as bird:
+        assert bird.connections() == 0
+        response = httpx.post(bird.url, content=b"query=ASK{}", headers={
+            "Accept": "application/sparql-results+json",
+            "Content-Type": "application/x-www-form-urlencoded"})
+        with socket.create_connection((bird.host, bird.port)):
+            pass  # connects and says nothing
+        assert bird.connections() == 2
+        assert response.status_code == 200 and response.json()["results"]["bindings"] == []
+
+
+def test_the_second_canary_listens_on_another_loopback_address(canary_pair: Canaries) -> None:
+    assert canary_pair.second.host != canary_pair.first.host
+    before = canary_pair.connections()
+    httpx.get(canary_pair.second.url)
+    assert canary_pair.connections() == before + 1
+
+
+def _engine_store() -> ox.Store:
+    store = ox.Store()
+    store.load(SERVICE_DATA.encode(), format=ox.RdfFormat.TRIG)
+    return store
+
+
+def test_the_engine_alone_connects_to_a_service_behind_glue(canary_pair: Canaries) -> None:
+    before = canary_pair.connections()
+    url = canary_pair.first.url
+    list(_engine_store().query(f"SELECT * {{ ?s ?p true.SERVICE <{url}> {{ ?a ?b ?c }} }}"))
+    list(_engine_store().query(f"SELECT * {{ ?s ?p 1SERVICE <{url}> {{ }} }}"))
+    assert canary_pair.connections() == before + 2
+
+
+def test_the_engine_alone_loads_from_the_canary(canary_pair: Canaries) -> None:
+    before = canary_pair.connections()
+    _engine_store().update(f"LOAD <{canary_pair.second.url}> INTO GRAPH <http://example.org/l>")
+    assert canary_pair.connections() == before + 1
