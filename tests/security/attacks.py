@@ -189,14 +189,16 @@ def graph_iri_updates(draw: st.DrawFn, targets: Targets, family: str,
 
 @dataclass(frozen=True)
 class Family:
-    """A strategy, the dimensions it varies, the examples a test draws from it and the
-    distinct texts those must at least be."""
+    """A strategy, the dimensions it varies, the examples a test draws from it, the
+    distinct texts those must at least be, and whether the bare engine would open
+    connections for such attacks (SERVICE, LOAD; not FROM, USING, graph IRIs)."""
 
     name: str
     build: Callable[[Targets, str, frozenset[str]], st.SearchStrategy[Attack]]
     vary: frozenset[str]
     examples: int
     distinct: int
+    reaches_engine: bool = True
 
     def strategy(self, targets: Targets) -> st.SearchStrategy[Attack]:
         return self.build(targets, self.name, self.vary)
@@ -215,12 +217,13 @@ QUERY_FAMILIES = (
     Family("service-hidden-host", service_queries, frozenset({"glue"}) | _HOST, 60, 50),
     Family("service-hidden-nesting", service_queries, frozenset({"glue", "wrapper"}), 60, 50),
     Family("service-everything", service_queries, _EVERYTHING, 100, 90),
-    Family("from", from_queries, frozenset({"keyword", "endpoint"}) | _HOST, 50, 40),
-    Family("dataset-parameters", dataset_parameter_queries, _HOST, 20, 15),
+    Family("from", from_queries, frozenset({"keyword", "endpoint"}) | _HOST, 50, 40, False),
+    Family("dataset-parameters", dataset_parameter_queries, _HOST, 20, 15, False),
 )
 UPDATE_FAMILIES = (
     Family("load", load_updates, frozenset({"keyword", "endpoint", "glue"}) | _HOST, 70, 55),
     Family("update-service", service_updates, _EVERYTHING, 70, 60),
-    Family("update-graph-iri", graph_iri_updates, frozenset({"endpoint"}) | _HOST, 40, 30),
+    Family("update-graph-iri", graph_iri_updates, frozenset({"endpoint"}) | _HOST, 40, 30,
+           False),
 )
 FAMILIES = QUERY_FAMILIES + UPDATE_FAMILIES

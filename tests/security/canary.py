@@ -2,9 +2,10 @@
 
 A request that makes the service (or its query engine) connect to a canary has
 reached the network. The canary counts a connection the moment it accepts it, then
-answers whatever was sent with a minimal HTTP 200 (an empty SPARQL JSON result for a
-client that asks for results, an empty N-Triples document otherwise) and closes, so
-a client that got through does not hang until its timeout.
+answers an HTTP request with a minimal 200 (an empty SPARQL JSON result for a client
+that asks for results, an empty N-Triples document otherwise) and closes, so a client
+that got through does not hang until its timeout; anything else (a TLS handshake) is
+closed at once.
 
 ``connections()`` is exact without sleeping: before reading the count it opens one
 connection of its own (a *barrier*). The server accepts in the order the kernel
@@ -38,12 +39,13 @@ def _answer(request_head: bytes) -> bytes:
 
 
 def _read_head(sock: socket.socket) -> bytes:
-    """The bytes up to the end of an HTTP head (or all the peer sent before closing)."""
+    """The bytes up to the end of an HTTP head, all the peer sent before closing, or
+    the first bytes of something that is not HTTP (a TLS handshake, say)."""
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(65536)
-        if not chunk:
-            break
+        if not chunk or not chunk[:1].isalpha() and not data:
+            return data + chunk
         data += chunk
     return data
 
@@ -57,6 +59,8 @@ class _Handler(socketserver.BaseRequestHandler):
             if head == BARRIER:
                 sock.sendall(b"OK")
                 return
+            if not head[:1].isalpha():
+                return  # not HTTP: closing is the quickest answer
             _drain_body(sock, head)
             sock.sendall(_answer(head))
         except OSError:

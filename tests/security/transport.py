@@ -39,7 +39,7 @@ def _unique(text: str) -> str:
 
 
 def _outcome(way: str, response: httpx.Response) -> Outcome:
-    return Outcome(way, response.status_code, response.text[:300])
+    return Outcome(way, response.status_code, response.text)
 
 
 def _form(http: httpx.Client, endpoint: str, name: str, attack: Attack,
