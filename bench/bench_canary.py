@@ -31,12 +31,13 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests package
 
-from mipex_kg.settings import Settings  # noqa: E402
-from tests.security.attacks import FAMILIES, Attack, Family  # noqa: E402
-from tests.security.canary import Canaries, canaries  # noqa: E402
-from tests.security.dimensions import Targets  # noqa: E402
-from tests.security.explore import explore  # noqa: E402
-from tests.security.transport import harmless, send  # noqa: E402
+from mipex_kg.settings import Settings
+
+from tests.security.attacks import FAMILIES, Attack, Family
+from tests.security.canary import Canaries, canaries
+from tests.security.dimensions import Targets
+from tests.security.explore import explore
+from tests.security.transport import harmless, send
 
 
 @dataclass
@@ -74,7 +75,8 @@ def run_family(family: Family, examples: int, targets: Targets, pair: Canaries,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("url", help="the service's SPARQL endpoint URL")
-    parser.add_argument("--token", help="the service's update token (updates are also sent without)")
+    parser.add_argument("--token",
+                        help="the service's update token (updates are also sent without)")
     parser.add_argument("--allowed", default=Settings.model_fields["eu_country_endpoint"].default,
                         help="the SERVICE endpoint the service allows (default: the setting's)")
     parser.add_argument("--family", action="append", choices=[f.name for f in FAMILIES],
@@ -98,9 +100,10 @@ def main() -> None:
 
 def print_report(tallies: dict[str, Tally], show: int) -> None:
     statuses: Counter[int] = sum((t.statuses for t in tallies.values()), Counter())
+    by_code = ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items()))
     print(f"operations sent:     {sum(t.operations for t in tallies.values())} distinct")
     print(f"requests sent:       {sum(t.requests for t in tallies.values())}")
-    print("statuses:            " + ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items())))
+    print(f"statuses:            {by_code}")
     print(f"canary connections:  {sum(t.connections for t in tallies.values())}")
     print(f"\n{'family':<26}{'operations':>11}{'requests':>10}{'connections':>13}  statuses")
     for name, t in tallies.items():

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Literal
 
 from hypothesis import strategies as st
@@ -91,15 +92,22 @@ class _Choices:
         return Attack(kind, text, family, tuple(self.recipe), self.engine_valid, params)
 
 
+def _clause(choices: _Choices, keywords: Sequence[Option], modifier: str,
+            modifiers: Sequence[Option], term: Term) -> tuple[str, str]:
+    """``KEYWORD [MODIFIER] term`` (SILENT, NAMED ...), its tokens parted by one drawn
+    separator; returns the clause and the separator."""
+    separator = choices.text("separator", dim.SEPARATORS, noise=True)
+    clause = choices.text("keyword", keywords)
+    extra = choices.text(modifier, modifiers, noise=True)
+    if extra:
+        clause = join(clause, separator, extra)
+    return join(clause, separator, term.term), separator
+
+
 def _service_where(choices: _Choices, endpoints: Sequence[Option]) -> tuple[str, Term]:
     """A WHERE group holding ``<glue>SERVICE [SILENT] <endpoint> {inner}`` somewhere."""
     term = choices.term(endpoints)
-    separator = choices.text("separator", dim.SEPARATORS, noise=True)
-    clause = choices.text("keyword", dim.SERVICE_KEYWORDS)
-    silent = choices.text("silent", dim.SILENTS, noise=True)
-    if silent:
-        clause = join(clause, separator, silent)
-    clause = join(clause, separator, term.term)
+    clause, separator = _clause(choices, dim.SERVICE_KEYWORDS, "silent", dim.SILENTS, term)
     clause = join(clause, separator, choices.text("inner", dim.INNERS, noise=True))
     block = term.before + choices.text("glue", dim.GLUES) + clause
     wrapper = choices.text("wrapper", dim.WRAPPERS)
@@ -107,13 +115,21 @@ def _service_where(choices: _Choices, endpoints: Sequence[Option]) -> tuple[str,
 
 
 @st.composite
-def service_queries(draw: st.DrawFn, targets: Targets, family: str,
-                    vary: frozenset[str]) -> Attack:
-    """A query with a SERVICE clause aimed at a canary."""
+def _service_operations(draw: st.DrawFn, targets: Targets, family: str, vary: frozenset[str],
+                        *, kind: Literal["query", "update"], endpoints: Sequence[Option],
+                        forms: Sequence[Option]) -> Attack:
     choices = _Choices(draw, vary, targets)
-    where, term = _service_where(choices, dim.ENDPOINTS)
-    form = choices.text("form", dim.QUERY_FORMS, noise=True)
-    return choices.attack("query", family, term.prologue + form.replace("_W_", where) + term.after)
+    where, term = _service_where(choices, endpoints)
+    form = choices.text("form", forms, noise=True)
+    return choices.attack(kind, family, term.prologue + form.replace("_W_", where) + term.after)
+
+
+#: A query with a SERVICE clause aimed at a canary.
+service_queries = partial(_service_operations, kind="query", endpoints=dim.ENDPOINTS,
+                          forms=dim.QUERY_FORMS)
+#: An INSERT / DELETE whose WHERE clause calls a canary with SERVICE.
+service_updates = partial(_service_operations, kind="update", endpoints=dim.UPDATE_ENDPOINTS,
+                          forms=dim.MODIFY_FORMS)
 
 
 @st.composite
@@ -121,12 +137,7 @@ def from_queries(draw: st.DrawFn, targets: Targets, family: str, vary: frozenset
     """A query whose FROM or FROM NAMED names a canary URL."""
     choices = _Choices(draw, vary, targets)
     term = choices.term(dim.IRI_ENDPOINTS)
-    separator = choices.text("separator", dim.SEPARATORS, noise=True)
-    clause = choices.text("keyword", dim.FROM_KEYWORDS)
-    named = choices.text("named", dim.NAMED, noise=True)
-    if named:
-        clause = join(clause, separator, named)
-    clause = join(clause, separator, term.term)
+    clause, separator = _clause(choices, dim.FROM_KEYWORDS, "named", dim.NAMED, term)
     text = join(choices.text("head", dim.FROM_HEADS, noise=True), separator, clause)
     return choices.attack("query", family, f"{term.prologue}{text}{{ ?s ?p ?o }}")
 
@@ -147,25 +158,10 @@ def load_updates(draw: st.DrawFn, targets: Targets, family: str, vary: frozenset
     """An update that LOADs a canary URL, maybe after or before other operations."""
     choices = _Choices(draw, vary, targets)
     term = choices.term(dim.IRI_ENDPOINTS)
-    separator = choices.text("separator", dim.SEPARATORS, noise=True)
-    clause = choices.text("keyword", dim.LOAD_KEYWORDS)
-    silent = choices.text("silent", dim.SILENTS, noise=True)
-    if silent:
-        clause = join(clause, separator, silent)
-    clause = join(clause, separator, term.term)
+    clause, _ = _clause(choices, dim.LOAD_KEYWORDS, "silent", dim.SILENTS, term)
     clause = join(clause, "", choices.text("after", dim.AFTER_LOAD, noise=True))
     return choices.attack("update", family,
                           term.prologue + choices.text("glue", dim.BEFORE_LOAD) + clause)
-
-
-@st.composite
-def service_updates(draw: st.DrawFn, targets: Targets, family: str,
-                    vary: frozenset[str]) -> Attack:
-    """An INSERT / DELETE whose WHERE clause calls a canary with SERVICE."""
-    choices = _Choices(draw, vary, targets)
-    where, term = _service_where(choices, dim.UPDATE_ENDPOINTS)
-    form = choices.text("form", dim.MODIFY_FORMS, noise=True)
-    return choices.attack("update", family, term.prologue + form.replace("_W_", where))
 
 
 @st.composite

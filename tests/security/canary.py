@@ -93,7 +93,8 @@ class _CountingServer(socketserver.ThreadingTCPServer):
         self.accepted = 0
         self.lock = threading.Lock()
 
-    def process_request(self, request: socket.socket, client_address: object) -> None:
+    def process_request(self, request: socket.socket | tuple[bytes, socket.socket],
+                        client_address: object) -> None:
         with self.lock:  # counted at accept, before anything is read or answered
             self.accepted += 1
         super().process_request(request, client_address)

@@ -200,7 +200,8 @@ LOAD_KEYWORDS = texts("LOAD", "load", "LoAd", "\\u004COAD", invalid=("\\u004COAD
 #: Operations before the LOAD, written as tightly as the grammar allows.
 BEFORE_LOAD = texts(
     "", f'INSERT DATA{{GRAPH{SCRATCH}{{<{EX}a><{EX}b>"x"}}}};', f"CLEAR SILENT GRAPH {SCRATCH};",
-    f"CREATE SILENT GRAPH{SCRATCH};", "#c\n", f"INSERT{{GRAPH{SCRATCH}{{?s ?p ?o}}}}WHERE{{?s ?p true}};",
+    f"CREATE SILENT GRAPH{SCRATCH};", "#c\n",
+    f"INSERT{{GRAPH{SCRATCH}{{?s ?p ?o}}}}WHERE{{?s ?p true}};",
 )
 AFTER_LOAD = texts("", f" INTO GRAPH {SCRATCH}", f"INTO GRAPH{SCRATCH}",
                    f";CLEAR SILENT GRAPH {SCRATCH}")

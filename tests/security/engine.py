@@ -18,6 +18,13 @@ from tests.security.data import SERVICE_DATA
 BASE_IRI = "http://127.0.0.1:9/sparql"
 
 
+def engine_store() -> ox.Store:
+    """A fresh in-memory store holding the service's data."""
+    store = ox.Store()
+    store.load(SERVICE_DATA.encode(), format=ox.RdfFormat.TRIG)
+    return store
+
+
 def run_in_engine(attack: Attack) -> Literal["syntax error", "ran", "failed"]:
     """Run ``attack`` on a fresh store holding the service's data.
 
@@ -25,8 +32,7 @@ def run_in_engine(attack: Attack) -> Literal["syntax error", "ran", "failed"]:
     parsed the text but evaluation failed (a refused connection, an unbound SERVICE
     variable ...).
     """
-    store = ox.Store()
-    store.load(SERVICE_DATA.encode(), format=ox.RdfFormat.TRIG)
+    store = engine_store()
     try:
         if attack.kind == "query":
             results = store.query(attack.text, base_iri=BASE_IRI, use_default_graph_as_union=True)

@@ -53,7 +53,8 @@ def test_the_allowed_endpoint_answers(name: str, service: LiveServer, allowed_en
                                       canary_pair: Canaries) -> None:
     query = Attack("query", CONTROLS[name](allowed_endpoint), "control", (name,))
     for outcome in send_query(service.http, service.endpoint, query):
-        assert outcome.status == 200, f"{outcome.way}: {outcome.status} {outcome.body}\n{query.text}"
+        assert outcome.status == 200, (
+            f"{outcome.way}: {outcome.status} {outcome.body}\n{query.text}")
         bindings = json.loads(outcome.body)["results"]["bindings"]
         labels = sorted(b["label"]["value"] for b in bindings)
         assert labels == sorted(REMOTE_LABELS), f"{outcome.way}\n{query.text}"

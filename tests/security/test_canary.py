@@ -12,7 +12,7 @@ import httpx
 import pyoxigraph as ox
 
 from tests.security.canary import Canaries, canary
-from tests.security.data import SERVICE_DATA
+from tests.security.engine import engine_store
 
 
 def test_a_canary_counts_every_connection_and_answers_http() -> None:
@@ -34,21 +34,21 @@ def test_the_second_canary_listens_on_another_loopback_address(canary_pair: Cana
     assert canary_pair.connections() == before + 1
 
 
-def _engine_store() -> ox.Store:
-    store = ox.Store()
-    store.load(SERVICE_DATA.encode(), format=ox.RdfFormat.TRIG)
-    return store
+def _select(text: str) -> list[ox.QuerySolution]:
+    results = engine_store().query(text)
+    assert isinstance(results, ox.QuerySolutions)
+    return list(results)
 
 
 def test_the_engine_alone_connects_to_a_service_behind_glue(canary_pair: Canaries) -> None:
     before = canary_pair.connections()
     url = canary_pair.first.url
-    list(_engine_store().query(f"SELECT * {{ ?s ?p true.SERVICE <{url}> {{ ?a ?b ?c }} }}"))
-    list(_engine_store().query(f"SELECT * {{ ?s ?p 1SERVICE <{url}> {{ }} }}"))
+    _select(f"SELECT * {{ ?s ?p true.SERVICE <{url}> {{ ?a ?b ?c }} }}")
+    _select(f"SELECT * {{ ?s ?p 1SERVICE <{url}> {{ }} }}")
     assert canary_pair.connections() == before + 2
 
 
 def test_the_engine_alone_loads_from_the_canary(canary_pair: Canaries) -> None:
     before = canary_pair.connections()
-    _engine_store().update(f"LOAD <{canary_pair.second.url}> INTO GRAPH <http://example.org/l>")
+    engine_store().update(f"LOAD <{canary_pair.second.url}> INTO GRAPH <http://example.org/l>")
     assert canary_pair.connections() == before + 1
