@@ -120,6 +120,14 @@ ENDPOINTS = (
     Option("base-relative", lambda url: Term(
         f"<{url.removeprefix(_origin(url))}>", f"BASE <{_origin(url)}>\n")),
     Option("base-empty", lambda url: Term("<>", f"BASE <{url}>\n")),
+    Option("prefix-lower-case", lambda url: Term(
+        f"c:{_split_last_segment(url)[1]}", f"prefix c: <{_split_last_segment(url)[0]}>\n")),
+    Option("base-lower-case", lambda url: Term("<>", f"base <{url}>\n")),
+    Option("escaped-prefix", lambda url: Term(
+        f"c:{_split_last_segment(url)[1]}",
+        f"PREFIX c: <{_escaped(_split_last_segment(url)[0])}>\n")),
+    Option("escaped-base", lambda url: Term(
+        f"<{url.removeprefix(_origin(url))}>", f"BASE <{_escaped(_origin(url))}>\n")),
     Option("network-path", lambda url: Term(f"<//{url.partition('://')[2]}>")),
     Option("escaped-iri", lambda url: Term(f"<{_escaped(url)}>")),
     Option("values", lambda url: Term("?v", before=f"VALUES ?v {{ <{url}> }} ")),
@@ -127,10 +135,11 @@ ENDPOINTS = (
     Option("bind-iri-function", lambda url: Term("$v", before=f'BIND(IRI("{url}") AS $v) ')),
     Option("trailing-values", lambda url: Term("?v", after=f" VALUES ?v {{ <{url}> }}")),
 )
+_VARIABLES = ("values", "bind", "bind-iri-function", "trailing-values")
 #: Forms allowed where the grammar wants an IRI (LOAD, FROM, USING, WITH, graphs).
-IRI_ENDPOINTS = ENDPOINTS[:7]
+IRI_ENDPOINTS = tuple(e for e in ENDPOINTS if e.name not in _VARIABLES)
 #: Forms allowed in an update's WHERE clause (no VALUES after it).
-UPDATE_ENDPOINTS = ENDPOINTS[:-1]
+UPDATE_ENDPOINTS = tuple(e for e in ENDPOINTS if e.name != "trailing-values")
 
 
 # -- around the keyword ---------------------------------------------------------------
@@ -148,7 +157,7 @@ GLUES = texts(
 )
 
 #: Between the tokens after the keyword ("" only where tokens cannot run together).
-SEPARATORS = texts(" ", "", "\t", "\n", "\r\n", "#c\n", " #}\n")
+SEPARATORS = texts(" ", "", "\t", "\n", "\r\n", "#c\n", " #}\n", "#\u00e9\n")
 
 SERVICE_KEYWORDS = texts(
     "SERVICE", "service", "sErViCe", "\\u0053ERVICE", "\\U00000053ERVICE", "SERVIC\\u0045",
