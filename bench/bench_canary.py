@@ -37,7 +37,7 @@ from tests.security.attacks import FAMILIES, Attack, Family
 from tests.security.canary import Canaries, canaries
 from tests.security.dimensions import Targets
 from tests.security.explore import explore
-from tests.security.transport import harmless, send
+from tests.security.transport import finding, harmless, send
 
 
 @dataclass
@@ -63,10 +63,8 @@ def run_family(family: Family, examples: int, targets: Targets, pair: Canaries,
         tally.requests += len(outcomes)
         tally.statuses.update(outcome.status for outcome in outcomes)
         tally.connections += connections
-        bad = [f"{o.way} {o.status}" for o in outcomes if not harmless(o)]
-        if connections or bad:
-            tally.findings.append(f"{attack.describe()}: {connections} connection(s) "
-                                  f"{', '.join(bad)}\n      {attack.text!r}")
+        if connections or not all(harmless(o) for o in outcomes):
+            tally.findings.append(finding(attack, outcomes, connections))
 
     tally.operations = len(explore(family.strategy(targets), examples, check))
     return tally
@@ -110,8 +108,9 @@ def print_report(tallies: dict[str, Tally], show: int) -> None:
         codes = ", ".join(f"{code}: {n}" for code, n in sorted(t.statuses.items()))
         print(f"{name:<26}{t.operations:>11}{t.requests:>10}{t.connections:>13}  {codes}")
     findings = [finding for t in tallies.values() for finding in t.findings]
-    if findings:
-        print(f"\n{len(findings)} attack(s) reached a canary or got a 5xx; the first {show}:")
+    print(f"\nattacks that reached a canary or got a 5xx: {len(findings)}")
+    if findings and show:
+        print(f"the first {min(show, len(findings))}:")
         for finding in findings[:show]:
             print(f"  - {finding}")
 

@@ -88,6 +88,15 @@ def send(http: httpx.Client, endpoint: str, attack: Attack, token: str | None) -
     return send_update(http, endpoint, attack, token)
 
 
+def finding(attack: Attack, outcomes: list[Outcome], connections: int) -> str:
+    """What an attack did, for a failure message or a report: the canary connections,
+    every way's status, the text and parameters."""
+    ways = "; ".join(f"{o.way} -> {o.status} {o.body[:120]}".rstrip() for o in outcomes)
+    parameters = f"\n  parameters: {attack.params}" if attack.params else ""
+    return (f"{attack.describe()}: {connections} canary connection(s); {ways}"
+            f"\n  {attack.kind}: {attack.text!r}{parameters}")
+
+
 def harmless(outcome: Outcome) -> bool:
     """A refusal (4xx other than 429) or a success; never a server error, a redirect, or
     a rate limit (which would hide whether the request was judged)."""
