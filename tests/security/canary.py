@@ -5,7 +5,7 @@ reached the network. The canary counts a connection the moment it accepts it, th
 answers an HTTP request with a minimal 200 (an empty SPARQL JSON result for a client
 that asks for results, an empty N-Triples document otherwise) and closes, so a client
 that got through does not hang until its timeout; anything else (a TLS handshake) is
-closed at once.
+closed at once. A redirecting canary answers ``307`` to another URL instead.
 
 ``connections()`` is exact without sleeping: before reading the count it opens one
 connection of its own (a *barrier*). The server accepts in the order the kernel
@@ -28,8 +28,11 @@ _EMPTY_RESULTS = b'{"head":{"vars":[]},"results":{"bindings":[]}}'
 _READ_TIMEOUT = 5.0
 
 
-def _answer(request_head: bytes) -> bytes:
+def _answer(request_head: bytes, redirect: str | None) -> bytes:
     """A complete HTTP response to a request whose head is ``request_head``."""
+    if redirect:
+        return (b"HTTP/1.1 307 Temporary Redirect\r\nLocation: " + redirect.encode()
+                + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
     results = b"sparql-results" in request_head.lower()
     media = b"application/sparql-results+json" if results else b"application/n-triples"
     body = _EMPTY_RESULTS if results else b""
@@ -62,7 +65,9 @@ class _Handler(socketserver.BaseRequestHandler):
             if not head[:1].isalpha():
                 return  # not HTTP: closing is the quickest answer
             _drain_body(sock, head)
-            sock.sendall(_answer(head))
+            server = self.server
+            assert isinstance(server, _CountingServer)
+            sock.sendall(_answer(head, server.redirect))
         except OSError:
             pass  # the peer went away: it has been counted all the same
 
@@ -88,8 +93,9 @@ class _CountingServer(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int]) -> None:
+    def __init__(self, address: tuple[str, int], redirect: str | None) -> None:
         super().__init__(address, _Handler)
+        self.redirect = redirect
         self.accepted = 0
         self.lock = threading.Lock()
 
@@ -152,9 +158,10 @@ def canaries(second_host: str = "127.0.0.2") -> Iterator[Canaries]:
 
 
 @contextmanager
-def canary(host: str = "127.0.0.1") -> Iterator[Canary]:
-    """Run a canary on ``host`` (a free port) until the block ends."""
-    server = _CountingServer((host, 0))
+def canary(host: str = "127.0.0.1", redirect: str | None = None) -> Iterator[Canary]:
+    """Run a canary on ``host`` (a free port) until the block ends; with ``redirect``,
+    it answers every request with a redirect there (a misbehaving allowed endpoint)."""
+    server = _CountingServer((host, 0), redirect)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               name=f"canary-{host}", daemon=True)
     thread.start()

@@ -1,5 +1,10 @@
 """Fixtures of the security suite: the canaries, the allowed endpoint, the service.
 
+The service allows SERVICE calls to the allowed endpoint (``eu_country_endpoint``)
+and to a redirector (``eu_nuts_endpoint``: a canary that answers every request with
+a redirect to the first canary), and LOAD from the allowed endpoint's graph store
+and from the redirector (``load_sources``).
+
 All are session-scoped (started once, stopped at the end); ``service`` refills the
 store and takes the canaries' count as the new baseline before each test, so every
 test starts from the same data and counts only its own connections. Every test of
@@ -14,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from tests.api.live import LiveServer, live_server, settings_for_tests
-from tests.security.canary import Canaries, canaries
+from tests.security.canary import Canaries, Canary, canaries, canary
 from tests.security.data import ALLOWED_DATA, SERVICE_DATA
 from tests.security.dimensions import Targets
-from tests.security.standin import oxigraph_endpoint, oxigraph_program
+from tests.security.standin import graph_store, oxigraph_endpoint, oxigraph_program
 
 _HERE = Path(__file__).parent
 
@@ -50,9 +55,18 @@ def targets(canary_pair: Canaries, allowed_endpoint: str) -> Targets:
 
 
 @pytest.fixture(scope="session")
-def running_service(allowed_endpoint: str) -> Iterator[LiveServer]:
-    settings = settings_for_tests(eu_country_endpoint=allowed_endpoint, query_workers=2,
-                                  federation_timeout=10.0)
+def redirector(canary_pair: Canaries) -> Iterator[Canary]:
+    """An allowed endpoint gone bad: it redirects every request to the first canary."""
+    with canary("127.0.0.1", redirect=canary_pair.first.url + "redirected") as bird:
+        yield bird
+
+
+@pytest.fixture(scope="session")
+def running_service(allowed_endpoint: str, redirector: Canary) -> Iterator[LiveServer]:
+    settings = settings_for_tests(
+        eu_country_endpoint=allowed_endpoint, eu_nuts_endpoint=redirector.url,
+        load_sources=[graph_store(allowed_endpoint), redirector.url],
+        query_workers=2, federation_timeout=10.0)
     with live_server(settings) as server:
         yield server
 

@@ -1,7 +1,8 @@
 """The allowed federation endpoint: a real ``oxigraph serve`` on 127.0.0.1.
 
-The service under test is configured with this endpoint as ``eu_country_endpoint``;
-positive controls query it through ``SERVICE`` and expect its rows back. It runs in
+The service under test is configured with this endpoint as ``eu_country_endpoint``
+and its graph store as a LOAD source; positive controls query it through ``SERVICE``
+(and LOAD its default graph) and expect its rows back. It runs in
 memory on a free port and is stopped (terminated, then killed if need be) when the
 block ends.
 """
@@ -30,6 +31,11 @@ def oxigraph_program() -> Path | None:
         return beside
     found = shutil.which("oxigraph")
     return Path(found) if found else None
+
+
+def graph_store(query_url: str) -> str:
+    """The URL of the default graph in the graph store of the server at ``query_url``."""
+    return query_url.removesuffix("/query") + "/store?default"
 
 
 def _free_port(host: str) -> int:
@@ -62,7 +68,7 @@ def oxigraph_endpoint(turtle: str, host: str = "127.0.0.1") -> Iterator[str]:
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_until_answering(process, f"{base}/query")
-        httpx.post(f"{base}/store?default", content=turtle.encode(),
+        httpx.post(graph_store(f"{base}/query"), content=turtle.encode(),
                    headers={"Content-Type": "text/turtle"}, timeout=30).raise_for_status()
         yield f"{base}/query"
     finally:

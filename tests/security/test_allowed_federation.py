@@ -1,4 +1,5 @@
-"""Positive controls: federated queries to the allow-listed endpoint still work.
+"""Positive controls: federated queries to the allow-listed endpoint still work, and so
+does a LOAD from an allowed source.
 
 However the allowed endpoint is written (full IRI, prefixed name, BASE and a relative
 IRI, letter case, §19.2 escapes), silent or nested in OPTIONAL or behind glue, and
@@ -13,11 +14,12 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.api.live import LiveServer
+from tests.api.live import TOKEN, LiveServer
 from tests.security.attacks import Attack
 from tests.security.canary import Canaries
-from tests.security.data import REMOTE_LABEL, REMOTE_LABELS
-from tests.security.transport import send_query
+from tests.security.data import EX, REMOTE_LABEL, REMOTE_LABELS
+from tests.security.standin import graph_store
+from tests.security.transport import send_query, send_update
 
 _PATTERN = f"{{ ?r <{REMOTE_LABEL}> ?label }}"
 
@@ -48,6 +50,10 @@ CONTROLS: dict[str, Callable[[str], str]] = {
 }
 
 
+def _labels(body: str) -> list[str]:
+    return sorted(b["label"]["value"] for b in json.loads(body)["results"]["bindings"])
+
+
 @pytest.mark.parametrize("name", CONTROLS)
 def test_the_allowed_endpoint_answers(name: str, service: LiveServer, allowed_endpoint: str,
                                       canary_pair: Canaries) -> None:
@@ -55,7 +61,18 @@ def test_the_allowed_endpoint_answers(name: str, service: LiveServer, allowed_en
     for outcome in send_query(service.http, service.endpoint, query):
         assert outcome.status == 200, (
             f"{outcome.way}: {outcome.status} {outcome.body}\n{query.text}")
-        bindings = json.loads(outcome.body)["results"]["bindings"]
-        labels = sorted(b["label"]["value"] for b in bindings)
-        assert labels == sorted(REMOTE_LABELS), f"{outcome.way}\n{query.text}"
+        assert _labels(outcome.body) == sorted(REMOTE_LABELS), f"{outcome.way}\n{query.text}"
+    assert canary_pair.new_connections() == 0
+
+
+def test_a_load_from_an_allowed_source_works(service: LiveServer, allowed_endpoint: str,
+                                            canary_pair: Canaries) -> None:
+    graph = f"{EX}loaded"
+    load = Attack("update", f"LOAD <{graph_store(allowed_endpoint)}> INTO GRAPH <{graph}>",
+                  "control", ("LOAD",))
+    outcomes = send_update(service.http, service.endpoint, load, TOKEN)
+    assert [o.status for o in outcomes] == [204, 204, 401, 401], outcomes
+    query = f"SELECT ?label {{ GRAPH <{graph}> {_PATTERN} }}"
+    response = service.http.get(service.endpoint, params={"query": query})
+    assert response.status_code == 200 and _labels(response.text) == sorted(REMOTE_LABELS)
     assert canary_pair.new_connections() == 0
