@@ -27,6 +27,14 @@ def test_a_canary_counts_every_connection_and_answers_http() -> None:
         assert response.status_code == 200 and response.json()["results"]["bindings"] == []
 
 
+def test_a_redirecting_canary_redirects_and_counts() -> None:
+    with canary(redirect="http://127.0.0.1:9/elsewhere") as bird:
+        response = httpx.get(bird.url)
+        assert response.status_code == 307
+        assert response.headers["location"] == "http://127.0.0.1:9/elsewhere"
+        assert bird.connections() == 1
+
+
 def test_the_second_canary_listens_on_another_loopback_address(canary_pair: Canaries) -> None:
     assert canary_pair.second.host != canary_pair.first.host
     before = canary_pair.connections()
