@@ -74,6 +74,39 @@ def may_connect(text: str, *, update: bool = False) -> bool:
     return "service" in lowered or (update and "load" in lowered)
 
 
+#: A string literal (four forms) or an IRI reference, as written (escapes and all).
+_LITERAL_OR_IRI = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""' r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n\r]|\\.)*"' r"|'(?:[^'\\\n\r]|\\.)*'"
+    r'|<(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>',
+    re.DOTALL,
+)
+
+
+def decode_outside_literals(text: str) -> str:
+    r"""The text with codepoint escapes decoded where they stand outside strings and IRIs.
+
+    SPARQL 1.1 (§19.2) decodes ``\uXXXX`` anywhere before parsing, so ``\u0053ERVICE``
+    is the keyword SERVICE; Oxigraph follows SPARQL 1.2, which keeps escapes only
+    inside strings and IRIs and refuses them elsewhere. Decoding the others first
+    gives the 1.1 meaning to every text Oxigraph would refuse, and changes no text
+    it accepts (inside strings and IRIs both readings agree).
+
+    >>> print(decode_outside_literals(r'SELECT * { \u0053ERVICE <x\u0041> { ?s ?p "\u0022" } }'))
+    SELECT * { SERVICE <x\u0041> { ?s ?p "\u0022" } }
+    """
+    if "\\" not in text:
+        return text
+    parts = []
+    position = 0
+    for match in _LITERAL_OR_IRI.finditer(text):
+        parts.append(decode_escapes(text[position:match.start()]))
+        parts.append(match.group())
+        position = match.end()
+    parts.append(decode_escapes(text[position:]))
+    return "".join(parts)
+
+
 @dataclass(frozen=True)
 class NetworkUse:
     """The places an operation would connect to, as the grammar reads it."""

@@ -6,7 +6,9 @@
 
 For each query, in order:
 
-1. **network**: ``engine.guard`` reads the query with a SPARQL parser; a SERVICE that
+1. **network**: codepoint escapes outside strings and IRIs are decoded (SPARQL 1.1
+   §19.2; Oxigraph would refuse them), then ``engine.guard`` reads the query with a
+   SPARQL parser; a SERVICE that
    is not an allowed federation endpoint is refused (400). An allowed federated query
    goes to its own worker, the only one that may open connections; every other
    worker is locked off the network by the kernel (``engine.sandbox``).
@@ -26,6 +28,7 @@ For each query, in order:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -38,7 +41,7 @@ from mipex_kg.api.errors import (
 )
 from mipex_kg.engine.admission import Admission, Limits
 from mipex_kg.engine.clients import ClientIdentity
-from mipex_kg.engine.guard import NetworkPolicy
+from mipex_kg.engine.guard import NetworkPolicy, decode_outside_literals
 from mipex_kg.engine.pool import QueryPool
 from mipex_kg.engine.worker import QueryOutcome, QueryTask
 from mipex_kg.graph.store import KnowledgeStore
@@ -110,6 +113,8 @@ class QueryEngine:
             TooManyRequests: the client's limit (429).
             QueryTimeout, WorkersBusy, QueryFailed: stopped, no capacity, worker died (503).
         """
+        if "\\" in task.query:  # SPARQL 1.1 escapes outside strings and IRIs (see guard)
+            task = dataclasses.replace(task, query=decode_outside_literals(task.query))
         federated = self.policy.check_query(task.query, base_iri=task.base_iri,
                                             prefixes=task.prefixes)
         limit = self.limit_for(timeout)
