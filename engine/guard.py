@@ -230,8 +230,7 @@ class NetworkPolicy:
             )
         for service in use.services:
             if service not in self.endpoints:
-                allowed = ", ".join(f"<{e}>" for e in self.endpoints) or "none"
+                allowed = (f"may only call {', '.join(f'<{e}>' for e in self.endpoints)}"
+                           if self.endpoints else "are not allowed here")
                 raise NetworkAccessRefused(
-                    f"SERVICE <{service}> is not allowed: federated queries may only call "
-                    f"{allowed}"
-                )
+                    f"SERVICE <{service}> is not allowed: federated queries {allowed}")

@@ -86,3 +86,14 @@ def test_may_connect_is_false_only_without_the_words() -> None:
     assert not may_connect("SELECT * { ?s ?p ?o }")
     assert may_connect("SELECT * { \\u0073ervice }")
     assert not may_connect("LOAD <x>") and may_connect("LOAD <x>", update=True)
+
+
+def test_in_process_queries_and_updates_never_reach_the_network() -> None:
+    from mipex_kg.graph.store import KnowledgeStore
+
+    store = KnowledgeStore()
+    with pytest.raises(NetworkAccessRefused, match="not allowed here"):
+        store.query(f"SELECT * {{ ?s ?p true.\\u0053ERVICE <{EVIL}> {{ }} }}")
+    with pytest.raises(NetworkAccessRefused):
+        store.update(f"LOAD <{EVIL}>")
+    assert list(store.query("SELECT * { ?s <http://example.org/service> ?o }")) == []
