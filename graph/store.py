@@ -28,7 +28,7 @@ from typing import IO, Any
 import pyoxigraph as ox
 
 from mipex_kg.graph import persistence
-from mipex_kg.graph.namespaces import GRAPH, sparql_prologue
+from mipex_kg.graph.namespaces import GRAPH, PREFIXES, sparql_prologue
 
 STAGING_PREFIX = GRAPH + "staging/"
 
@@ -119,8 +119,8 @@ class KnowledgeStore:
         Raises:
             SyntaxError: the query does not parse.
         """
+        _stay_offline(sparql, update=False)
         text = sparql_prologue() + sparql if prologue else sparql
-        _stay_offline(text, update=False)
         return self._store.query(
             text,
             substitutions=substitutions,
@@ -208,8 +208,8 @@ class KnowledgeStore:
         Raises:
             SyntaxError: the update does not parse.
         """
+        _stay_offline(sparql_update, update=True)
         text = sparql_prologue() + sparql_update if prologue else sparql_update
-        _stay_offline(text, update=True)
         with self._write_lock:
             self._store.update(text, **kwargs)
             self._written()
@@ -240,6 +240,6 @@ def _stay_offline(text: str, *, update: bool) -> None:
         from mipex_kg.engine.guard import NetworkPolicy  # here: query workers stay light
 
         if update:
-            NetworkPolicy().check_update(text)
+            NetworkPolicy().check_update(text, prefixes=PREFIXES)
         else:
-            NetworkPolicy().check_query(text)
+            NetworkPolicy().check_query(text, prefixes=PREFIXES)
