@@ -77,6 +77,7 @@ def create_app(
     if query_workers is not None:
         settings = settings.model_copy(update={"query_workers": query_workers})
     engine = QueryEngine(store, settings)
+    store.load_sources = engine.policy.load_sources
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -65,13 +65,30 @@ def decode_escapes(text: str) -> str:
     return _ESCAPE.sub(codepoint, text) if "\\" in text else text
 
 
+#: An IRI reference (SPARQL's IRIREF): no spaces, no braces, no angle brackets inside.
+_IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
+
+
 def may_connect(text: str, *, update: bool = False) -> bool:
     """Whether ``text`` may hold a SERVICE (or, in an update, a LOAD) at all.
 
-    False is certain: decoded and folded to lower case, the text lacks the word.
+    False is certain: decoded, folded to lower case and without its IRI references,
+    the text lacks the word. (IRIs are left out because the service's own prefix
+    ``sd:`` names the ``sparql-service-description`` vocabulary. A SERVICE keyword
+    cannot hide in a span that looks like an IRI: it is followed, before its ``{``, by
+    a space, ``<`` or ``{`` - none of which such a span may hold - or by a variable
+    or prefixed name and a ``{``, with no ``>`` between that could end the span.)
+
+    >>> may_connect("PREFIX sd: <http://www.w3.org/ns/sparql-service-description#> ASK {}")
+    False
+    >>> may_connect("ASK { \\u0053ERVICE <http://x/> { } }")
+    True
     """
     lowered = decode_escapes(text).lower()
-    return "service" in lowered or (update and "load" in lowered)
+    if "service" not in lowered and not (update and "load" in lowered):
+        return False
+    outside_iris = _IRIREF.sub(" ", lowered)
+    return "service" in outside_iris or (update and "load" in outside_iris)
 
 
 #: A string literal (four forms) or an IRI reference, as written (escapes and all).

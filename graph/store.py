@@ -44,6 +44,9 @@ class KnowledgeStore:
         """
         self.path = Path(path) if path is not None else None
         self.read_only = read_only
+        #: URL prefixes that SPARQL Update's LOAD may read from (the service sets them
+        #: from MIPEX_KG_LOAD_SOURCES); nothing else here may reach the network.
+        self.load_sources: tuple[str, ...] = ()
         self._lock: persistence.WriterLock | None = None
         self._batch_depth = 0
         self._dirty = False
@@ -119,7 +122,7 @@ class KnowledgeStore:
         Raises:
             SyntaxError: the query does not parse.
         """
-        _stay_offline(sparql, update=False)
+        _stay_offline(sparql, update=False, load_sources=())
         text = sparql_prologue() + sparql if prologue else sparql
         return self._store.query(
             text,
@@ -208,7 +211,7 @@ class KnowledgeStore:
         Raises:
             SyntaxError: the update does not parse.
         """
-        _stay_offline(sparql_update, update=True)
+        _stay_offline(sparql_update, update=True, load_sources=self.load_sources)
         text = sparql_prologue() + sparql_update if prologue else sparql_update
         with self._write_lock:
             self._store.update(text, **kwargs)
@@ -226,11 +229,11 @@ class KnowledgeStore:
                 self._store.remove_graph(g)
 
 
-def _stay_offline(text: str, *, update: bool) -> None:
+def _stay_offline(text: str, *, update: bool, load_sources: tuple[str, ...]) -> None:
     """Queries and updates run in this process (loaders, recompute, tools) never reach
     the network: a text that may name SERVICE or LOAD is checked against a policy that
-    allows neither (``engine.guard``; the service's federated queries run in its
-    engine instead).
+    allows no SERVICE and LOAD only from ``load_sources`` (``engine.guard``; the
+    service's federated queries run in its engine instead).
 
     Raises:
         NetworkAccessRefused: the text would call another endpoint or load a URL.
@@ -239,7 +242,8 @@ def _stay_offline(text: str, *, update: bool) -> None:
     if "service" in lowered or "\\" in text or (update and "load" in lowered):
         from mipex_kg.engine.guard import NetworkPolicy  # here: query workers stay light
 
+        policy = NetworkPolicy.of((), load_sources)
         if update:
-            NetworkPolicy().check_update(text, prefixes=PREFIXES)
+            policy.check_update(text, prefixes=PREFIXES)
         else:
-            NetworkPolicy().check_query(text, prefixes=PREFIXES)
+            policy.check_query(text, prefixes=PREFIXES)
