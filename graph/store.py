@@ -28,6 +28,7 @@ from typing import IO, Any
 import pyoxigraph as ox
 
 from mipex_kg.graph import persistence
+from mipex_kg.graph.crash_points import crash_point
 from mipex_kg.graph.namespaces import GRAPH, sparql_prologue
 
 STAGING_PREFIX = GRAPH + "staging/"
@@ -48,9 +49,10 @@ class KnowledgeStore:
         self._batch_depth = 0
         self._dirty = False
         if self.path is not None and read_only:
-            if not self.path.is_dir():
+            folder = persistence.readable(self.path)
+            if not folder.is_dir():
                 raise OSError(f"no store at {self.path}")
-            self._store = ox.Store.read_only(str(self.path))
+            self._store = ox.Store.read_only(str(folder))
         else:
             self._store = ox.Store()
             if self.path is not None:
@@ -192,6 +194,7 @@ class KnowledgeStore:
                 if self._store.contains_named_graph(staging):
                     self._store.remove_graph(staging)
                 raise
+            crash_point("store.replaced")
             self._written()
         return count
 
@@ -210,6 +213,7 @@ class KnowledgeStore:
         text = sparql_prologue() + sparql_update if prologue else sparql_update
         with self._write_lock:
             self._store.update(text, **kwargs)
+            crash_point("store.updated")
             self._written()
 
     def flush(self) -> None:

@@ -1,0 +1,144 @@
+"""SIGKILL at every named crash point of a write: the store is the old dataset or the new.
+
+Each test copies a store that holds an older version of the data, starts a real
+process on it with ``MIPEX_KG_CRASH_AT`` naming one crash point
+(``mipex_kg.graph.crash_points``), makes it write, and checks that it died at that
+point (SIGKILL) and that the folder then holds exactly the old dataset or exactly the
+new one, opens, and validates (``atomicity.state_after_crash``). Which of the two it
+holds is asserted too: the write is committed by the second rename of the snapshot
+swap, and by nothing earlier.
+
+* the loader: ``mipex-kg load`` of a newer version of a tiny workbook;
+* the service: ``mipex-kg serve`` killed inside a Graph Store PUT, and inside a
+  SPARQL Update, on a store that already holds the graph they replace.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+import pytest
+
+from mipex_kg.graph.store import KnowledgeStore
+from tests.faults.atomicity import Candidate, state_after_crash
+from tests.faults.processes import SIGKILLED, mipex_kg, nquads, service
+from tests.workbook_builder import sheet, write_workbook
+
+pytestmark = pytest.mark.faults
+
+SNAPSHOT_POINTS = ["snapshot.fresh-created", "snapshot.fresh-written",
+                   "snapshot.after-first-rename", "snapshot.after-second-rename"]
+#: The point from which on a write survives a crash: the new folder is in place.
+COMMITTED = "snapshot.after-second-rename"
+
+GRAPH = "https://w3id.org/mipex-kg/graph/faults-test"
+P = "https://w3id.org/mipex-kg/id/faults-test/p"
+
+_STAMP = re.compile(rb"\d{8}[tT]\d{12}")
+_DATETIME = re.compile(rb'"[0-9T:.+-]+Z?"\^\^<http://www\.w3\.org/2001/XMLSchema#dateTime>')
+
+
+def without_times(data: bytes) -> bytes:
+    """N-Quads with the moments of loading blanked out (they differ on every load)."""
+    data = _STAMP.sub(b"STAMP", data)
+    return _DATETIME.sub(b'"2000-01-01T00:00:00Z"^^<http://www.w3.org/2001/XMLSchema#dateTime>',
+                         data)
+
+
+def expected(point: str) -> str:
+    return "new" if point == COMMITTED else "old"
+
+
+def copy_store(source: Path, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copytree(source, folder / "store"))
+
+
+def ntriples(value: str, count: int = 50) -> bytes:
+    return "".join(f'<https://w3id.org/mipex-kg/id/faults-test/s{i}> <{P}> "{value}{i}" .\n'
+                   for i in range(count)).encode()
+
+
+def with_graph(data: bytes, content: bytes) -> bytes:
+    """``data`` (N-Quads) with the test graph replaced by ``content`` (N-Triples)."""
+    graph = ox.NamedNode(GRAPH)
+    quads = [q for q in ox.parse(data, format=ox.RdfFormat.N_QUADS) if q.graph_name != graph]
+    quads += [ox.Quad(*q.triple, graph) for q in ox.parse(content, format=ox.RdfFormat.N_TRIPLES)]
+    return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
+
+
+# -- the loader ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def loader_case(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Candidate, Candidate]:
+    """A store holding version 1 of ``tiny.xlsx``, version 2, and the datasets of both."""
+    folder = tmp_path_factory.mktemp("loader")
+    for version in ("v1", "v2"):
+        (folder / version).mkdir()
+    old_book = write_workbook(folder / "v1" / "tiny.xlsx", {"SE": sheet()})
+    new_book = write_workbook(folder / "v2" / "tiny.xlsx",
+                              {"SE": sheet(overall=(70.0, 71.5, 72.0))})
+    old_store = folder / "old" / "store"
+    assert mipex_kg("load", "--store", old_store, "--quiet", old_book).returncode == 0
+    reference = copy_store(old_store, folder / "new")
+    assert mipex_kg("load", "--store", reference, "--quiet", new_book).returncode == 0
+    old, new = nquads(old_store), nquads(reference)
+    assert old != new
+    return old_store, new_book, Candidate.of(old), Candidate.of(new, without_times)
+
+
+@pytest.mark.parametrize("point", ["load.validated", "store.replaced", *SNAPSHOT_POINTS])
+def test_the_loader_killed_at_a_crash_point(
+        loader_case: tuple[Path, Path, Candidate, Candidate], tmp_path: Path, point: str) -> None:
+    old_store, new_book, old, new = loader_case
+    store = copy_store(old_store, tmp_path)
+    result = mipex_kg("load", "--store", store, "--quiet", new_book, crash_at=point)
+    assert result.returncode == SIGKILLED, result.stdout + result.stderr
+    assert state_after_crash(store, {"old": old, "new": new}) == expected(point)
+
+
+# -- the service ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def service_case(loader_case: tuple[Path, Path, Candidate, Candidate],
+                 tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Candidate, Candidate]:
+    """A store holding the test graph in its old version, and the datasets before and after."""
+    store = copy_store(loader_case[0], tmp_path_factory.mktemp("service"))
+    writer = KnowledgeStore(store)
+    writer.replace_graph(ox.NamedNode(GRAPH), [
+        q.triple for q in ox.parse(ntriples("old"), format=ox.RdfFormat.N_TRIPLES)])
+    writer.close()
+    old = nquads(store)
+    return store, Candidate.of(old), Candidate.of(with_graph(old, ntriples("new")))
+
+
+def _write_until_killed(store: Path, log: Path, point: str, write: str) -> None:
+    """Start the service with ``point`` armed, make the write, see the service die."""
+    with service(store, log, crash_at=point) as running:
+        with pytest.raises(httpx.TransportError):  # the connection dies with the service
+            if write == "put":
+                running.put_graph(GRAPH, ntriples("new"))
+            else:
+                running.update(f"DROP GRAPH <{GRAPH}> ; INSERT DATA {{ GRAPH <{GRAPH}> {{ "
+                               f"{ntriples('new').decode()} }} }}")
+        running.process.wait(timeout=30)
+        assert running.process.returncode == SIGKILLED, log.read_text()
+
+
+@pytest.mark.parametrize(("write", "point"), [
+    *[("put", p) for p in ["store.replaced", *SNAPSHOT_POINTS]],
+    *[("update", p) for p in ["store.updated", *SNAPSHOT_POINTS]],
+])
+def test_the_service_killed_at_a_crash_point(
+        service_case: tuple[Path, Candidate, Candidate], tmp_path: Path,
+        write: str, point: str) -> None:
+    source, old, new = service_case
+    store = copy_store(source, tmp_path)
+    _write_until_killed(store, tmp_path / "serve.log", point, write)
+    assert state_after_crash(store, {"old": old, "new": new}) == expected(point)
