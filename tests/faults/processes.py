@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -142,6 +143,12 @@ def service(store: Path, log: Path, crash_at: str | None = None) -> Iterator[Ser
             process.wait()
         # workers stop at the end of their socket, also when the service was killed
         wait_for(lambda: not any(alive(pid) for pid in workers), "the query workers to exit")
+
+
+def copy_store(source: Path, folder: Path) -> Path:
+    """A copy of the store folder ``source`` as ``folder/store``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copytree(source, folder / "store"))
 
 
 def canonical(nquads: bytes, normalise: Callable[[bytes], bytes] | None = None) -> list[str]:

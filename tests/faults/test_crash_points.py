@@ -16,7 +16,6 @@ swap, and by nothing earlier.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import httpx
@@ -25,8 +24,7 @@ import pytest
 
 from mipex_kg.graph.store import KnowledgeStore
 from tests.faults.atomicity import Candidate, state_after_crash
-from tests.faults.processes import SIGKILLED, mipex_kg, nquads, service
-from tests.workbook_builder import sheet, write_workbook
+from tests.faults.processes import SIGKILLED, copy_store, mipex_kg, nquads, service
 
 pytestmark = pytest.mark.faults
 
@@ -53,11 +51,6 @@ def expected(point: str) -> str:
     return "new" if point == COMMITTED else "old"
 
 
-def copy_store(source: Path, folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    return Path(shutil.copytree(source, folder / "store"))
-
-
 def ntriples(value: str, count: int = 50) -> bytes:
     return "".join(f'<https://w3id.org/mipex-kg/id/faults-test/s{i}> <{P}> "{value}{i}" .\n'
                    for i in range(count)).encode()
@@ -75,29 +68,23 @@ def with_graph(data: bytes, content: bytes) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def loader_case(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Candidate, Candidate]:
-    """A store holding version 1 of ``tiny.xlsx``, version 2, and the datasets of both."""
-    folder = tmp_path_factory.mktemp("loader")
-    for version in ("v1", "v2"):
-        (folder / version).mkdir()
-    old_book = write_workbook(folder / "v1" / "tiny.xlsx", {"SE": sheet()})
-    new_book = write_workbook(folder / "v2" / "tiny.xlsx",
-                              {"SE": sheet(overall=(70.0, 71.5, 72.0))})
-    old_store = folder / "old" / "store"
-    assert mipex_kg("load", "--store", old_store, "--quiet", old_book).returncode == 0
-    reference = copy_store(old_store, folder / "new")
-    assert mipex_kg("load", "--store", reference, "--quiet", new_book).returncode == 0
-    old, new = nquads(old_store), nquads(reference)
+def loader_case(loaded_store: Path, workbooks: tuple[Path, Path],
+                tmp_path_factory: pytest.TempPathFactory) -> tuple[Candidate, Candidate]:
+    """The datasets before and after loading version 2 of ``tiny.xlsx`` (a clean run)."""
+    reference = copy_store(loaded_store, tmp_path_factory.mktemp("new"))
+    assert mipex_kg("load", "--store", reference, "--quiet", workbooks[1]).returncode == 0
+    old, new = nquads(loaded_store), nquads(reference)
     assert old != new
-    return old_store, new_book, Candidate.of(old), Candidate.of(new, without_times)
+    return Candidate.of(old), Candidate.of(new, without_times)
 
 
 @pytest.mark.parametrize("point", ["load.validated", "store.replaced", *SNAPSHOT_POINTS])
 def test_the_loader_killed_at_a_crash_point(
-        loader_case: tuple[Path, Path, Candidate, Candidate], tmp_path: Path, point: str) -> None:
-    old_store, new_book, old, new = loader_case
-    store = copy_store(old_store, tmp_path)
-    result = mipex_kg("load", "--store", store, "--quiet", new_book, crash_at=point)
+        loaded_store: Path, workbooks: tuple[Path, Path],
+        loader_case: tuple[Candidate, Candidate], tmp_path: Path, point: str) -> None:
+    old, new = loader_case
+    store = copy_store(loaded_store, tmp_path)
+    result = mipex_kg("load", "--store", store, "--quiet", workbooks[1], crash_at=point)
     assert result.returncode == SIGKILLED, result.stdout + result.stderr
     assert state_after_crash(store, {"old": old, "new": new}) == expected(point)
 
@@ -106,10 +93,10 @@ def test_the_loader_killed_at_a_crash_point(
 
 
 @pytest.fixture(scope="module")
-def service_case(loader_case: tuple[Path, Path, Candidate, Candidate],
-                 tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Candidate, Candidate]:
+def service_case(loaded_store: Path, tmp_path_factory: pytest.TempPathFactory
+                 ) -> tuple[Path, Candidate, Candidate]:
     """A store holding the test graph in its old version, and the datasets before and after."""
-    store = copy_store(loader_case[0], tmp_path_factory.mktemp("service"))
+    store = copy_store(loaded_store, tmp_path_factory.mktemp("service"))
     writer = KnowledgeStore(store)
     writer.replace_graph(ox.NamedNode(GRAPH), [
         q.triple for q in ox.parse(ntriples("old"), format=ox.RdfFormat.N_TRIPLES)])
