@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.faults.processes import mipex_kg
+from tests.queries.conftest import fixture_store  # noqa: F401  (the fuzz test's data)
 from tests.workbook_builder import sheet, write_workbook
 
 
