@@ -8,7 +8,8 @@ new one, opens, and validates (``atomicity.state_after_crash``). Which of the tw
 holds is asserted too: the write is committed by the second rename of the snapshot
 swap, and by nothing earlier.
 
-* the loader: ``mipex-kg load`` of a newer version of a tiny workbook;
+* the loader: ``mipex-kg load`` of a newer version of a tiny workbook (its new
+  dataset is compared with a clean run's, the moments of loading blanked out);
 * the service: ``mipex-kg serve`` killed inside a Graph Store PUT, and inside a
   SPARQL Update, on a store that already holds the graph they replace.
 """
@@ -22,6 +23,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
+from mipex_kg.graph.crash_points import POINTS
 from mipex_kg.graph.store import KnowledgeStore
 from tests.faults.atomicity import Candidate, state_after_crash
 from tests.faults.processes import SIGKILLED, copy_store, mipex_kg, nquads, service
@@ -30,6 +32,9 @@ pytestmark = pytest.mark.faults
 
 SNAPSHOT_POINTS = ["snapshot.fresh-created", "snapshot.fresh-written",
                    "snapshot.after-first-rename", "snapshot.after-second-rename"]
+LOADER_POINTS = ["load.validated", "store.replaced", *SNAPSHOT_POINTS]
+PUT_POINTS = ["store.replaced", *SNAPSHOT_POINTS]
+UPDATE_POINTS = ["store.updated", *SNAPSHOT_POINTS]
 #: The point from which on a write survives a crash: the new folder is in place.
 COMMITTED = "snapshot.after-second-rename"
 
@@ -78,7 +83,16 @@ def loader_case(loaded_store: Path, workbooks: tuple[Path, Path],
     return Candidate.of(old), Candidate.of(new, without_times)
 
 
-@pytest.mark.parametrize("point", ["load.validated", "store.replaced", *SNAPSHOT_POINTS])
+def test_every_crash_point_is_tested() -> None:
+    assert {*LOADER_POINTS, *PUT_POINTS, *UPDATE_POINTS} == set(POINTS)
+
+
+def test_a_misspelt_crash_point_is_refused() -> None:
+    result = mipex_kg("graphs", "--memory", crash_at="snapshot.after-the-first-rename")
+    assert result.returncode == 1 and "names no crash point" in result.stderr
+
+
+@pytest.mark.parametrize("point", LOADER_POINTS)
 def test_the_loader_killed_at_a_crash_point(
         loaded_store: Path, workbooks: tuple[Path, Path],
         loader_case: tuple[Candidate, Candidate], tmp_path: Path, point: str) -> None:
@@ -119,9 +133,7 @@ def _write_until_killed(store: Path, log: Path, point: str, write: str) -> None:
 
 
 @pytest.mark.parametrize(("write", "point"), [
-    *[("put", p) for p in ["store.replaced", *SNAPSHOT_POINTS]],
-    *[("update", p) for p in ["store.updated", *SNAPSHOT_POINTS]],
-])
+    *[("put", p) for p in PUT_POINTS], *[("update", p) for p in UPDATE_POINTS]])
 def test_the_service_killed_at_a_crash_point(
         service_case: tuple[Path, Candidate, Candidate], tmp_path: Path,
         write: str, point: str) -> None:
