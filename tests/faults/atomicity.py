@@ -31,19 +31,18 @@ class Candidate:
     def of(cls, data: bytes, normalise: Callable[[bytes], bytes] | None = None) -> Candidate:
         return cls(canonical(data, normalise), normalise)
 
-    def matches(self, data: bytes) -> bool:
-        return canonical(data, self.normalise) == self.lines
-
 
 def state_after_crash(path: Path, candidates: Mapping[str, Candidate]) -> str:
     """The one candidate the folder holds; fails if it holds none, or cannot be read."""
     validation = mipex_kg("validate", "--store", path)
     assert validation.returncode == 0, validation.stdout + validation.stderr
     seen = nquads(path)
-    matching = [name for name, candidate in candidates.items() if candidate.matches(seen)]
+    views = {normalise: canonical(seen, normalise)
+             for normalise in {None, *(c.normalise for c in candidates.values())}}
+    matching = [name for name, c in candidates.items() if views[c.normalise] == c.lines]
     assert len(matching) == 1, (
-        f"the store holds {len(canonical(seen))} quads, which are "
+        f"the store holds {len(views[None])} quads, which are "
         + ("none of " if not matching else "several of ") + ", ".join(candidates))
-    assert canonical(opened_nquads(path)) == canonical(seen), "the next writer sees another dataset"
+    assert canonical(opened_nquads(path)) == views[None], "the next writer sees another dataset"
     assert leftovers(path) == [], "the next writer left copies beside the store"
     return matching[0]
