@@ -1,6 +1,6 @@
 """Real processes for the fault tests: the command line, the service, a store's dataset.
 
-``mipex_kg(...)`` runs the command line in a subprocess; ``Service`` runs ``mipex-kg
+``mipex_kg(...)`` runs the command line in a subprocess; ``service(...)`` runs ``mipex-kg
 serve`` as a subprocess on 127.0.0.1 (a free port it picks itself, read from its log)
 and stops it, or finds it killed, when the block ends. ``nquads(path)`` reads the
 quads of a store folder the way a reader does, ``opened_nquads(path)`` the way the
