@@ -55,16 +55,20 @@ def mipex_kg(*args: str | Path, crash_at: str | None = None,
                           env=environment(crash_at))
 
 
-def children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (from /proc)."""
-    found = []
+def descendants(pid: int) -> list[int]:
+    """The processes ``pid`` started, and theirs, and so on (from /proc)."""
+    parents: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue  # it exited meanwhile
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += children
     return found
 
 
@@ -130,7 +134,7 @@ def service(store: Path, log: Path, crash_at: str | None = None) -> Iterator[Ser
         started = _STARTED.search(log.read_bytes())
         assert started, f"the service exited ({process.returncode}): {log.read_text()}"
         headers = {"Authorization": f"Bearer {TOKEN}"}
-        workers = children(process.pid)  # the query workers, started with the app
+        workers = descendants(process.pid)  # the query workers, started with the app
         with httpx.Client(timeout=60, headers=headers) as http:
             yield Service(process, started.group(1).decode(), http)
     finally:
@@ -141,7 +145,7 @@ def service(store: Path, log: Path, crash_at: str | None = None) -> Iterator[Ser
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        # workers stop at the end of their socket, also when the service was killed
+        # the workers stop when their socket closes, also when the service was killed
         wait_for(lambda: not any(alive(pid) for pid in workers), "the query workers to exit")
 
 
