@@ -5,7 +5,8 @@
     app = create_app(settings, store, write_gate=gate, startup=[load_data])
 
 What it sets up, all on ``app.state``: ``settings``, ``store`` (a KnowledgeStore),
-``query_pool`` (worker processes with the query time limit, started with the app
+``engine`` (the bounded query engine every read goes through, ``mipex_kg.engine``:
+worker processes, time limits, network policy, fair sharing; started with the app
 and stopped with it), ``response_cache`` (LRU of serialised answers),
 ``write_gate`` and ``write_lock`` (see ``writes``). Then CORS for
 ``settings.cors_origins``, the JSON error handlers, and the routers.
@@ -19,21 +20,20 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.concurrency import run_in_threadpool
-
 from mipex_kg import __version__
 from mipex_kg.api.cache import ResponseCache
 from mipex_kg.api.errors import install_error_handlers
-from mipex_kg.api.query_pool import QueryPool
-from mipex_kg.api.routes import graph_store, sparql
 from mipex_kg.api.routes import catalog as catalog_route
 from mipex_kg.api.routes import downloads as downloads_route
+from mipex_kg.api.routes import graph_store, sparql
 from mipex_kg.api.routes import linked_data as linked_data_route
 from mipex_kg.api.routes import void as void_route
 from mipex_kg.api.routes.resources import register_rest
-from mipex_kg.api.writes import WriteGate, accept_all
+from mipex_kg.api.writes import WriteGate
+from mipex_kg.engine.query_engine import QueryEngine
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings
+from starlette.concurrency import run_in_threadpool
 
 StartupHook = Callable[[KnowledgeStore], object]
 
@@ -47,7 +47,7 @@ def create_app(
     *,
     write_gate: WriteGate | None = None,
     startup: Sequence[StartupHook] = (),
-    query_workers: int = 2,
+    query_workers: int | None = None,
 ) -> FastAPI:
     """Build the application.
 
@@ -55,12 +55,14 @@ def create_app(
         settings: the configuration; None reads it from the environment now.
         store: the store to serve; None opens ``settings.store`` (in memory when that
             is None). A store passed in stays the caller's to close.
-        write_gate: checks every write before it happens (``writes.WriteGate``);
-            None accepts every write. Replaceable later as ``app.state.write_gate``.
+        write_gate: checks every write before it happens (``writes.WriteGate``).
+            Required when writes are enabled (``settings.update_token``): there is no
+            default that accepts everything (``writes.accept_all`` must be asked for
+            by name). Replaceable later as ``app.state.write_gate``.
         startup: callables run once with the store before the app serves requests
             (for example, loading data on first start), in a worker thread.
         query_workers: how many queries may run at the same time, each in its own
-            process (see ``query_pool``).
+            process (None: ``settings.query_workers``; see ``mipex_kg.engine``).
 
     Returns:
         The FastAPI application; run it with uvicorn.
@@ -68,17 +70,23 @@ def create_app(
     settings = settings if settings is not None else Settings()
     owns_store = store is None
     store = store if store is not None else KnowledgeStore(settings.store)
-    pool = QueryPool(store, workers=query_workers, timeout=settings.query_timeout)
+    if settings.update_token and write_gate is None:
+        raise ValueError("writes are enabled (update_token) but no write_gate was given: "
+                         "pass the project's gate (loaders.pipeline.Loader(store).check_write) "
+                         "or, knowingly, api.writes.accept_all")
+    if query_workers is not None:
+        settings = settings.model_copy(update={"query_workers": query_workers})
+    engine = QueryEngine(store, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for hook in startup:
             await run_in_threadpool(hook, store)
-        await run_in_threadpool(pool.warm)
+        await run_in_threadpool(engine.warm)
         try:
             yield
         finally:
-            await run_in_threadpool(pool.close)
+            await run_in_threadpool(engine.close)
             if owns_store:
                 await run_in_threadpool(store.close)
 
@@ -90,9 +98,9 @@ def create_app(
     )
     app.state.settings = settings
     app.state.store = store
-    app.state.query_pool = pool
+    app.state.engine = engine
     app.state.response_cache = ResponseCache()
-    app.state.write_gate = write_gate or accept_all
+    app.state.write_gate = write_gate
     app.state.write_lock = threading.Lock()
 
     app.add_middleware(sparql.SparqlFastPath)  # inside CORS: added before it

@@ -8,13 +8,15 @@ them with ``app.dependency_overrides``.
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-
 from mipex_kg.api.errors import Forbidden, Unauthorized
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings
+
+T = TypeVar("T")
 
 
 def get_store(request: Request) -> KnowledgeStore:
@@ -67,3 +69,10 @@ def endpoint_url(request: Request, settings: Settings) -> str:
     if settings.base_url:
         return settings.base_url.rstrip("/") + request.url.path
     return str(request.url.replace(query="", fragment=""))
+
+
+async def read_bounded(request: Request, work: Callable[..., T], *args: Any) -> T:
+    """Run a synchronous read for ``request`` in a thread, within the engine's limits
+    for its client (``QueryEngine.run_in_process``)."""
+    engine = request.app.state.engine
+    return await engine.run_in_process(engine.clients.of(request.scope), work, *args)

@@ -110,6 +110,16 @@ class ServiceUnavailable(ApiError):
     status, code = 503, "service_unavailable"
 
 
+class TooManyRequests(ApiError):
+    """The client has as many requests running or waiting as it may (429)."""
+
+    status, code = 429, "too_many_requests"
+
+
+class PayloadTooLarge(ApiError):
+    status, code = 413, "payload_too_large"
+
+
 class QueryTimeout(ServiceUnavailable):
     code = "query_timeout"
 

@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-
 from mipex_kg.api.query_header import HeaderError, parse_header, parse_scalar
 from mipex_kg.api.query_params import LIST_PATTERN, TYPES, ParamType, Term, Vocabulary, split_list
 from mipex_kg.graph import iris
@@ -154,7 +153,7 @@ class NamedQuery:
     @property
     def federated(self) -> bool:
         """Whether the query calls other SPARQL endpoints (SERVICE)."""
-        return re.search(r"\bSERVICE\b", self.sparql, re.I) is not None
+        return re.search(r"\bSERVICE\b", self.sparql, re.IGNORECASE) is not None
 
     def substitutions(self, bound: Mapping[str, Sequence[Term] | None]) -> dict[ox.Variable, Term]:
         """The pyoxigraph substitutions for parameters bound without a marker."""
@@ -280,21 +279,50 @@ class QueryRegistry:
     def __getitem__(self, name: str) -> NamedQuery:
         return self.queries[name]
 
-    def run(self, store: KnowledgeStore, name: str, bound: Mapping[str, Sequence[Term] | None],
-            limit: int | None = None, offset: int = 0) -> Rows:
-        """Run one named query with bound parameters; one page when it is paginated."""
+    def prepare(self, store: KnowledgeStore, name: str,
+                bound: Mapping[str, Sequence[Term] | None], limit: int | None = None,
+                offset: int = 0) -> PreparedQuery:
+        """The SPARQL, substitutions and dataset of one run (one page when paginated)."""
         query = self.queries[name]
         sparql = query.bind(bound)
         if query.pagination is not None:
             limit = query.pagination if limit is None else limit
             sparql = query.page(sparql, limit, offset)
-        results = store.query(sparql, substitutions=query.substitutions(bound) or None,
-                              **dataset_for(store, query))
-        columns = [v.value for v in results.variables]
-        solutions = list(results)
+        default_graph = dataset_for(store, query).get("default_graph")
+        return PreparedQuery(
+            sparql, query.substitutions(bound),
+            None if default_graph is None else tuple(g.value for g in default_graph),
+            limit, offset, query.pagination is not None)
+
+    def run(self, store: KnowledgeStore, name: str, bound: Mapping[str, Sequence[Term] | None],
+            limit: int | None = None, offset: int = 0) -> Rows:
+        """Run one named query in this process (tests, tools; the service uses the engine)."""
+        prepared = self.prepare(store, name, bound, limit, offset)
+        dataset: dict[str, Any] = {}
+        if prepared.default_graphs is not None:
+            dataset["default_graph"] = [ox.NamedNode(g) for g in prepared.default_graphs]
+        results = store.query(prepared.sparql, substitutions=prepared.substitutions or None,
+                              **dataset)
+        return prepared.rows([v.value for v in results.variables], list(results))
+
+
+@dataclass(frozen=True)
+class PreparedQuery:
+    """One run of a named query, ready for an engine: text, substitutions, dataset."""
+
+    sparql: str
+    substitutions: dict[ox.Variable, Term]
+    default_graphs: tuple[str, ...] | None  # None: the union of every graph
+    limit: int | None
+    offset: int
+    paginated: bool
+
+    def rows(self, columns: list[str], solutions: list[ox.QuerySolution]) -> Rows:
+        """The ``Rows`` of this run from its solutions (the extra row says more follow)."""
+        limit = self.limit
         has_more = limit is not None and len(solutions) > limit
         return Rows(columns, solutions[:limit] if has_more else solutions, has_more,
-                    limit if query.pagination is not None else None, offset)
+                    limit if self.paginated else None, self.offset)
 
 
 RECOMPUTED_GRAPH = iris.named_graph("recomputed")
@@ -422,7 +450,7 @@ def _check_body(query: NamedQuery, first: int) -> NamedQuery:
         line = next((n for n, text in enumerate(query.text.splitlines(), 1)
                      if MARKER.match(text) and f"?{var}" in text.split()), first)
         raise HeaderError(file, line, f"marker '#@bind ?{var}' names no declared parameter")
-    if query.pagination is not None and not re.search(r"\bORDER\s+BY\b", query.sparql, re.I):
+    if query.pagination is not None and not re.search(r"\bORDER\s+BY\b", query.sparql, re.IGNORECASE):
         raise HeaderError(file, first, "a paginated query needs ORDER BY (stable pages)")
     if PAGE_MARKER.search(query.sparql) and query.pagination is None:
         raise HeaderError(file, first, "a '#@page' marker needs 'pagination' in the header")

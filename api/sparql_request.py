@@ -29,9 +29,9 @@ from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
 from fastapi import Request
-
+from mipex_kg.api.bodies import check_size, read_body
 from mipex_kg.api.errors import ProtocolError, UnsupportedMediaType
-from mipex_kg.api.sparql_text import QUERY_FORMS, has_dataset_clause, query_form, service_targets
+from mipex_kg.api.sparql_text import QUERY_FORMS, has_dataset_clause, query_form
 
 FORM = "application/x-www-form-urlencoded"
 QUERY = "application/sparql-query"
@@ -40,6 +40,7 @@ UPDATE = "application/sparql-update"
 _QUERY_DATASET = ("default-graph-uri", "named-graph-uri")
 _UPDATE_DATASET = ("using-graph-uri", "using-named-graph-uri")
 _FORMAT_PARAMETERS = ("format", "output")
+_SIZE_SETTING = "MIPEX_KG_MAX_QUERY_BYTES"
 
 
 @dataclass(frozen=True)
@@ -53,20 +54,25 @@ class SparqlOperation:
     using_graphs: tuple[str, ...] = ()
     using_named_graphs: tuple[str, ...] = ()
     format_values: tuple[str, ...] = ()
+    timeout: float | None = None  # the request's own time limit, in seconds
 
     @property
     def has_dataset(self) -> bool:
         return bool(self.default_graphs or self.named_graphs)
 
 
-async def read_operation(request: Request) -> SparqlOperation:
+async def read_operation(request: Request, max_bytes: int) -> SparqlOperation:
     """The operation an HTTP request asks for.
 
+    ``max_bytes`` bounds the query string and the body (413 beyond).
+
     Raises:
+        PayloadTooLarge: the request is longer than ``max_bytes`` (413).
         ProtocolError: the request breaks the protocol (400).
         UnsupportedMediaType: a POST body of a type the endpoint does not read (415).
     """
     query_string: bytes = request.scope.get("query_string", b"")
+    check_size(query_string, max_bytes, "a query string", _SIZE_SETTING)
     if query_string.isascii():  # what Starlette's request.query_params would give
         params = form_pairs(query_string, errors="replace")
     else:
@@ -80,7 +86,7 @@ async def read_operation(request: Request) -> SparqlOperation:
             return SparqlOperation("description", format_values=_format_values(params))
         return _operation(params)
     media_type = _content_type(request.headers.get("content-type"))
-    body = await request.body()
+    body = await read_body(request, max_bytes, "a SPARQL request body", _SIZE_SETTING)
     if media_type == FORM:
         try:
             form = form_pairs(body, errors="strict")
@@ -185,6 +191,21 @@ def _graphs(params: list[tuple[str, str]], name: str) -> tuple[str, ...]:
     return tuple(graphs)
 
 
+def _timeout(params: list[tuple[str, str]]) -> float | None:
+    """The ``timeout`` parameter: seconds, a positive number (as Virtuoso and QLever take)."""
+    values = _values(params, "timeout")
+    if not values:
+        return None
+    try:
+        seconds = float(values[-1])
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0 or seconds == float("inf"):
+        raise ProtocolError(f"parameter 'timeout' must be a positive number of seconds, "
+                            f"not {values[-1]!r}")
+    return seconds
+
+
 def _operation(params: list[tuple[str, str]]) -> SparqlOperation:
     queries, updates = _values(params, "query"), _values(params, "update")
     if queries and updates:
@@ -202,6 +223,7 @@ def _operation(params: list[tuple[str, str]]) -> SparqlOperation:
             default_graphs=_graphs(params, "default-graph-uri"),
             named_graphs=_graphs(params, "named-graph-uri"),
             format_values=_format_values(params),
+            timeout=_timeout(params),
         )
     if any(_values(params, name) for name in _QUERY_DATASET):
         raise ProtocolError(
@@ -221,11 +243,10 @@ def _operation(params: list[tuple[str, str]]) -> SparqlOperation:
 
 @dataclass(frozen=True)
 class QueryFacts:
-    """The query form, whether the query names its dataset (FROM), its SERVICE targets."""
+    """The query form, and whether the query names its dataset (FROM)."""
 
     form: str | None
     has_dataset_clause: bool
-    service_targets: tuple[str | None, ...]
 
 
 _IRI = r"""<[^<>"{}|^`\\\x00-\x20]*>"""
@@ -242,7 +263,6 @@ _PROLOGUE_AND_FORM = re.compile(
 # (the word may be in a string, an IRI, a comment). Lookbehind in the pattern itself
 # would cost the search its literal-prefix scan (30x slower).
 _FROM = re.compile(r"from(?![\w.:-])")
-_SERVICE = re.compile(r"service(?![\w.:-])")
 _NAME_START = frozenset("abcdefghijklmnopqrstuvwxyz_")
 
 
@@ -262,8 +282,8 @@ def query_facts(text: str) -> QueryFacts:
 
     The tokenizer costs about 0.1 ms per kilobyte per question (a query with the
     usual PREFIX lines: 0.5-0.8 ms for the three), more than the rest of a small
-    request. A prologue regex answers the form; FROM and SERVICE are looked for only
-    in texts that contain those words. Non-ASCII texts (case folding differs between
+    request. A prologue regex answers the form; FROM is looked for only in texts
+    that contain the word. Non-ASCII texts (case folding differs between
     ``re.IGNORECASE`` and ``str.upper``) always take the tokenizer. Recent answers
     are remembered by text.
     """
@@ -281,13 +301,11 @@ def query_facts(text: str) -> QueryFacts:
 
 def _analyse(text: str) -> QueryFacts:
     if not text.isascii():
-        return QueryFacts(query_form(text), has_dataset_clause(text),
-                          tuple(service_targets(text)))
+        return QueryFacts(query_form(text), has_dataset_clause(text))
     match = _PROLOGUE_AND_FORM.match(text)
     form = match.group(1).upper() if match else None
     if form not in QUERY_FORMS:
         form = query_form(text)
     lowered = text.lower()  # ASCII: exactly A-Z to a-z
     dataset = _may_have_keyword(lowered, _FROM) and has_dataset_clause(text)
-    services = tuple(service_targets(text)) if _may_have_keyword(lowered, _SERVICE) else ()
-    return QueryFacts(form, dataset, services)
+    return QueryFacts(form, dataset)

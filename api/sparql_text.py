@@ -27,7 +27,8 @@ _TOKEN = re.compile(
               |'(?:[^'\\\n\r]|\\.)*')
   | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
   | (?P<var>[?$][^\s{}()\[\];,.'"<>=!&|+*/^-]+)
-  | (?P<word>[A-Za-z_][\w.-]*(?::[^\s{}()\[\];,'"<>]*)?|:[^\s{}()\[\];,'"<>]*)
+  | (?P<word>(?:[A-Za-z](?:[\w.-]*[\w-])?)?:(?:[^\s{}()\[\];,'"<>.]|\.(?=[^\s{}()\[\];,'"<>.]))*
+            |[A-Za-z_]\w*)
   | (?P<open>\{)
   | (?P<close>\})
   | (?P<other>.)
@@ -154,24 +155,18 @@ def _group_text(text: str, toks: list[Token], index: int) -> str:
     raise ProtocolError("unbalanced braces in the update")
 
 
-def service_targets(text: str) -> list[str | None]:
-    """The endpoint of every ``SERVICE`` clause (None where it is not a full <IRI>).
+def keyword_count(text: str, keyword: str) -> int:
+    """How often ``keyword`` stands as a keyword (not in a string, IRI, comment or name).
 
-    >>> service_targets("SELECT * { SERVICE SILENT <http://example.org/sparql> { ?s ?p ?o } }")
-    ['http://example.org/sparql']
-    >>> service_targets("SELECT * { SERVICE ?endpoint { ?s ?p ?o } }")
-    [None]
-    >>> service_targets("SELECT * { ?s <http://ex/service> 'SERVICE <http://x>' }")
-    []
+    Names follow the grammar: a keyword is letters only, and a dot ends it (``true.SERVICE``
+    is ``true``, ``.``, ``SERVICE``), while a prefixed name or blank node label may hold
+    inner dots (``ex:a.SERVICE`` is one name). Codepoint escapes must be decoded first
+    (``engine.guard.decode_escapes``).
+
+    >>> keyword_count("SELECT * { ?s ?p true.SERVICE <x> {} }", "SERVICE")
+    1
+    >>> keyword_count("SELECT * { ?s <http://ex/service> 'SERVICE <http://x>' }", "SERVICE")
+    0
     """
-    targets: list[str | None] = []
-    pending = False
-    for token in tokens(text):
-        if token.keyword == "SERVICE":
-            pending = True
-        elif pending and token.keyword == "SILENT":
-            continue
-        elif pending:
-            targets.append(token.text[1:-1] if token.kind == "iri" else None)
-            pending = False
-    return targets
+    keyword = keyword.upper()
+    return sum(1 for token in tokens(text) if token.keyword == keyword)

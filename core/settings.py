@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     query_workers: int = Field(
         default=4, description="Query worker processes: how many queries may run at once."
     )
+    query_memory_mb: int = Field(
+        default=1024,
+        description="Memory (MiB) one query may allocate beyond the shared data; a query "
+                    "past it is stopped with 503 (0: no limit).",
+    )
     fast_lane_workers: int = Field(
         default=1,
         description="Workers kept for short queries from clients with no query running long.",
@@ -64,7 +69,7 @@ class Settings(BaseSettings):
                     "to the long-query lane (and its client counted as a heavy user).",
     )
     client_max_in_flight: int = Field(
-        default=2, description="Queries one client may have running or waiting (more: 429)."
+        default=6, description="Queries one client may have running or waiting (more: 429)."
     )
     queue_limit: int = Field(
         default=32, description="Queries that may wait for a worker in all (more: 503)."

@@ -123,6 +123,7 @@ class KnowledgeStore:
             SyntaxError: the query does not parse.
         """
         text = sparql_prologue() + sparql if prologue else sparql
+        _stay_offline(text, update=False)
         return self._store.query(
             text,
             substitutions=substitutions,
@@ -212,6 +213,7 @@ class KnowledgeStore:
             SyntaxError: the update does not parse.
         """
         text = sparql_prologue() + sparql_update if prologue else sparql_update
+        _stay_offline(text, update=True)
         with self._write_lock:
             self._store.update(text, **kwargs)
             crash_point("store.updated")
@@ -227,3 +229,22 @@ class KnowledgeStore:
         for g in list(self._store.named_graphs()):
             if isinstance(g, ox.NamedNode) and g.value.startswith(STAGING_PREFIX):
                 self._store.remove_graph(g)
+
+
+def _stay_offline(text: str, *, update: bool) -> None:
+    """Queries and updates run in this process (loaders, recompute, tools) never reach
+    the network: a text that may name SERVICE or LOAD is checked against a policy that
+    allows neither (``engine.guard``; the service's federated queries run in its
+    engine instead).
+
+    Raises:
+        NetworkAccessRefused: the text would call another endpoint or load a URL.
+    """
+    lowered = text.lower()
+    if "service" in lowered or "\\" in text or (update and "load" in lowered):
+        from mipex_kg.engine.guard import NetworkPolicy  # here: query workers stay light
+
+        if update:
+            NetworkPolicy().check_update(text)
+        else:
+            NetworkPolicy().check_query(text)

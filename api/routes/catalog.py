@@ -15,18 +15,17 @@ from __future__ import annotations
 import threading
 
 from fastapi import APIRouter, Query, Request, Response
-
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
+from mipex_kg.api.deps import read_bounded
 from mipex_kg.api.errors import BadRequest
 from mipex_kg.api.formats import choose
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders.catalog import PROFILES, CatalogBuild, build_catalog
-from starlette.concurrency import run_in_threadpool
 
 PATH = "/catalog"
 
-from mipex_kg.api.routes.linked_data import add_read_route  # noqa: E402
+from mipex_kg.api.routes.linked_data import add_read_route
 
 router = APIRouter(tags=["Catalogue"])
 
@@ -35,7 +34,7 @@ async def catalog(
     request: Request,
     profile: str = Query("3.0.1", description="DCAT-AP version: 3.0.1 or 2.1.1"),
 ) -> Response:
-    return await run_in_threadpool(_catalog, request, profile)
+    return await read_bounded(request, _catalog, request, profile)
 
 
 add_read_route(router, PATH, catalog,

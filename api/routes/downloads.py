@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from mipex_kg.api.cache import CachedResponse, cache_key, etag_for, etag_matches
 from mipex_kg.api.conditional import respond
+from mipex_kg.api.deps import read_bounded
 from mipex_kg.api.dumps import (
     FORMAT_NAMES,
     GRAPH_FORMATS,
@@ -34,19 +35,18 @@ from mipex_kg.api.html import document as html_document
 from mipex_kg.api.routes.linked_data import add_read_route, service_base
 from mipex_kg.graph.namespaces import GRAPH
 from mipex_kg.graph.store import KnowledgeStore
-from starlette.concurrency import run_in_threadpool
 
 router = APIRouter(tags=["Downloads"])
 
 
 async def downloads(request: Request) -> Response:
     """The list of files, as an HTML page."""
-    return await run_in_threadpool(_index, request)
+    return await read_bounded(request, _index, request)
 
 
 async def download(request: Request, name: str) -> Response:
     """One file, streamed while it is written."""
-    return await run_in_threadpool(_download, request, name)
+    return await read_bounded(request, _download, request, name)
 
 
 add_read_route(router, "/downloads", downloads, summary="The list of downloadable files",

@@ -14,7 +14,9 @@ that does not fit is ``InvalidParameter`` (422), whose ``problems`` name it as
 
 from __future__ import annotations
 
+import contextvars
 import csv
+import functools
 import io
 import json
 import math
@@ -24,17 +26,27 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio.from_thread
 import pyoxigraph as ox
 from fastapi import Request
 from fastapi.responses import Response
-from starlette.datastructures import URL
-
 from mipex_kg.api.errors import ApiError, NotAcceptable
 from mipex_kg.api.negotiation import negotiate
 from mipex_kg.api.query_params import VocabularyCache
-from mipex_kg.api.query_registry import MAX_PAGE, InvalidParameters, QueryRegistry, Rows
-from mipex_kg.graph.namespaces import XSD
+from mipex_kg.api.query_registry import (
+    MAX_PAGE,
+    InvalidParameters,
+    PreparedQuery,
+    QueryRegistry,
+    Rows,
+)
+from mipex_kg.engine.guard import may_connect
+from mipex_kg.engine.query_engine import QueryEngine
+from mipex_kg.engine.worker import QueryTask
+from mipex_kg.graph.namespaces import PREFIXES, XSD
 from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.loaders.federation import retarget
+from starlette.datastructures import URL
 
 Row = dict[str, Any]
 MAX_OFFSET = 1_000_000
@@ -78,6 +90,7 @@ class Facade:
 
     store: KnowledgeStore
     registry: QueryRegistry
+    engine: QueryEngine
     cache_size: int = 256
     vocabulary: VocabularyCache = field(init=False)
     _cache: OrderedDict[Hashable, Rows] = field(init=False, default_factory=OrderedDict)
@@ -109,7 +122,7 @@ class Facade:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        rows = self.registry.run(self.store, name, bound, limit=limit, offset=offset)
+        rows = self._through_engine(self.registry.prepare(self.store, name, bound, limit, offset))
         if self.cache_size > 0:
             with self._lock:
                 if version == self._cache_version:
@@ -117,6 +130,38 @@ class Facade:
                     while len(self._cache) > self.cache_size:
                         self._cache.popitem(last=False)
         return rows
+
+
+    def _through_engine(self, prepared: PreparedQuery) -> Rows:
+        """Run a prepared query in the engine, from a route's worker thread.
+
+        The engine (its time limit, its fair share of workers for the request's
+        client, ``CLIENT``) answers in TSV, which keeps every term as it is.
+        """
+        sparql = prepared.sparql
+        if may_connect(sparql):  # a federated named query: to the configured endpoints
+            sparql = retarget(sparql, self.engine.settings)
+        task = QueryTask(
+            query=sparql, results_format=TSV, rdf_format="application/n-triples",
+            row_limit=0, default_graphs=prepared.default_graphs,
+            union_default_graph=True, prefixes=PREFIXES,
+            substitutions={v.value: t for v, t in prepared.substitutions.items()} or None)
+        outcome = anyio.from_thread.run(
+            functools.partial(self.engine.run, task, client=CLIENT.get()))
+        results = ox.parse_query_results(outcome.body, format=ox.QueryResultsFormat.TSV)
+        assert isinstance(results, ox.QuerySolutions)
+        return prepared.rows([v.value for v in results.variables], list(results))
+
+
+#: The client of the request being answered (set by ``remember_client`` per request).
+CLIENT: contextvars.ContextVar[str] = contextvars.ContextVar("client", default="internal")
+TSV = "text/tab-separated-values"
+
+
+async def remember_client(request: Request) -> None:
+    """Route dependency: note the request's client for the engine (an async one, so
+    that the value is visible to the route's worker thread)."""
+    CLIENT.set(request.app.state.engine.clients.of(request.scope))
 
 
 # -- reading the request -------------------------------------------------------------

@@ -20,16 +20,16 @@ from email.parser import BytesParser
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
-from starlette.background import BackgroundTask
-from starlette.concurrency import run_in_threadpool
-
+from mipex_kg.api.bodies import read_body
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
-from mipex_kg.api.deps import check_write_token, endpoint_url
+from mipex_kg.api.deps import check_write_token, endpoint_url, read_bounded
 from mipex_kg.api.errors import NotFound, ProtocolError, RdfSyntaxError, UnsupportedMediaType
 from mipex_kg.api.formats import GRAPH_INPUT_FORMATS, choose
 from mipex_kg.api.writes import GraphName, GraphWriter
 from mipex_kg.graph.namespaces import GRAPH, PREFIXES
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
 PATH = "/rdf-graphs/service"
 NEW_GRAPHS = GRAPH + "gsp/"
@@ -56,7 +56,7 @@ async def read_graph(request: Request) -> Response:
     graph = _target(request)
     if graph is None:
         raise ProtocolError("name the graph with ?graph=<IRI> or ?default")
-    return await run_in_threadpool(_read, request, graph)
+    return await read_bounded(request, _read, request, graph)
 
 
 @router.put(PATH, response_class=Response, summary="Replace one graph (Graph Store Protocol)",
@@ -118,8 +118,8 @@ def _target(request: Request) -> GraphName | None:
 
 def _written(request: Request, status: int, headers: dict[str, str] | None = None) -> Response:
     """The answer to a write; the query workers load the new data after it is sent."""
-    pool = request.app.state.query_pool
-    return Response(status_code=status, headers=headers, background=BackgroundTask(pool.warm))
+    engine = request.app.state.engine
+    return Response(status_code=status, headers=headers, background=BackgroundTask(engine.warm))
 
 
 def _writer(request: Request) -> GraphWriter:
@@ -147,7 +147,8 @@ def _read(request: Request, graph: GraphName) -> Response:
 async def _body_triples(request: Request, graph: GraphName) -> list[ox.Triple]:
     """The triples of a request body (one RDF document, or a multipart form of them)."""
     header = request.headers.get("content-type") or ""
-    body = await request.body()
+    body = await read_body(request, request.app.state.settings.max_write_bytes, "a graph",
+                           "MIPEX_KG_MAX_WRITE_BYTES")
     base = graph.value if isinstance(graph, ox.NamedNode) else endpoint_url(
         request, request.app.state.settings)
     media_type = header.split(";")[0].strip().lower()

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
-
 from mipex_kg.api.routes import docs
 from mipex_kg.api.routes.facade import (
     REST_FORMATS,

@@ -28,6 +28,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
+from mipex_kg.api.deps import read_bounded
 from mipex_kg.api.describe import concise_bounded_description, is_known
 from mipex_kg.api.dumps import FORMAT_NAMES, SERIALIZATION_PREFIXES
 from mipex_kg.api.errors import NotAcceptable, NotFound
@@ -37,7 +38,6 @@ from mipex_kg.api.negotiation import negotiate
 from mipex_kg.api.pages import ONTOLOGY_GRAPH, ontology_page, resource_page
 from mipex_kg.graph.namespaces import ID
 from mipex_kg.graph.store import KnowledgeStore
-from starlette.concurrency import run_in_threadpool
 
 router = APIRouter(tags=["Linked data"])
 
@@ -125,12 +125,12 @@ def add_read_route(router: APIRouter, path: str, endpoint: Callable[..., Any],
 
 async def resource(request: Request, path: str) -> Response:
     """A resource of the knowledge graph: HTML or its concise bounded description."""
-    return await run_in_threadpool(_resource, request, path)
+    return await read_bounded(request, _resource, request, path)
 
 
 async def ontology(request: Request) -> Response:
     """The ontology document (HTML or the ontology graph); its terms are /def#Term."""
-    return await run_in_threadpool(_ontology, request)
+    return await read_bounded(request, _ontology, request)
 
 
 add_read_route(router, "/id/{path:path}", resource, responses=_RESPONSES,

@@ -12,7 +12,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-
 from mipex_kg.api.query_registry import NamedQuery
 from mipex_kg.api.routes import docs
 from mipex_kg.api.routes.facade import (

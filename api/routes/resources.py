@@ -17,11 +17,10 @@ pyoxigraph calls never hold up the event loop.
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-
+from fastapi import Depends, FastAPI
 from mipex_kg.api.query_registry import QueryRegistry
 from mipex_kg.api.routes import indicators, jurisdictions, provenance, queries, scores, systems
-from mipex_kg.api.routes.facade import Facade
+from mipex_kg.api.routes.facade import Facade, remember_client
 from mipex_kg.graph.store import KnowledgeStore
 
 
@@ -41,8 +40,8 @@ def register_rest(app: FastAPI, store: KnowledgeStore,
     Raises:
         HeaderError: a named query is malformed (file and line in the message).
     """
-    facade = Facade(store, registry or QueryRegistry.load(), cache_size)
+    facade = Facade(store, registry or QueryRegistry.load(), app.state.engine, cache_size)
     for module in (queries, systems, indicators, jurisdictions, scores, provenance):
-        app.include_router(module.build_router(facade))
+        app.include_router(module.build_router(facade), dependencies=[Depends(remember_client)])
     app.state.facade = facade
     return facade

@@ -12,37 +12,38 @@
   DESCRIBE with more triples) is answered with the first ``max_result_rows`` and the
   headers ``X-Result-Truncated: true`` and ``X-Result-Row-Limit: N``; ORDER BY decides
   which rows those are. Nothing is truncated without those headers.
-* Federated queries (``SERVICE``) may call only the endpoints named in the settings
-  (the EU country table, NUTS and CORDIS endpoints); any other ``SERVICE`` is refused
-  with 400, so the endpoint cannot be made to fetch arbitrary URLs. Remote calls run
-  inside the query's time limit.
-* Updates (form or direct POST) need the bearer token and pass the write gate;
-  success is ``204 No Content``.
+* Every query runs in the bounded engine (``mipex_kg.engine``): federated queries
+  (``SERVICE``) may call only the endpoints named in the settings (the EU country
+  table, NUTS and CORDIS endpoints), decided from a SPARQL parse; any other is refused
+  with 400, and the workers cannot open network connections anyway. The time limit
+  is the ``timeout`` parameter (seconds), at most the server's; a client past its
+  limit of queries gets 429, a full queue 503, both with ``Retry-After``; a query
+  whose client disconnects is stopped. Texts over ``max_query_bytes`` get 413.
+* Updates (form or direct POST) need the bearer token, may not call SERVICE, may LOAD
+  only from the allowed sources, and pass the write gate; success is ``204 No Content``.
 * A GET without a query returns the service description (Turtle unless asked otherwise).
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Sequence
-
 from fastapi import APIRouter, Request, Response
-from starlette.background import BackgroundTask
-from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
-
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond, respond_async
 from mipex_kg.api.deps import check_write_token, endpoint_url
-from mipex_kg.api.errors import ApiError, NotAcceptable, ProtocolError, error_response
+from mipex_kg.api.disconnect import until_disconnected
+from mipex_kg.api.errors import ApiError, NotAcceptable, error_response
 from mipex_kg.api.formats import RDF_FORMATS, RESULT_FORMATS, Choice, Family, choose, write_triples
-from mipex_kg.api.query_worker import QueryTask
 from mipex_kg.api.service_description import service_description
 from mipex_kg.api.sparql_request import SparqlOperation, query_facts, read_operation
 from mipex_kg.api.sparql_text import apply_update_dataset
 from mipex_kg.api.writes import GraphWriter
+from mipex_kg.engine.guard import may_connect
+from mipex_kg.engine.worker import QueryTask
 from mipex_kg.graph.namespaces import PREFIXES, SD, VOID, XSD
 from mipex_kg.settings import Settings
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 router = APIRouter(tags=["SPARQL"])
 
@@ -63,6 +64,7 @@ OPENAPI = {
         _parameter("named-graph-uri", "a named graph of the dataset", many=True),
         _parameter("format", "json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml, trig, "
                              "nquads or n3 (instead of Accept)"),
+        _parameter("timeout", "seconds the query may run (at most the server's limit)"),
     ],
     "requestBody": {
         "required": False,
@@ -84,7 +86,7 @@ _DESCRIPTION_PREFIXES = {
 
 async def sparql(request: Request) -> Response:
     """Answer one SPARQL Protocol request (GET, HEAD or POST)."""
-    operation = await read_operation(request)
+    operation = await read_operation(request, request.app.state.settings.max_query_bytes)
     if operation.kind == "query":
         # on the event loop: a cached answer costs no thread, a query no thread either
         return await _query(request, operation)
@@ -163,9 +165,9 @@ def _endpoint_url(request: Request, settings: Settings) -> str:
 async def _query(request: Request, operation: SparqlOperation) -> Response:
     state = request.app.state
     settings = state.settings
+    engine = state.engine
     text = operation.text
     facts = query_facts(text)
-    federated = _check_federation(facts.service_targets, settings)
     results = _choose("results", request, operation, strict=facts.form in ("SELECT", "ASK"))
     rdf = _choose("rdf", request, operation, strict=facts.form in ("CONSTRUCT", "DESCRIBE"))
     base_iri = _endpoint_url(request, settings)
@@ -186,10 +188,9 @@ async def _query(request: Request, operation: SparqlOperation) -> Response:
             union_default_graph=not facts.has_dataset_clause,
             prefixes=PREFIXES,
         )
-        # on the event loop, the pool answers with an awaitable (no thread involved)
-        outcome = state.query_pool.run(task)
-        if inspect.isawaitable(outcome):
-            outcome = await outcome
+        client = engine.clients.of(request.scope)
+        outcome = await until_disconnected(
+            request, engine.run(task, client=client, timeout=operation.timeout))
         choice = results if outcome.family == "results" else rdf
         headers = {}
         if outcome.truncated:
@@ -200,28 +201,7 @@ async def _query(request: Request, operation: SparqlOperation) -> Response:
            results.media_type, rdf.media_type, row_limit)
     # the answer of a federated query also depends on other servers' data
     return await respond_async(request, state.store, state.response_cache, key, build,
-                               cacheable=not federated)
-
-
-def federation_endpoints(settings: Settings) -> list[str]:
-    """The remote endpoints a query may call with SERVICE (from the settings)."""
-    names = ("eu_country_endpoint", "eu_nuts_endpoint", "cordis_endpoint")
-    return [value for name in names if (value := getattr(settings, name, None))]
-
-
-def _check_federation(targets: Sequence[str | None], settings: Settings) -> bool:
-    """Whether the query calls other endpoints; refuses the ones not allowed."""
-    if not targets:
-        return False
-    allowed = federation_endpoints(settings)
-    for target in targets:
-        if target not in allowed:
-            shown = f"<{target}>" if target else "an endpoint that is not a full <IRI>"
-            raise ProtocolError(
-                f"SERVICE {shown} is not allowed: federated queries may only call "
-                + (", ".join(f"<{e}>" for e in allowed) or "no endpoint on this service")
-            )
-    return bool(targets)
+                               cacheable=not may_connect(text))
 
 
 def _choose(
@@ -242,7 +222,7 @@ def _describe(request: Request, operation: SparqlOperation) -> Response:
     endpoint = endpoint_url(request, state.settings)
     choice = choose("rdf", request.headers.get("accept"), operation.format_values)
     updates = bool(state.settings.update_token)
-    federated = bool(federation_endpoints(state.settings))
+    federated = bool(state.engine.policy.endpoints)
 
     def build() -> CachedResponse:
         triples = service_description(state.store, endpoint, updates=updates, federated=federated)
@@ -259,7 +239,9 @@ def _update(request: Request, operation: SparqlOperation) -> Response:
     text = apply_update_dataset(
         operation.text, operation.using_graphs, operation.using_named_graphs
     )
+    base_iri = endpoint_url(request, state.settings)
+    state.engine.policy.check_update(text, base_iri=base_iri, prefixes=PREFIXES)
     writer = GraphWriter(state.store, state.write_gate, state.write_lock)
-    writer.update(text, base_iri=endpoint_url(request, state.settings))
+    writer.update(text, base_iri=base_iri)
     # the query workers load the new data after the response is sent
-    return Response(status_code=204, background=BackgroundTask(state.query_pool.warm))
+    return Response(status_code=204, background=BackgroundTask(state.engine.warm))

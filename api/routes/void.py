@@ -12,10 +12,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
+from mipex_kg.api.deps import read_bounded
 from mipex_kg.api.formats import RDF_FORMATS, choose, write_triples
 from mipex_kg.api.routes.linked_data import add_read_route, prefixes_for, service_base
 from mipex_kg.api.void import void_description
-from starlette.concurrency import run_in_threadpool
 
 PATH = "/.well-known/void"
 
@@ -24,7 +24,7 @@ router = APIRouter(tags=["Linked data"])
 
 async def void(request: Request) -> Response:
     """The VoID description, in the RDF format asked for (Turtle by default)."""
-    return await run_in_threadpool(_void, request)
+    return await read_bounded(request, _void, request)
 
 
 add_read_route(router, PATH, void,

@@ -22,6 +22,7 @@ import pyoxigraph as ox
 import uvicorn
 from fastapi import FastAPI
 from mipex_kg.api.app import create_app
+from mipex_kg.api.writes import accept_all
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings
 
@@ -106,6 +107,8 @@ def serving(app: Any, lifespan: str = "on") -> Iterator[str]:
 def live_server(settings: Settings | None = None, **app_options: Any) -> Iterator[LiveServer]:
     """Serve ``create_app(settings, KnowledgeStore(), **app_options)`` until the block ends."""
     settings = settings or Settings(store=None)
+    if settings.update_token:  # the protocol tests write anything: no gate, knowingly
+        app_options.setdefault("write_gate", accept_all)
     app = create_app(settings, KnowledgeStore(), **app_options)
     with serving(app) as url, httpx.Client(timeout=30) as http:
         yield LiveServer(app, url, http)

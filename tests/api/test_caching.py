@@ -26,16 +26,16 @@ def server() -> Iterator[LiveServer]:
 
 @pytest.fixture
 def runs(server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """Every query the pool really runs (cache misses)."""
-    pool = server.app.state.query_pool
+    """Every query the engine really runs (cache misses)."""
+    engine = server.app.state.engine
     seen: list[object] = []
-    original: Callable[..., Any] = pool.run
+    original: Callable[..., Any] = engine.run
 
-    def counting(task: object) -> Any:
+    def counting(task: object, **options: Any) -> Any:
         seen.append(task)
-        return original(task)
+        return original(task, **options)
 
-    monkeypatch.setattr(pool, "run", counting)
+    monkeypatch.setattr(engine, "run", counting)
     return seen
 
 

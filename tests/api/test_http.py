@@ -9,6 +9,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from mipex_kg.engine.guard import NetworkPolicy
+
 from tests.api.live import TOKEN, LiveServer, live_server, settings_for_tests
 
 EX = "http://example.org/"
@@ -150,15 +152,15 @@ def test_service_may_call_only_the_endpoints_in_the_settings(server: LiveServer)
     refused = query(server, federated.format("http://169.254.169.254/latest", EX))
     assert refused.status_code == 400 and "not allowed" in refused.json()["detail"]
     assert query(server, "SELECT * { SERVICE ?e { ?s ?p ?o } }").status_code == 400
-    settings = server.app.state.settings
-    saved = settings.eu_country_endpoint
-    settings.eu_country_endpoint = server.endpoint  # this service calling itself
+    engine = server.app.state.engine
+    saved = engine.policy
+    engine.policy = NetworkPolicy.of([server.endpoint], [])  # this service calling itself
     try:
         answer = query(server, federated.format(server.endpoint, EX))
         assert objects(answer) == ["default", "one", "two"]
         assert "ETag" not in answer.headers and answer.headers["Cache-Control"] == "no-store"
     finally:
-        settings.eu_country_endpoint = saved
+        engine.policy = saved
 
 
 @pytest.mark.parametrize(("params", "code"), [

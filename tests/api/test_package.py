@@ -9,7 +9,6 @@ import sys
 
 import pytest
 
-import mipex_kg.api
 
 MODULES_WITH_EXAMPLES = [
     "mipex_kg.api.negotiation",
@@ -24,15 +23,8 @@ def test_examples_in_docstrings(name: str) -> None:
     assert tried > 0 and failures == 0
 
 
-def test_create_app_is_exported() -> None:
-    from mipex_kg.api.app import create_app
-
-    assert mipex_kg.api.__all__ == ["create_app"]
-    assert mipex_kg.api.create_app is create_app
-
-
 def test_a_query_worker_does_not_import_the_web_framework() -> None:
-    code = ("import sys, mipex_kg.api.query_worker; "
+    code = ("import sys, mipex_kg.engine.worker; "
             "sys.exit(1 if 'fastapi' in sys.modules or 'starlette' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 

@@ -10,7 +10,7 @@ from mipex_kg.api.sparql_text import (
     apply_update_dataset,
     has_dataset_clause,
     query_form,
-    service_targets,
+    keyword_count,
 )
 
 
@@ -101,7 +101,13 @@ def test_updates_without_where_are_unchanged() -> None:
     assert apply_update_dataset(update, ["http://g1"]) == update
 
 
-def test_service_is_found_anywhere_but_in_strings() -> None:
+def test_keywords_are_counted_as_the_grammar_reads_names() -> None:
     text = "SELECT * { { SELECT * { SERVICE SILENT <http://x> {} } } SERVICE ex:y {} }"
-    assert service_targets(text) == ["http://x", None]
-    assert service_targets("SELECT * { ?s ?p \"\"\"SERVICE <http://x> {}\"\"\" }") == []
+    assert keyword_count(text, "SERVICE") == 2
+    assert keyword_count("SELECT * { ?s ?p \"\"\"SERVICE <http://x> {}\"\"\" }", "SERVICE") == 0
+    # a dot ends a keyword or a literal, but not a prefixed name or blank node label
+    assert keyword_count("SELECT * { ?s ?p true.SERVICE <x> {} }", "SERVICE") == 1
+    assert keyword_count("SELECT * { ?s ?p 1.SERVICE <x> {} }", "SERVICE") == 1
+    assert keyword_count("SELECT * { ?s ?p ex:a.SERVICE }", "SERVICE") == 0
+    assert keyword_count("SELECT * { ?s ?p _:b.SERVICE }", "SERVICE") == 0
+    assert keyword_count("SELECT * { ?s ?p ?service }", "SERVICE") == 0

@@ -9,6 +9,8 @@ service's error handlers and ``register_rest``: the routes under test, nothing e
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from fastapi import FastAPI
@@ -19,22 +21,31 @@ with warnings.catch_warnings():  # Starlette now prefers httpx2; the httpx clien
     from fastapi.testclient import TestClient
 
 from mipex_kg.api.errors import install_error_handlers
+from mipex_kg.engine.query_engine import QueryEngine
+from mipex_kg.settings import Settings
 from mipex_kg.api.routes.resources import register_rest
 from mipex_kg.graph.store import KnowledgeStore
 from tests.queries.conftest import fixture_store, registry  # noqa: F401  (shared fixtures)
 
 
-def rest_app(store: KnowledgeStore) -> FastAPI:
-    """The REST facade and named queries over ``store``, with the JSON error handlers."""
+@contextmanager
+def rest_app(store: KnowledgeStore) -> Iterator[FastAPI]:
+    """The REST facade and named queries over ``store``, with the JSON error handlers,
+    answered by a query engine of one worker (stopped when the block ends)."""
     app = FastAPI(title="mipex-kg REST (test)")
     install_error_handlers(app)
+    app.state.engine = QueryEngine(store, Settings(store=None, query_workers=1))
     register_rest(app, store)
-    return app
+    try:
+        yield app
+    finally:
+        app.state.engine.close()
 
 
 @pytest.fixture(scope="session")
-def app(fixture_store: KnowledgeStore) -> FastAPI:  # noqa: F811
-    return rest_app(fixture_store)
+def app(fixture_store: KnowledgeStore) -> Iterator[FastAPI]:  # noqa: F811
+    with rest_app(fixture_store) as built:
+        yield built
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +54,7 @@ def client(app: FastAPI) -> TestClient:
 
 
 @pytest.fixture(scope="session")
-def real_client(real_store: KnowledgeStore) -> TestClient:
+def real_client(real_store: KnowledgeStore) -> Iterator[TestClient]:
     """The facade over both official workbooks (read-only)."""
-    return TestClient(rest_app(real_store), raise_server_exceptions=False)
+    with rest_app(real_store) as built:
+        yield TestClient(built, raise_server_exceptions=False)

@@ -37,11 +37,11 @@ EXAMPLES = 5
 
 def _paths() -> list[str]:
     """The operations to fuzz (an app over an empty store lists the same routes)."""
-    app = rest_app(KnowledgeStore())
-    federated = {f"/api/queries/{q.name}" for q in app.state.facade.registry.queries.values()
-                 if q.federated}
-    return sorted(p for p in app.openapi()["paths"] if p.startswith("/api/")
-                  and p not in federated)
+    with rest_app(KnowledgeStore()) as app:
+        federated = {f"/api/queries/{q.name}" for q in app.state.facade.registry.queries.values()
+                     if q.federated}
+        return sorted(p for p in app.openapi()["paths"] if p.startswith("/api/")
+                      and p not in federated)
 
 
 @pytest.fixture(scope="module")

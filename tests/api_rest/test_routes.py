@@ -230,10 +230,11 @@ def test_openapi_documents_every_parameter_with_examples_and_errors(client: Test
 def test_cached_answers_follow_the_store(reference_store: object) -> None:
     from tests.api_rest.conftest import rest_app
 
-    fresh = TestClient(rest_app(reference_store))  # type: ignore[arg-type]
-    assert fresh.get("/api/jurisdictions", params={"q": "zzland"}).json()["count"] == 0
-    reference_store.update(  # type: ignore[attr-defined]
-        "INSERT DATA { <https://w3id.org/mipex-kg/id/country/ZZZ> a mkg:Country ; "
-        "skos:notation 'ZZZ' ; skos:prefLabel 'Zzland'@en }")
-    assert fresh.get("/api/jurisdictions", params={"q": "zzland"}).json()["count"] == 1
-    assert fresh.get("/api/jurisdictions/ZZZ").status_code == 200
+    with rest_app(reference_store) as app:  # type: ignore[arg-type]
+        fresh = TestClient(app)
+        assert fresh.get("/api/jurisdictions", params={"q": "zzland"}).json()["count"] == 0
+        reference_store.update(  # type: ignore[attr-defined]
+            "INSERT DATA { <https://w3id.org/mipex-kg/id/country/ZZZ> a mkg:Country ; "
+            "skos:notation 'ZZZ' ; skos:prefLabel 'Zzland'@en }")
+        assert fresh.get("/api/jurisdictions", params={"q": "zzland"}).json()["count"] == 1
+        assert fresh.get("/api/jurisdictions/ZZZ").status_code == 200

@@ -1,11 +1,11 @@
-"""What runs inside a query worker process (see ``query_pool`` for why processes).
+"""What runs inside the query processes (see ``engine.pool`` for why processes).
 
-A worker holds its own copy of the data, a *snapshot* of the service's store at one
-version (an N-Quads file, loaded into an in-memory store). It answers messages on
-a socket, one at a time; a message is its length (8 bytes, little-endian) and then
-a pickle (``frame``, ``send_message``, ``receive_message``):
+A *zygote* process loads a *snapshot* of the service's store at one version (an
+N-Quads file, into an in-memory store) and forks workers that share that copy
+(``zygote_main``). A worker answers messages on its socket, one at a time; a message
+is its length (8 bytes, little-endian) and then a pickle (``frame``,
+``send_message``, ``receive_message``):
 
-    ("load", Snapshot)     -> ("loaded", version) | ("error", "load", message)
     ("query", *QueryTask)  -> ("ok", family, body, truncated) | ("error", kind, message)
     ("stop",)              -> exits
 
@@ -20,12 +20,13 @@ line per row, into a buffer that stops the writer one row past the cap; the kept
 lines are parsed back and written in the requested format by pyoxigraph again.
 Both are lossless, so a capped and an uncapped answer differ only in length.
 
-This module imports little beyond pyoxigraph (no FastAPI), so a worker starts quickly.
+This module imports little beyond pyoxigraph (no FastAPI), so a zygote starts quickly.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import select
 import signal
@@ -37,7 +38,6 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Literal, cast
 
 import pyoxigraph as ox
-
 from mipex_kg.graph.store import STAGING_PREFIX
 
 
@@ -68,6 +68,7 @@ class QueryTask:
     named_graphs: tuple[str, ...] | None = None
     union_default_graph: bool = True
     prefixes: dict[str, str] = field(default_factory=dict)
+    substitutions: dict[str, Any] | None = None  # variable name -> pyoxigraph term
 
 
 @dataclass(frozen=True)
@@ -126,9 +127,12 @@ def run_query(store: ox.Store, task: QueryTask) -> QueryOutcome:
         RuntimeError, ValueError, OSError: evaluation failed (pyoxigraph's errors).
     """
     kwargs: dict[str, Any] = {"base_iri": task.base_iri, "prefixes": task.prefixes or None}
+    if task.substitutions:
+        kwargs["substitutions"] = {ox.Variable(k): v for k, v in task.substitutions.items()}
     if task.default_graphs is not None or task.named_graphs is not None:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in task.default_graphs or ()]
-        kwargs["named_graphs"] = [ox.NamedNode(g) for g in task.named_graphs or ()]
+        if task.named_graphs is not None:  # None with default graphs: every named graph
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in task.named_graphs]
     else:
         kwargs["use_default_graph_as_union"] = task.union_default_graph
     result = store.query(task.query, **kwargs)
@@ -193,15 +197,15 @@ def _triples(result: ox.QueryTriples, task: QueryTask) -> QueryOutcome:
     return QueryOutcome("rdf", body or b"", truncated)
 
 
-def open_snapshot(snapshot: Snapshot) -> ox.Store:
-    """The store a worker queries for ``snapshot``.
+def open_snapshot(path: str) -> ox.Store:
+    """The in-memory store of the snapshot file at ``path``.
 
     In memory, ``Store.load`` is as fast as ``bulk_load`` (1.5 s for 0.86 M quads),
     needs less memory at its peak (243 MB against 385) and gives a store that
     answers the benchmark's queries 5-7 % faster.
     """
     store = ox.Store()
-    store.load(path=snapshot.path, format=ox.RdfFormat.N_QUADS)
+    store.load(path=path, format=ox.RdfFormat.N_QUADS)
     for graph in list(store.named_graphs()):
         # a load in progress when the snapshot was taken left its staging graph
         if isinstance(graph, ox.NamedNode) and graph.value.startswith(STAGING_PREFIX):
@@ -209,20 +213,21 @@ def open_snapshot(snapshot: Snapshot) -> ox.Store:
     return store
 
 
-def _open_in_own_thread(snapshot: Snapshot) -> ox.Store:
+def _open_in_own_thread(path: str) -> ox.Store:
     """``open_snapshot`` in a short-lived thread, so that its data lives in another arena.
 
     glibc's malloc gives each thread an arena. Loaded on the main thread, the store's
     millions of allocations would share the main arena with the allocations each
     query makes (parsing, planning, evaluating) and leave it fragmented: malloc was
-    then a fifth of a worker's CPU time, and small queries took 1.4x as long.
+    then a fifth of a worker's CPU time, and small queries took 1.4x as long. (In a
+    forked worker it also keeps the query's allocations off the shared pages.)
     """
     loaded: list[ox.Store] = []
     failed: list[BaseException] = []
 
     def load() -> None:
         try:
-            loaded.append(open_snapshot(snapshot))
+            loaded.append(open_snapshot(path))
         except BaseException as error:  # noqa: BLE001 - raised again in the caller
             failed.append(error)
 
@@ -234,16 +239,114 @@ def _open_in_own_thread(snapshot: Snapshot) -> ox.Store:
     return loaded[0]
 
 
-def main(fd: int) -> None:
-    """Entry point of a worker process: serve the socket inherited as ``fd``."""
-    serve(socket.socket(fileno=fd))
+# -- the zygote: one copy of the data, a forked worker per request ---------------------
+
+#: Control messages to a zygote: fork (with a socket attached), kill (a pid), stop.
+FORK, KILL, STOP = b"F", b"K", b"S"
+PID = struct.Struct("<q")
 
 
-def serve(sock: socket.socket) -> None:
-    """The worker's main loop (the target of the worker process)."""
-    # Ctrl-C reaches the whole process group; the parent decides when workers stop.
+def zygote_main(control_fd: int, path: str, *, sandboxed: bool = True,
+                memory_mb: int = 0) -> None:
+    """Entry point of a zygote process: load the snapshot once, then fork workers.
+
+    Each worker is forked from the zygote with the data already in memory, so N
+    workers share one copy of it (copy-on-write pages: queries only read them) and a
+    killed worker is replaced in milliseconds. A sandboxed worker locks itself off
+    the network (``engine.sandbox``) right after the fork, before it reads a query.
+
+    Control protocol on ``control_fd`` (one request at a time): ``F`` with a socket
+    attached -> the new worker's pid; ``K`` + pid -> kill and reap that worker, 0;
+    ``S`` -> the zygote exits (its remaining workers are killed). At start it sends
+    pid 0 when the data is loaded, or -1 and the error text.
+
+    ``memory_mb`` (0: no limit) caps what a worker may allocate beyond the shared
+    data: a query past it makes the worker fail (the engine answers 503 and forks a
+    new one), instead of the whole machine running out of memory.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    store: ox.Store | None = None
+    control = socket.socket(fileno=control_fd)
+    try:
+        store = _open_in_own_thread(path)
+    except Exception as error:  # noqa: BLE001 - reported to the parent
+        control.sendall(PID.pack(-1) + f"{type(error).__name__}: {error}".encode())
+        return
+    control.sendall(PID.pack(0))
+    children: set[int] = set()
+    while True:
+        try:
+            data, fds, _, _ = socket.recv_fds(control, 64, 1)
+        except OSError:
+            data, fds = b"", []
+        if not data or data[:1] == STOP:
+            for pid in children:
+                _kill_and_reap(pid)
+            return
+        if data[:1] == FORK:
+            pid = os.fork()
+            if pid == 0:
+                control.close()
+                _worker_after_fork(fds[0], store, sandboxed, memory_mb)
+            os.close(fds[0])
+            children.add(pid)
+            control.sendall(PID.pack(pid))
+        elif data[:1] == KILL:
+            pid = PID.unpack(data[1:1 + PID.size])[0]
+            if pid in children:  # never a pid that may have been reused
+                children.discard(pid)
+                _kill_and_reap(pid)
+            control.sendall(PID.pack(0))
+        _reap_exited(children)
+
+
+def _worker_after_fork(fd: int, store: ox.Store, sandboxed: bool, memory_mb: int) -> None:
+    """The life of a forked worker; it never returns to the zygote's loop."""
+    code = 0
+    try:
+        if memory_mb > 0:
+            limit_memory(memory_mb)
+        if sandboxed:
+            from mipex_kg.engine.sandbox import lock_network
+
+            lock_network()
+        serve(socket.socket(fileno=fd), store)
+    except BaseException:  # noqa: BLE001 - a worker that fails just ends
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def limit_memory(extra_mb: int) -> None:
+    """Cap this process's address space at its current size plus ``extra_mb``."""
+    import resource
+
+    with open("/proc/self/statm") as statm:
+        current = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    limit = current + extra_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _kill_and_reap(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+
+
+def _reap_exited(children: set[int]) -> None:
+    for pid in list(children):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            children.discard(pid)
+
+
+def serve(sock: socket.socket, store: ox.Store) -> None:
+    """A worker's main loop: answer queries on ``sock`` until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     prefixes: dict[str, str] = {}
     inbox = bytearray(_SMALL)
     while True:
@@ -254,14 +357,7 @@ def serve(sock: socket.socket) -> None:
         assert message is not None
         if message[0] == "stop":
             return
-        if message[0] == "load":
-            store = None  # close the previous snapshot before opening the next
-            try:
-                store = _open_in_own_thread(message[1])
-                reply: tuple[object, ...] = ("loaded", message[1].version)
-            except Exception as error:  # noqa: BLE001 - reported to the parent
-                reply = ("error", "load", f"{type(error).__name__}: {error}")
-        elif message[0] == "query":
+        if message[0] == "query":
             task, prefixes = read_query_message(message, prefixes)
             reply = _answer(store, task)
         else:
@@ -280,7 +376,7 @@ def query_message(task: QueryTask, known_prefixes: dict[str, str] | None) -> tup
     prefixes = None if task.prefixes == known_prefixes else task.prefixes
     return ("query", task.query, task.results_format, task.rdf_format, task.row_limit,
             task.base_iri, task.default_graphs, task.named_graphs, task.union_default_graph,
-            prefixes)
+            prefixes, task.substitutions)
 
 
 def read_query_message(
@@ -290,7 +386,8 @@ def read_query_message(
     sent = message[9]
     prefixes = known_prefixes if sent is None else cast(dict[str, str], sent)
     fields = cast(tuple[Any, ...], message[1:9])
-    return QueryTask(*fields, prefixes=prefixes), prefixes
+    substitutions = cast("dict[str, Any] | None", message[10])
+    return QueryTask(*fields, prefixes=prefixes, substitutions=substitutions), prefixes
 
 
 #: The length of the pickle that follows.
@@ -357,9 +454,7 @@ def receive_message(
         view.release()
 
 
-def _answer(store: ox.Store | None, task: QueryTask) -> tuple[object, ...]:
-    if store is None:
-        return ("error", "internal", "no snapshot loaded")
+def _answer(store: ox.Store, task: QueryTask) -> tuple[object, ...]:
     try:
         outcome = run_query(store, task)
         return ("ok", outcome.family, outcome.body, outcome.truncated)

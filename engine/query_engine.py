@@ -1,0 +1,227 @@
+"""``QueryEngine``: the one way every read of the service runs a SPARQL query.
+
+    engine = QueryEngine(store, settings)
+    outcome = await engine.run(task, client="203.0.113.5")          # on the event loop
+    outcome = await engine.run(task, client=..., timeout=5.0)       # a shorter limit
+
+For each query, in order:
+
+1. **network**: codepoint escapes outside strings and IRIs are decoded (SPARQL 1.1
+   §19.2; Oxigraph would refuse them), then ``engine.guard`` reads the query with a
+   SPARQL parser; a SERVICE that
+   is not an allowed federation endpoint is refused (400). An allowed federated query
+   goes to its own worker, the only one that may open connections; every other
+   worker is locked off the network by the kernel (``engine.sandbox``).
+2. **admission**: the client's limit (429), the queue's (503) (``engine.admission``).
+3. **time**: the query runs in a worker process (``engine.pool``) for at most its time
+   limit (the request's ``timeout``, never more than ``MIPEX_KG_QUERY_TIMEOUT``); past
+   it the worker is killed and the client gets a 503 that names the limit. A query
+   whose client goes away (the caller is cancelled) has its worker killed too.
+4. **fair share**: a query first runs as a short one, on any idle worker. One still
+   running after ``MIPEX_KG_FAST_LANE_TIMEOUT`` seconds becomes long: it goes on only
+   if a long slot is free (its worker's CPU priority is lowered), else it is stopped
+   with 503 and ``Retry-After``; its client counts as heavy for a while, and a heavy
+   client's queries wait for a long slot. ``MIPEX_KG_FAST_LANE_WORKERS`` workers are
+   thus always left for short queries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from mipex_kg.api.errors import (
+    QueryEvaluationError,
+    QueryFailed,
+    QuerySyntaxError,
+    QueryTimeout,
+    WorkersBusy,
+)
+from mipex_kg.engine.admission import Admission, Limits
+from mipex_kg.engine.clients import ClientIdentity
+from mipex_kg.engine.guard import NetworkPolicy, decode_outside_literals
+from mipex_kg.engine.pool import QueryPool
+from mipex_kg.engine.worker import QueryOutcome, QueryTask
+from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.settings import Settings
+from starlette.concurrency import run_in_threadpool
+
+T = TypeVar("T")
+
+#: The niceness of a worker while it runs a long query (short ones keep 0).
+LONG_QUERY_NICENESS = 10
+
+
+def federation_endpoints(settings: Settings) -> list[str]:
+    """The remote endpoints a query may call with SERVICE (from the settings)."""
+    names = ("eu_country_endpoint", "eu_nuts_endpoint", "cordis_endpoint")
+    return [value for name in names if (value := getattr(settings, name, None))]
+
+
+class QueryEngine:
+    """The worker pools, the network policy and the admission rules, together."""
+
+    def __init__(self, store: KnowledgeStore, settings: Settings) -> None:
+        workers = max(settings.query_workers, 1)
+        short = min(max(settings.fast_lane_workers, 0), workers - 1) if workers > 1 else 0
+        self.store = store
+        self.settings = settings
+        self.timeout = settings.query_timeout if settings.query_timeout > 0 else None
+        self.short_timeout = settings.fast_lane_timeout
+        self.pool = QueryPool(store, workers=workers, memory_mb=settings.query_memory_mb)
+        self.federation_pool = QueryPool(store, workers=1, sandboxed=False,
+                                         memory_mb=settings.query_memory_mb)
+        self.policy = NetworkPolicy.of(federation_endpoints(settings), settings.load_sources)
+        self.clients = ClientIdentity(settings.trusted_proxies)
+        self._in_process = asyncio.Semaphore(workers)
+        self.admission = Admission(Limits(
+            client_max_in_flight=max(settings.client_max_in_flight, 1),
+            queue_limit=max(settings.queue_limit, 0),
+            long_slots=workers - short,
+        ))
+
+    # -- life cycle --------------------------------------------------------------------
+
+    def warm(self) -> None:
+        """Start the workers and load the current data (blocking; after start and writes).
+
+        The federated-query worker starts on the first federated query.
+        """
+        self.pool.warm()
+
+    def close(self) -> None:
+        self.pool.close()
+        self.federation_pool.close()
+
+    # -- queries -----------------------------------------------------------------------
+
+    def limit_for(self, timeout: float | None) -> float | None:
+        """The time limit of a request that asked for ``timeout`` seconds (None: default)."""
+        if timeout is None or timeout <= 0:
+            return self.timeout
+        return timeout if self.timeout is None else min(timeout, self.timeout)
+
+    async def run(self, task: QueryTask, *, client: str,
+                  timeout: float | None = None) -> QueryOutcome:
+        """Answer ``task`` for ``client`` within the limits (see the module doc).
+
+        Raises:
+            NetworkAccessRefused: a SERVICE that is not allowed (400).
+            QuerySyntaxError, QueryEvaluationError: a bad query (400).
+            TooManyRequests: the client's limit (429).
+            QueryTimeout, WorkersBusy, QueryFailed: stopped, no capacity, worker died (503).
+        """
+        if "\\" in task.query:  # SPARQL 1.1 escapes outside strings and IRIs (see guard)
+            task = dataclasses.replace(task, query=decode_outside_literals(task.query))
+        federated = self.policy.check_query(task.query, base_iri=task.base_iri,
+                                            prefixes=task.prefixes)
+        limit = self.limit_for(timeout)
+        async with self.admission.admit(client):
+            if federated:
+                reply = await self._run_federated(task, limit)
+            else:
+                reply = await self._run_shared(task, client, limit)
+        return _outcome(reply)
+
+    async def _run_federated(self, task: QueryTask, limit: float | None) -> tuple[object, ...]:
+        with self.admission.waiting():
+            worker = await self.federation_pool.acquire(limit)
+        healthy = False
+        try:
+            await self.federation_pool.send(worker, task)
+            reply = await self.federation_pool.answer(worker, limit)
+            if reply is None:
+                raise self._timed_out(limit)
+            healthy = True
+            return reply
+        finally:
+            if healthy:
+                self.federation_pool.release(worker)
+            else:
+                await self.federation_pool.discard(worker)
+
+    async def _run_shared(self, task: QueryTask, client: str,
+                          limit: float | None) -> tuple[object, ...]:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+
+        def left() -> float | None:
+            return None if limit is None else max(limit - (loop.time() - started), 0.0)
+
+        long = False
+        if self.admission.is_heavy(client):
+            await self.admission.long_slot(client, left())
+            long = True
+        try:
+            with self.admission.waiting():
+                worker = await self.pool.acquire(left())
+            healthy = False
+            try:
+                await self.pool.send(worker, task)
+                started = loop.time()  # loading new data does not count against the limit
+                if not long:
+                    short = self.short_timeout if limit is None else min(self.short_timeout, limit)
+                    reply = await self.pool.answer(worker, short)
+                    if reply is None and (limit is None or limit > short):
+                        long = self._become_long(client)
+                if long:
+                    worker.renice(LONG_QUERY_NICENESS)
+                    reply = await self.pool.answer(worker, left())
+                if reply is None:
+                    raise self._timed_out(limit)
+                healthy = True
+                return reply
+            finally:
+                if healthy:
+                    worker.renice(0)
+                    self.pool.release(worker)
+                else:
+                    await self.pool.discard(worker)
+        finally:
+            if long:
+                self.admission.free_long_slot(client)
+
+    def _become_long(self, client: str) -> bool:
+        """A short query ran past its time: it goes on as long if a long slot is free."""
+        self.admission.mark_heavy(client)
+        if not self.admission.try_long_slot(client):
+            raise WorkersBusy(
+                f"the query ran past {self.short_timeout:g} s and every worker for long "
+                "queries is busy; try again later", headers={"Retry-After": "5"})
+        return True
+
+    async def run_in_process(self, client: str, work: Callable[..., T], *args: Any) -> T:
+        """A read that does not go to a worker (pages, catalogue, VoID, downloads).
+
+        Those read the store directly, one resource or one graph at a time, or serve
+        a cached build; they still count against the client's limit (429) and the
+        queue (503), and at most as many run at once as there are query workers.
+        """
+        async with self.admission.admit(client):
+            with self.admission.waiting():
+                await asyncio.wait_for(self._in_process.acquire(), self.timeout)
+            try:
+                return await run_in_threadpool(work, *args)
+            finally:
+                self._in_process.release()
+
+    def _timed_out(self, limit: float | None) -> QueryTimeout:
+        return QueryTimeout(
+            f"the query ran longer than the time limit of {limit:g} s "
+            "(request parameter timeout, at most the setting MIPEX_KG_QUERY_TIMEOUT) "
+            "and was stopped"
+        )
+
+
+def _outcome(reply: tuple[object, ...]) -> QueryOutcome:
+    if reply[0] == "ok":
+        family, body, truncated = reply[1:]
+        return QueryOutcome(family, body, truncated)  # type: ignore[arg-type]
+    kind, message = reply[1], str(reply[2])
+    if kind == "syntax":
+        raise QuerySyntaxError(message)
+    if kind == "evaluation":
+        raise QueryEvaluationError(f"the query cannot be evaluated: {message}")
+    raise QueryFailed(f"the query failed in the store ({kind}): {message}")

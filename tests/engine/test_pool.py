@@ -1,0 +1,54 @@
+"""The worker pool on its own: shared data, a memory cap per query, recovery.
+
+The engine is driven directly on an event loop (no HTTP), on a tiny store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from mipex_kg.api.errors import QueryFailed
+from mipex_kg.engine.query_engine import QueryEngine
+from mipex_kg.engine.worker import QueryTask
+from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.settings import Settings
+
+JSON = "application/sparql-results+json"
+# 3 x 3000 triples, every solution's strings kept: far more than 200 MiB
+GREEDY = ("SELECT ?a ?c ?e (GROUP_CONCAT(STR(?b)) AS ?g) "
+          "WHERE { ?a ?x ?b . ?c ?y ?d . ?e ?z ?f } GROUP BY ?a ?c ?e")
+
+
+@pytest.fixture
+def engine() -> Iterator[QueryEngine]:
+    store = KnowledgeStore()
+    store.update("INSERT DATA { "
+                 + " ".join(f"<http://a/{i}> <http://b> {i} ." for i in range(3000)) + " }")
+    built = QueryEngine(store, Settings(store=None, query_workers=2, query_memory_mb=200,
+                                        query_timeout=60, fast_lane_timeout=60))
+    yield built
+    built.close()
+
+
+def run(engine: QueryEngine, query: str) -> bytes:
+    async def ask() -> bytes:
+        return (await engine.run(QueryTask(query, JSON, "text/turtle", 100), client="t")).body
+    return asyncio.run(ask())
+
+
+def test_a_query_past_its_memory_cap_fails_alone(engine: QueryEngine) -> None:
+    with pytest.raises(QueryFailed, match="MIPEX_KG_QUERY_MEMORY_MB"):
+        run(engine, GREEDY)
+    assert b'"boolean":true' in run(engine, "ASK { <http://a/1> ?p ?o }")
+    assert len(engine.pool.worker_pids()) == 2
+
+
+def test_workers_follow_the_store_to_its_new_version(engine: QueryEngine) -> None:
+    assert b'"boolean":false' in run(engine, "ASK { <http://new> ?p ?o }")
+    first = set(engine.pool.worker_pids())
+    engine.store.update("INSERT DATA { <http://new> <http://b> 1 }")
+    engine.warm()
+    assert not first & set(engine.pool.worker_pids())  # all forked from the new data
+    assert b'"boolean":true' in run(engine, "ASK { <http://new> ?p ?o }")
