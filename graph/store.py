@@ -123,7 +123,7 @@ class KnowledgeStore:
             SyntaxError: the query does not parse.
         """
         text = sparql_prologue() + sparql if prologue else sparql
-        _stay_offline(text, update=False)
+        _stay_offline(sparql, text, update=False)
         return self._store.query(
             text,
             substitutions=substitutions,
@@ -213,7 +213,7 @@ class KnowledgeStore:
             SyntaxError: the update does not parse.
         """
         text = sparql_prologue() + sparql_update if prologue else sparql_update
-        _stay_offline(text, update=True)
+        _stay_offline(sparql_update, text, update=True)
         with self._write_lock:
             self._store.update(text, **kwargs)
             crash_point("store.updated")
@@ -231,17 +231,24 @@ class KnowledgeStore:
                 self._store.remove_graph(g)
 
 
-def _stay_offline(text: str, *, update: bool) -> None:
+def _stay_offline(own: str, text: str, *, update: bool) -> None:
     """Queries and updates run in this process (loaders, recompute, tools) never reach
     the network: a text that may name SERVICE or LOAD is checked against a policy that
     allows neither (``engine.guard``; the service's federated queries run in its
     engine instead).
 
+    Whether to check is decided on ``own``, the caller's text without the project's
+    prologue: the prologue's IRIs hold the word "service" (sparql-service-description)
+    but it names no SERVICE, and parsing every query for it cost 50 ms a query and
+    kept the callers' frames (pyoxigraph results with them) in reference cycles until
+    the garbage collector ran, maybe in another thread, where pyoxigraph refuses to
+    drop them. ``text`` (with the prologue) is what is checked.
+
     Raises:
         NetworkAccessRefused: the text would call another endpoint or load a URL.
     """
-    lowered = text.lower()
-    if "service" in lowered or "\\" in text or (update and "load" in lowered):
+    lowered = own.lower()
+    if "service" in lowered or "\\" in own or (update and "load" in lowered):
         from mipex_kg.engine.guard import NetworkPolicy  # here: query workers stay light
 
         if update:

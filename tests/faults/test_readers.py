@@ -173,12 +173,12 @@ def _triples(offset: int) -> list[ox.Triple]:
     return [q.triple for q in ox.parse(graph(offset), format=ox.RdfFormat.N_TRIPLES)]
 
 
-@pytest.mark.xfail(reason="api/query_pool.py: a query takes the current snapshot, and before its "
-                   "worker has started loading it, a write makes a newer one and deletes the "
-                   "file (_collect_snapshots keeps only snapshots a worker is loading): the "
-                   "query fails with 503 'could not load the data: FileNotFoundError'")
 def test_queries_while_graphs_are_written_get_no_server_error() -> None:
-    """Small writes one after the other while three readers query: never a 5xx."""
+    """Small writes one after the other while three readers query: never a 5xx.
+
+    (The query pool before the engine failed this: a query took the current snapshot,
+    a write made a newer one and deleted the file before the worker loaded it: 503.)
+    """
     with live_server(settings_for_tests()) as server:
         readers = [sparql_reader(server.url, UNION) for _ in range(3)]
         threads = [threading.Thread(target=r.run, name="reader") for r in readers]
