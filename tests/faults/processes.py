@@ -10,6 +10,7 @@ N-Quads comparable whole (RDFC-1.0 blank-node labels, sorted lines).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -138,13 +139,11 @@ def service(store: Path, log: Path, crash_at: str | None = None) -> Iterator[Ser
         with httpx.Client(timeout=60, headers=headers) as http:
             yield Service(process, started.group(1).decode(), http)
     finally:
-        if process.poll() is None:
-            process.terminate()
-        try:
+        process.terminate()  # uvicorn's graceful shutdown; nothing if it is gone already
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        process.kill()  # nothing if it has stopped
+        process.wait()
         # the workers stop when their socket closes, also when the service was killed
         wait_for(lambda: not any(alive(pid) for pid in workers), "the query workers to exit")
 
