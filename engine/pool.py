@@ -40,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -420,6 +421,24 @@ class QueryPool:
             self.release(worker)
         else:
             waiter.set_result(worker)
+
+    @contextlib.asynccontextmanager
+    async def turn(self, wait: float | None,
+                   queued: Callable[[], contextlib.AbstractContextManager[object]]
+                   = contextlib.nullcontext) -> AsyncIterator[Worker]:
+        """A worker for the block (``acquire``): given back when the block ends normally,
+        killed and replaced when it ends by an exception (a time limit, a failure, the
+        request cancelled): a worker may still be working, or hold an unread answer.
+        ``queued`` is entered while the request waits for the worker."""
+        with queued():
+            worker = await self.acquire(wait)
+        try:
+            yield worker
+        except BaseException:
+            await self.discard(worker)
+            raise
+        worker.renice(0)
+        self.release(worker)
 
     async def discard(self, worker: Worker) -> None:
         """Kill ``worker`` (its query is abandoned) and start a fresh one in its place."""

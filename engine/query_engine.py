@@ -126,21 +126,12 @@ class QueryEngine:
         return _outcome(reply)
 
     async def _run_federated(self, task: QueryTask, limit: float | None) -> tuple[object, ...]:
-        with self.admission.waiting():
-            worker = await self.federation_pool.acquire(limit)
-        healthy = False
-        try:
+        async with self.federation_pool.turn(limit, self.admission.waiting) as worker:
             await self.federation_pool.send(worker, task)
             reply = await self.federation_pool.answer(worker, limit)
             if reply is None:
                 raise self._timed_out(limit)
-            healthy = True
             return reply
-        finally:
-            if healthy:
-                self.federation_pool.release(worker)
-            else:
-                await self.federation_pool.discard(worker)
 
     async def _run_shared(self, task: QueryTask, client: str,
                           limit: float | None) -> tuple[object, ...]:
@@ -155,10 +146,7 @@ class QueryEngine:
             await self.admission.long_slot(client, left())
             long = True
         try:
-            with self.admission.waiting():
-                worker = await self.pool.acquire(left())
-            healthy = False
-            try:
+            async with self.pool.turn(left(), self.admission.waiting) as worker:
                 await self.pool.send(worker, task)
                 started = loop.time()  # loading new data does not count against the limit
                 if not long:
@@ -171,14 +159,7 @@ class QueryEngine:
                     reply = await self.pool.answer(worker, left())
                 if reply is None:
                     raise self._timed_out(limit)
-                healthy = True
                 return reply
-            finally:
-                if healthy:
-                    worker.renice(0)
-                    self.pool.release(worker)
-                else:
-                    await self.pool.discard(worker)
         finally:
             if long:
                 self.admission.free_long_slot(client)

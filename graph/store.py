@@ -28,7 +28,7 @@ import pyoxigraph as ox
 
 from mipex_kg.graph import persistence
 from mipex_kg.graph.crash_points import crash_point
-from mipex_kg.graph.namespaces import GRAPH, sparql_prologue
+from mipex_kg.graph.namespaces import GRAPH, PREFIXES, sparql_prologue
 
 #: Graphs that older versions loaded new content into before moving it into place;
 #: still hidden and dropped on open, should a store hold one.
@@ -122,8 +122,8 @@ class KnowledgeStore:
         Raises:
             SyntaxError: the query does not parse.
         """
+        _stay_offline(sparql, update=False)
         text = sparql_prologue() + sparql if prologue else sparql
-        _stay_offline(sparql, text, update=False)
         return self._store.query(
             text,
             substitutions=substitutions,
@@ -212,8 +212,8 @@ class KnowledgeStore:
         Raises:
             SyntaxError: the update does not parse.
         """
+        _stay_offline(sparql_update, update=True)
         text = sparql_prologue() + sparql_update if prologue else sparql_update
-        _stay_offline(sparql_update, text, update=True)
         with self._write_lock:
             self._store.update(text, **kwargs)
             crash_point("store.updated")
@@ -231,27 +231,20 @@ class KnowledgeStore:
                 self._store.remove_graph(g)
 
 
-def _stay_offline(own: str, text: str, *, update: bool) -> None:
+def _stay_offline(text: str, *, update: bool) -> None:
     """Queries and updates run in this process (loaders, recompute, tools) never reach
     the network: a text that may name SERVICE or LOAD is checked against a policy that
     allows neither (``engine.guard``; the service's federated queries run in its
     engine instead).
 
-    Whether to check is decided on ``own``, the caller's text without the project's
-    prologue: the prologue's IRIs hold the word "service" (sparql-service-description)
-    but it names no SERVICE, and parsing every query for it cost 50 ms a query and
-    kept the callers' frames (pyoxigraph results with them) in reference cycles until
-    the garbage collector ran, maybe in another thread, where pyoxigraph refuses to
-    drop them. ``text`` (with the prologue) is what is checked.
-
     Raises:
         NetworkAccessRefused: the text would call another endpoint or load a URL.
     """
-    lowered = own.lower()
-    if "service" in lowered or "\\" in own or (update and "load" in lowered):
+    lowered = text.lower()
+    if "service" in lowered or "\\" in text or (update and "load" in lowered):
         from mipex_kg.engine.guard import NetworkPolicy  # here: query workers stay light
 
         if update:
-            NetworkPolicy().check_update(text)
+            NetworkPolicy().check_update(text, prefixes=PREFIXES)
         else:
-            NetworkPolicy().check_query(text)
+            NetworkPolicy().check_query(text, prefixes=PREFIXES)
