@@ -6,7 +6,9 @@ too slow. The store therefore lives in memory (where queries are also 4-6x faste
 see ../shared/PERFORMANCE.md) and the folder on disk is a snapshot: after each write
 the whole dataset is bulk-loaded into a fresh folder beside it, which then takes the
 folder's place by two renames. A reader of the folder sees the old or the new
-dataset, never a mix; a crash between the renames is repaired on the next open.
+dataset, never a mix (between the renames it reads the old one where it was set
+aside, see ``readable``); a crash between the renames is repaired on the next open
+by a writer. ``crash_points`` names the steps, so tests can kill a writer at each.
 
 The folder stays a plain Oxigraph (RocksDB) store that ``oxigraph serve --location``
 or ``pyoxigraph.Store.read_only`` can open. One process writes a folder at a time:
@@ -21,6 +23,8 @@ import uuid
 from pathlib import Path
 
 import pyoxigraph as ox
+
+from mipex_kg.graph.crash_points import crash_point
 
 NQUADS = ox.RdfFormat.N_QUADS
 
@@ -44,6 +48,17 @@ def recover(path: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
+def readable(path: Path) -> Path:
+    """The folder a reader opens: ``path``, or the old dataset set aside beside it.
+
+    Between the two renames of a swap (or after a crash there, until the next writer
+    repairs it) ``path`` is missing and the previous folder still holds the whole old
+    dataset; a reader opens that rather than fail.
+    """
+    previous = _previous(path)
+    return previous if not path.is_dir() and previous.is_dir() else path
+
+
 def read_into(memory: ox.Store, path: Path) -> None:
     """Copy every quad of the on-disk store at ``path`` into ``memory``."""
     if not _is_store(path):
@@ -57,13 +72,17 @@ def write_snapshot(memory: ox.Store, path: Path) -> None:
     """Replace the on-disk store at ``path`` with the content of ``memory``, atomically."""
     fresh = path.with_name(f".{path.name}.new-{uuid.uuid4().hex[:8]}")
     disk = ox.Store(str(fresh))
+    crash_point("snapshot.fresh-created")
     disk.bulk_load(memory.dump(format=NQUADS), format=NQUADS)
     disk.flush()
     del disk  # closes the RocksDB handles before the folder moves
+    crash_point("snapshot.fresh-written")
     previous = _previous(path)
     if path.exists():
         path.rename(previous)
+        crash_point("snapshot.after-first-rename")
     fresh.rename(path)
+    crash_point("snapshot.after-second-rename")
     shutil.rmtree(previous, ignore_errors=True)
 
 
@@ -89,4 +108,4 @@ class WriterLock:
         self.release()
 
 
-__all__ = ["WriterLock", "read_into", "recover", "write_snapshot"]
+__all__ = ["WriterLock", "read_into", "readable", "recover", "write_snapshot"]

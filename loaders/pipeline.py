@@ -31,6 +31,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from mipex_kg.graph import iris
+from mipex_kg.graph.crash_points import crash_point
 from mipex_kg.graph.namespaces import GRAPH
 from mipex_kg.graph.shacl import validate
 from mipex_kg.graph.store import KnowledgeStore
@@ -198,6 +199,7 @@ class Loader:
         self.check({load.graph: load.triples for load in batch}, file, locate,
                    [q for load in batch for q in load.context])
         validate_seconds = time.perf_counter() - mark
+        crash_point("load.validated")
         mark = time.perf_counter()
         with self.store.batch():
             for load in batch:

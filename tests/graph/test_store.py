@@ -95,3 +95,14 @@ def test_an_interrupted_swap_is_repaired_on_open(tmp_path: Path) -> None:
     reopened = KnowledgeStore(path)
     assert reopened.graph_sizes() == {G.value: 3}
     assert not list(tmp_path.glob(".store.new-*"))
+
+
+def test_a_reader_between_the_two_renames_sees_the_old_dataset(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    store = KnowledgeStore(path)
+    store.replace_graph(G, triples(3))
+    store.close()
+    path.rename(path.with_name(f".{path.name}.previous"))  # as a swap leaves it in between
+    assert KnowledgeStore(path, read_only=True).graph_sizes() == {G.value: 3}
+    assert not path.exists()  # a reader repairs nothing
+
