@@ -9,6 +9,7 @@ at the stand-in.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import subprocess
@@ -22,6 +23,9 @@ import pyoxigraph as ox
 import pytest
 
 from mipex_kg.api.query_registry import NamedQuery, parse_query
+from mipex_kg.engine.query_engine import QueryEngine
+from mipex_kg.engine.worker import QueryTask
+from mipex_kg.graph.namespaces import PREFIXES
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders.federation import (
     FederationError,
@@ -249,11 +253,20 @@ SELECT * WHERE {
     assert "SERVICE <http://nested.example>" in blocks[0].body
 
 
-def test_retargeted_queries_also_run_with_pyoxigraphs_own_service(
+def test_retargeted_queries_also_run_in_the_engines_federation_worker(
         reference_store: KnowledgeStore, settings: Settings) -> None:
-    """The other way to run them (e.g. in a query worker with a time limit): same rows."""
+    """How the service runs them (the REST facade): retargeted to the configured
+    endpoints, by the one worker that may call out, through pyoxigraph's own SERVICE.
+    Same rows as the bind join."""
     sparql = named("federated-region-nuts").bind({})
-    native = rows(reference_store.query(retarget(sparql, settings)))
+    engine = QueryEngine(reference_store, settings)
+    task = QueryTask(retarget(sparql, settings), "application/sparql-results+json",
+                     "text/turtle", 0, prefixes=PREFIXES)
+    try:
+        outcome = asyncio.run(engine.run(task, client="test"))
+    finally:
+        engine.close()
+    native = rows(ox.parse_query_results(outcome.body, format=ox.QueryResultsFormat.JSON))
     ours, _ = run_federated(reference_store, sparql, settings)
     key = lambda r: (r["code"], r["broaderCode"])
     assert sorted(native, key=key) == sorted(rows(ours), key=key) and len(native) == 17
