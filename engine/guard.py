@@ -85,10 +85,19 @@ def may_connect(text: str, *, update: bool = False) -> bool:
     True
     """
     lowered = decode_escapes(text).lower()
-    if "service" not in lowered and not (update and "load" in lowered):
-        return False
-    outside_iris = _IRIREF.sub(" ", lowered)
-    return "service" in outside_iris or (update and "load" in outside_iris)
+    return _outside_iris(lowered, "service") or (update and _outside_iris(lowered, "load"))
+
+
+def _outside_iris(lowered: str, word: str) -> bool:
+    """Whether ``word`` occurs in ``lowered`` other than inside an IRI-shaped ``<...>``."""
+    start = lowered.find(word)
+    while start >= 0:
+        opening = lowered.rfind("<", 0, start)
+        closing = lowered.find(">", start)
+        if opening < 0 or closing < 0 or not _IRIREF.fullmatch(lowered, opening, closing + 1):
+            return True
+        start = lowered.find(word, closing)
+    return False
 
 
 #: A string literal (four forms) or an IRI reference, as written (escapes and all).
