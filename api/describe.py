@@ -17,7 +17,7 @@ load in progress is never shown.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -77,11 +77,16 @@ class InboundGroup:
 
     predicate: ox.NamedNode
     count: int
-    subjects: list[Subject]  # the first ``limit`` of them, sorted
+    subjects: list[Subject]  # one page of them (``limit`` from an offset), sorted
 
 
-def inbound(store: KnowledgeStore, node: ox.NamedNode, limit: int = 50) -> list[InboundGroup]:
-    """The links to ``node``, by property (at most ``limit`` subjects shown for each)."""
+def _no_offset(predicate: ox.NamedNode) -> int:
+    return 0
+
+
+def inbound(store: KnowledgeStore, node: ox.NamedNode, limit: int = 50,
+            offset: Callable[[ox.NamedNode], int] = _no_offset) -> list[InboundGroup]:
+    """The links to ``node``, by property: ``limit`` subjects of each, from ``offset(property)``."""
     by_property: dict[ox.NamedNode, set[Subject]] = defaultdict(set)
     for quad in _quads(store, None, None, node):
         by_property[quad.predicate].add(quad.subject)
@@ -89,7 +94,8 @@ def inbound(store: KnowledgeStore, node: ox.NamedNode, limit: int = 50) -> list[
     for predicate in sorted(by_property, key=lambda p: p.value):
         subjects = sorted(by_property[predicate],
                           key=lambda s: (not isinstance(s, ox.NamedNode), str(s)))
-        groups.append(InboundGroup(predicate, len(subjects), subjects[:limit]))
+        start = offset(predicate)
+        groups.append(InboundGroup(predicate, len(subjects), subjects[start:start + limit]))
     return groups
 
 

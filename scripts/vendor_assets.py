@@ -1,6 +1,7 @@
 """Vendor the service's front-end files from npm, or check the copies against npm.
 
-The web pages load YASGUI, Vega, Vega-Lite, Vega-Embed, the world-atlas shapes,
+The web pages load YASGUI, Vega (and its expression interpreter, which spares the
+pages ``eval``), Vega-Lite, Vega-Embed, the world-atlas shapes,
 Swagger UI and ReDoc from the service itself (nothing is fetched from elsewhere at
 run time), so their released files are copied, unmodified, into the package:
 
@@ -55,6 +56,7 @@ PACKAGES = (
     Package("@triply/yasgui", "4.2.28", ("build/yasgui.min.js", "build/yasgui.min.css"),
             ("LICENSE.txt", "build/yasgui.min.js.LICENSE.txt")),
     Package("vega", "6.4.0", ("build/vega.min.js",), ("LICENSE",)),
+    Package("vega-interpreter", "2.3.2", ("build/vega-interpreter.js",), ("LICENSE",)),
     Package("vega-lite", "6.4.3", ("build/vega-lite.min.js",), ("LICENSE",)),
     Package("vega-embed", "7.3.0", ("build/vega-embed.min.js",), ("LICENSE",)),
     Package("world-atlas", "2.0.2", ("countries-50m.json",), ("LICENSE",)),

@@ -19,6 +19,8 @@
 * Updates (form or direct POST) need the bearer token and pass the write gate;
   success is ``204 No Content``.
 * A GET without a query returns the service description (Turtle unless asked otherwise).
+* A browser (``Accept`` naming ``text/html`` first, no ``format=``) gets the query
+  editor instead (``routes.editor``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from mipex_kg.api.deps import check_write_token, endpoint_url
 from mipex_kg.api.errors import ApiError, NotAcceptable, ProtocolError, error_response
 from mipex_kg.api.formats import RDF_FORMATS, RESULT_FORMATS, Choice, Family, choose, write_triples
 from mipex_kg.api.query_worker import QueryTask
+from mipex_kg.api.routes.editor import editor_page, wants_editor
 from mipex_kg.api.service_description import service_description
 from mipex_kg.api.sparql_request import SparqlOperation, query_facts, read_operation
 from mipex_kg.api.sparql_text import apply_update_dataset
@@ -83,7 +86,9 @@ _DESCRIPTION_PREFIXES = {
 
 
 async def sparql(request: Request) -> Response:
-    """Answer one SPARQL Protocol request (GET, HEAD or POST)."""
+    """Answer one SPARQL Protocol request (GET, HEAD or POST); a browser gets the editor."""
+    if wants_editor(request):
+        return await run_in_threadpool(editor_page, request)
     operation = await read_operation(request)
     if operation.kind == "query":
         # on the event loop: a cached answer costs no thread, a query no thread either
