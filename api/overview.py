@@ -21,7 +21,7 @@ from mipex_kg.graph.store import KnowledgeStore
 #: The sentence that tells how to get the scores into the store.
 MISSING_DATA_HINT = (
     "No MIPEX workbook is loaded: the store holds the reference data only (systems, "
-    "indicators, jurisdictions), no scores. Start the service with the workbooks: "
+    "jurisdictions, projects, publications), no scores. Start the service with the workbooks: "
     "`MIPEX_KG_DATA_DIR=/path/to/workbooks mipex-kg serve` (a folder holding "
     "mipex_core_2007-2019.xlsx and mipex_EU_2020-2024.xlsx), or `mipex-kg serve --fetch` "
     "to download them from mipex.eu on a machine with internet access."
@@ -42,12 +42,20 @@ GROUP BY ?edition ?title ?system ?systemName
 ORDER BY ?system ?first ?edition
 """
 
+_ANY_EDITION_SCORE = "ASK { ?o qb:dataSet ?edition ; mkg:score ?score . ?edition mkg:editionOf ?s }"
+
+
+def scores_loaded(store: KnowledgeStore) -> bool:
+    """Whether any edition of an indicator system has scores in the store (the workbooks
+    are loaded); scores that publications report do not count."""
+    return bool(store.query(_ANY_EDITION_SCORE))
+
+
 _COUNTS = """
-SELECT
-  (COUNT(DISTINCT ?system) AS ?systems)
-  (SUM(IF(BOUND(?j), 1, 0)) AS ?jurisdictions)
-WHERE {
-  { ?system a mkg:IndicatorSystem } UNION { ?j a mkg:Jurisdiction }
+SELECT ?systems ?jurisdictions WHERE {
+  { SELECT (COUNT(DISTINCT ?system) AS ?systems) WHERE { ?system a mkg:IndicatorSystem } }
+  { SELECT (COUNT(DISTINCT ?j) AS ?jurisdictions)
+    WHERE { ?j a/rdfs:subClassOf* mkg:Jurisdiction } }
 }
 """
 

@@ -76,8 +76,9 @@ class Paging:
     group: str = ""
     offset: int = 0
 
-    def offset_of(self, predicate: ox.NamedNode) -> int:
-        return self.offset if predicate.value == self.group else 0
+    def offset_of(self, key: str) -> int:
+        """The offset of the group called ``key`` (``InboundGroup.key``)."""
+        return self.offset if key == self.group else 0
 
 
 @dataclass(frozen=True)
@@ -304,9 +305,10 @@ def _score_table(table: ScoreTable, links: Links, labels: Labels) -> ScoreTableV
 
 @dataclass
 class InboundView:
-    """One property's links to the resource: one page of them, and where the others are."""
+    """One group of links to the resource: one page of them, and where the others are."""
 
     head: Anchor
+    collection: Anchor | None
     count: int
     first: int  # the position of the first one shown (1-based)
     items: list[Anchor | Note]
@@ -318,22 +320,28 @@ class InboundView:
 
 def _inbound_group(group: InboundGroup, node: ox.NamedNode, links: Links, labels: Labels,
                    paging: Paging) -> InboundView:
-    offset = paging.offset_of(group.predicate)
+    offset = paging.offset_of(group.key)
     page = links.href(node.value) or links.url("/")
-    anchor_id = "links-" + curie(group.predicate.value).replace(":", "-").replace("/", "-")
+    anchor_id = "links-" + "-".join(
+        curie(t.value).replace(":", "-").replace("/", "-")
+        for t in (group.predicate, group.collection) if t is not None)
 
     def at(start: int) -> str:
-        return page + "?" + urlencode({"group": group.predicate.value, "offset": start}) + \
-            "#" + anchor_id
+        return f"{page}?{urlencode({'group': group.key, 'offset': start})}#{anchor_id}"
 
     items: list[Anchor | Note] = [
         anchor(links, s.value, labels(s) or curie(s.value)) if isinstance(s, ox.NamedNode)
         else Note("(blank node)") for s in group.subjects]
-    query = f"SELECT ?s WHERE {{ ?s <{group.predicate.value}> <{node.value}> }}"
+    within = f" ; <{QB.dataSet.value}> <{group.collection.value}>" if group.collection else ""
+    query = f"SELECT ?s WHERE {{ ?s <{group.predicate.value}> <{node.value}>{within} }}"
+    collection = None
+    if group.collection is not None:
+        collection = anchor(links, group.collection.value,
+                            labels(group.collection) or curie(group.collection.value))
     return InboundView(
         head=anchor(links, group.predicate.value,
                     labels(group.predicate) or curie(group.predicate.value)),
-        count=group.count, first=offset + 1, items=items,
+        collection=collection, count=group.count, first=offset + 1, items=items,
         previous=at(max(0, offset - INBOUND_PAGE)) if offset > 0 else None,
         next=at(offset + INBOUND_PAGE) if offset + INBOUND_PAGE < group.count else None,
         sparql=links.url("/sparql") + "?" + urlencode({"query": query}),
