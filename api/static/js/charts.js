@@ -130,7 +130,8 @@ const MipexCharts = (() => {
       width: WIDTH, height: 420,
       projection: { type: "equalEarth" },
       layer: [
-        { data: shapes, mark: { type: "geoshape", fill: "#e5e7eb", stroke: "#ffffff", strokeWidth: 0.3 } },
+        { data: shapes, mark: { type: "geoshape", fill: "#e5e7eb", stroke: "#ffffff", strokeWidth: 0.3,
+                                aria: false } },  // the grey background: no score
         {
           data: shapes,
           transform: [

@@ -89,6 +89,26 @@
     },
   });
 
+  // Accessibility of YASGUI's own markup: name its unlabelled fields, and keep the
+  // tab list to tabs (its "add a tab" button moves beside the list).
+  function tidyMarkup() {
+    const host = document.getElementById("yasgui");
+    const names = [[".autocomplete", "SPARQL endpoint"], [".tab input", "Tab name"],
+                   [".CodeMirror textarea", "SPARQL query"]];
+    for (const [selector, name] of names) {
+      for (const field of host.querySelectorAll(selector)) {
+        if (!field.hasAttribute("aria-label")) field.setAttribute("aria-label", name);
+      }
+    }
+    for (const list of host.querySelectorAll(".tabsList")) {
+      const add = list.querySelector(":scope > div:has(> button.addTab)");
+      if (add) list.after(add);
+    }
+  }
+  tidyMarkup();
+  new MutationObserver(tidyMarkup).observe(document.getElementById("yasgui"),
+                                           { childList: true, subtree: true });
+
   const tab = () => yasgui.getTab();
   tab().setQuery(config.query);
 

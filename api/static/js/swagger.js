@@ -2,5 +2,5 @@
 "use strict";
 (function () {
   const host = document.getElementById("swagger-ui");
-  window.ui = SwaggerUIBundle({ url: host.dataset.openapi, domNode: host, deepLinking: true });
+  window.ui = SwaggerUIBundle({ url: host.dataset.openapi, domNode: host, deepLinking: false });
 })();
