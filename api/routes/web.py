@@ -13,13 +13,16 @@ their data from the REST routes in the browser, so the pages stay thin.
 
 from __future__ import annotations
 
+import os
 from importlib import resources
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
+from mipex_kg.api.formats import RDF_FORMATS
 from mipex_kg.api.html import Links
 from mipex_kg.api.overview import MISSING_DATA_HINT, Overview
 from mipex_kg.api.routes import void as void_route
@@ -31,6 +34,8 @@ from mipex_kg.api.routes.linked_data import (
 )
 from mipex_kg.api.templating import STATIC_PATH, render
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import Scope
 
 router = APIRouter(tags=["Web pages"])
 
@@ -113,13 +118,31 @@ def _docs_page(request: Request, template: str, title: str) -> Response:
     return Response(body, media_type=HTML_CONTENT_TYPE)
 
 
-add_read_route(router, "/", landing, summary="The landing page (HTML), or VoID for RDF clients")
-add_read_route(router, "/compare", compare, summary="Jurisdictions side by side (HTML)")
-add_read_route(router, "/docs", swagger_ui, summary="The API documentation (Swagger UI)")
-add_read_route(router, "/redoc", redoc, summary="The API documentation (ReDoc)")
+add_read_route(router, "/", landing, summary="The landing page (HTML), or VoID for RDF clients",
+               responses={200: {"content": {HTML: {}, **{f.media_type: {} for f in RDF_FORMATS}}}})
+add_read_route(router, "/compare", compare, summary="Jurisdictions side by side (HTML)",
+               responses={200: {"content": {HTML: {}}}})
+for _path, _page in (("/docs", swagger_ui), ("/redoc", redoc)):  # not API operations
+    router.add_api_route(_path, _page, methods=["GET", "HEAD"], include_in_schema=False)
+
+
+class StaticAssets(StaticFiles):
+    """The static files, with how long a browser may keep them: the vendored ones a
+    week (their folder names carry the version), the service's own until it changes."""
+
+    def file_response(self, full_path: Any, stat_result: os.stat_result, scope: Scope,
+                      status_code: int = 200) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        vendored = f"{os.sep}vendor{os.sep}" in str(full_path)
+        response.headers["Cache-Control"] = "public, max-age=604800, immutable" if vendored \
+            else "no-cache"
+        return response
 
 
 def mount_static(app: FastAPI) -> None:
-    """Serve ``api/static`` (own files and vendored libraries) at ``/static``."""
+    """Serve ``api/static`` (own files and vendored libraries) at ``/static``, compressed
+    for browsers that accept gzip (the libraries shrink to about a third)."""
     folder = resources.files("mipex_kg.api").joinpath("static")
-    app.mount(STATIC_PATH, StaticFiles(directory=str(folder)), name="static")
+    files = StaticAssets(directory=str(folder))
+    app.mount(STATIC_PATH, GZipMiddleware(files, minimum_size=1024, compresslevel=6),
+              name="static")

@@ -32,6 +32,7 @@ from tests.api.live import serving
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "build" / "browser"
 AXE = next((ROOT / "tests" / "vendor").glob("axe-core@*/axe.min.js"))
+MAX_SHOT = 4000  # pixels of a page's height in its screenshot (the API docs are far longer)
 CHROMIUM = next((found for name in ("chromium", "chromium-browser")
                  if (found := shutil.which(name))), None)
 
@@ -93,7 +94,9 @@ class Visit:
     def record(self, name: str) -> dict[str, Any]:
         """Save a full-page screenshot and the page's figures under ``build/browser``."""
         OUTPUT.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
+        height = min(int(self.page.evaluate("document.documentElement.scrollHeight")), MAX_SHOT)
+        self.page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True,
+                             clip={"x": 0, "y": 0, "width": 1280, "height": height})
         figures = self.page.evaluate("""() => {
             const nav = performance.getEntriesByType('navigation')[0];
             const resources = performance.getEntriesByType('resource');

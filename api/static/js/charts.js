@@ -196,7 +196,7 @@ const MipexCharts = (() => {
     const rows = [];
     levels.forEach((body, rank) => body.items.forEach((item, order) => {
       for (const [code, score] of Object.entries(item.scores)) {
-        if (score !== null) rows.push({ label: item.label, code, score, order: rank * 100 + order });
+        if (score !== null) rows.push({ label: tidy(item.label), code, score, order: rank * 100 + order });
       }
     }));
     figure.dataset.scores = String(rows.length);
