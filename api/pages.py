@@ -344,7 +344,7 @@ def _inbound_group(group: InboundGroup, node: ox.NamedNode, links: Links, labels
         collection=collection, count=group.count, first=offset + 1, items=items,
         previous=at(max(0, offset - INBOUND_PAGE)) if offset > 0 else None,
         next=at(offset + INBOUND_PAGE) if offset + INBOUND_PAGE < group.count else None,
-        sparql=links.url("/sparql") + "?" + urlencode({"query": query}),
+        sparql=links.url("/sparql") + "#" + urlencode({"query": query}),
         anchor_id=anchor_id)
 
 

@@ -1,12 +1,13 @@
 """The query editor: what a browser gets at ``/sparql``.
 
-A browser asking for ``/sparql`` (``Accept`` naming ``text/html`` before the result
-formats, no ``format=``) gets YASGUI, set up for this endpoint: the service's
-prefixes, every named query as an example, the query of a share link
-(``/sparql?query=...``) in the editor, results as a table, the raw response and a
-Vega-Lite chart, downloads as CSV, JSON and TSV. Every protocol client (SPARQL
-result types, ``*/*``, no Accept) keeps getting SPARQL results or the service
-description, exactly as before.
+A browser asking for ``/sparql`` without a query (``Accept`` naming ``text/html``
+before the result formats, no ``format=``) gets YASGUI, set up for this endpoint:
+the service's prefixes, every named query as an example, the query of a share link
+(``/sparql#query=...``, a fragment, so the server never sees it) in the editor,
+results as a table, the raw response and a Vega-Lite chart, downloads as CSV, JSON
+and TSV. Every request with a query, and every protocol client (SPARQL result types,
+``*/*``, no Accept), keeps getting SPARQL results or the service description,
+exactly as before.
 
     if wants_editor(request): return editor_page(request)
 """
@@ -41,7 +42,9 @@ LIMIT 10
 
 def wants_editor(request: Request) -> bool:
     """Whether ``request`` is a browser opening the endpoint (HTML asked for by name)."""
-    if request.method not in ("GET", "HEAD") or "format" in request.query_params:
+    params = request.query_params
+    if request.method not in ("GET", "HEAD") or any(
+            name in params for name in ("query", "update", "format")):
         return False
     accept = request.headers.get("accept")
     named = any(f"{r.type}/{r.subtype}" in HTML_TYPES and r.q > 0 for r in parse_accept(accept))
@@ -58,7 +61,7 @@ def editor_page(request: Request) -> Response:
     facade = state.facade
     config = {
         "endpoint": base + "/sparql",
-        "query": request.query_params.get("query") or DEFAULT_QUERY,
+        "query": DEFAULT_QUERY,
         "prefixes": PREFIXES,
         "examples": [vars(e) for e in examples(facade.registry, facade.vocabulary.get())],
     }

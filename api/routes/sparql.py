@@ -19,8 +19,8 @@
 * Updates (form or direct POST) need the bearer token and pass the write gate;
   success is ``204 No Content``.
 * A GET without a query returns the service description (Turtle unless asked otherwise).
-* A browser (``Accept`` naming ``text/html`` first, no ``format=``) gets the query
-  editor instead (``routes.editor``).
+* A browser asking for it without a query (``Accept`` naming ``text/html`` first) gets
+  the query editor instead of the service description (``routes.editor``).
 """
 
 from __future__ import annotations

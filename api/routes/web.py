@@ -58,7 +58,7 @@ def _questions(links: Links) -> list[tuple[str, str, str]]:
          links.url("/compare?" + urlencode({"jurisdictions": ",".join(DEFAULT_COMPARISON),
                                             "year": "2019"})), "bars side by side"),
         ("How many scores does each edition hold?",
-         links.url("/sparql?" + urlencode({"query": editions_query})), "a SPARQL query"),
+         links.url("/sparql#" + urlencode({"query": editions_query})), "a SPARQL query"),
     ]
 
 

@@ -105,7 +105,7 @@ def test_an_example_named_query_runs_and_charts(visit: Open, web_server: str) ->
 
 def test_a_share_link_opens_the_editor_with_its_query(visit: Open) -> None:
     query = "SELECT ?s WHERE { ?s a mkg:IndicatorSystem }"
-    seen = visit("/sparql?query=" + quote(query))
+    seen = visit("/sparql#query=" + quote(query))
     seen.page.wait_for_selector(".yasqe .CodeMirror")
     assert seen.page.evaluate("() => document.querySelector('.CodeMirror').CodeMirror.getValue()") \
         == query

@@ -1,14 +1,16 @@
 // The query editor at /sparql: YASGUI set up for this endpoint.
 //
-// The page's JSON data block (#editor-config) gives the endpoint, the first query
-// (a share link's ?query=, else a default), the prefixes and the named queries as
-// examples. Results show as a table, the raw response, or a Vega-Lite chart (a
+// The page's JSON data block (#editor-config) gives the endpoint, a default query,
+// the prefixes and the named queries as examples; a share link's query comes in the
+// address's fragment (#query=...), which the server never sees. Results show as a table, the raw response, or a Vega-Lite chart (a
 // YASR plugin using MipexCharts.specFor); the links under the editor download the
 // last query's results as CSV, JSON or TSV from the endpoint itself.
 "use strict";
 
 (() => {
   const config = JSON.parse(document.getElementById("editor-config").textContent);
+  const shared = new URLSearchParams(window.location.hash.slice(1)).get("query");
+  if (shared) config.query = shared;
 
   // A chart of the results, chosen from their columns (see MipexCharts.specFor).
   class ChartPlugin {
@@ -78,7 +80,7 @@
     yasqe: {
       value: config.query,
       createShareableLink: (yasqe) =>
-        `${window.location.origin}${window.location.pathname}?query=${encodeURIComponent(yasqe.getValue())}`,
+        `${window.location.origin}${window.location.pathname}#query=${encodeURIComponent(yasqe.getValue())}`,
       resizeable: true,
       editorHeight: "320px",
     },
