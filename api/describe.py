@@ -3,8 +3,9 @@
 * ``concise_bounded_description``: every triple with the resource as subject, and,
   recursively, the triples of the blank nodes among their objects (the CBD; the
   same triple held by several graphs is given once).
-* ``inbound``: the links to the resource from elsewhere, grouped by property (HTML
-  pages only; the RDF answers are the CBD alone).
+* ``inbound``: the links to the resource from elsewhere, grouped by property and by
+  the dataset of the linking resources, one page of each group (HTML pages only; the
+  RDF answers are the CBD alone).
 * ``Labels``: a display name for any IRI (``skos:prefLabel``, ``rdfs:label``,
   ``dct:title``, ``foaf:name``; English first), looked up once per request.
 * ``score_tables``: a jurisdiction's overall and policy-area scores by year, one

@@ -24,7 +24,6 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from mipex_kg import __version__
-from mipex_kg.api.html import curie, format_number
 
 STATIC_PATH = "/static"
 
@@ -67,7 +66,6 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(vendor=vendor, static=static, version=__version__, import_map=IMPORT_MAP)
-    env.filters.update(curie=curie, number=format_number)
     return env
 
 

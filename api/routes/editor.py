@@ -63,7 +63,8 @@ def editor_page(request: Request) -> Response:
         "endpoint": base + "/sparql",
         "query": DEFAULT_QUERY,
         "prefixes": PREFIXES,
-        "examples": [vars(e) for e in examples(facade.registry, facade.vocabulary.get())],
+        "examples": [vars(e) for e in examples(facade.registry, facade.vocabulary.get(),
+                                               state.store)],
     }
     body = render("editor.html", title="Query editor", links=Links(base),
                   config=config)
