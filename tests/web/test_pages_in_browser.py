@@ -104,6 +104,8 @@ def test_an_example_named_query_runs_and_charts(visit: Open, web_server: str) ->
     bars = seen.page.locator(".yasr figure.chart[data-drawn=true] g.mark-rect.role-mark path")
     bars.first.wait_for(timeout=30_000)
     assert bars.count() == expected["count"] == 56
+    chart = seen.page.locator(".yasr figure.chart svg").text_content() or ""
+    assert "Sweden" in chart and "score" in chart  # a bar per jurisdiction, by its score
     assert not seen.errors and not seen.elsewhere()
     seen.record("editor-chart")
 

@@ -224,16 +224,23 @@ const MipexCharts = (() => {
   }
 
   // A Vega-Lite spec for SPARQL JSON results, chosen from the columns, or null:
-  // a year and a number -> a line per series (the first text column); a label and a
-  // number -> sorted bars.
+  // a year and a number -> a line per series (the label column); a label and a
+  // number -> sorted bars. The number is a column named like a score, value or count
+  // if there is one; the label one named like a label, name or title, else the first
+  // text column, else the first IRI column.
   function specFor(vars, bindings) {
-    const numeric = vars.filter((v) => bindings.length && bindings.every((b) => !b[v] || isNumber(b[v]))
-                                       && bindings.some((b) => b[v]));
+    const present = (v) => bindings.some((b) => b[v]);
+    const all = (v, test) => bindings.every((b) => !b[v] || test(b[v]));
+    const numeric = vars.filter((v) => bindings.length && present(v) && all(v, isNumber));
     const year = numeric.find((v) => /year/i.test(v)) ||
-      vars.find((v) => /year/i.test(v) && bindings.every((b) => !b[v] || /^\d{4}$/.test(b[v].value)));
-    const value = numeric.find((v) => v !== year);
-    const label = vars.find((v) => v !== year && !numeric.includes(v));
-    if (!value || (!year && !label)) return null;
+      vars.find((v) => /year/i.test(v) && present(v) && all(v, (t) => /^\d{4}$/.test(t.value)));
+    const values = numeric.filter((v) => v !== year);
+    const value = values.find((v) => /score|value|count|total|mean/i.test(v)) ||
+      values.find((v) => !/rank|order/i.test(v)) || values[0];
+    const texts = vars.filter((v) => v !== year && !numeric.includes(v) && present(v));
+    const isText = (t) => t.type === "literal" && !/#boolean$/.test(t.datatype || "");
+    const label = texts.find((v) => /label|name|title/i.test(v) && all(v, isText)) ||
+      texts.find((v) => all(v, isText)) || texts.find((v) => all(v, (t) => t.type === "uri"));
     const rows = bindings.map((b) => {
       const row = {};
       for (const v of vars) if (b[v]) row[v] = numeric.includes(v) || v === year ? Number(b[v].value) : b[v].value;
