@@ -9,7 +9,8 @@ What it sets up, all on ``app.state``: ``settings``, ``store`` (a KnowledgeStore
 worker processes, time limits, network policy, fair sharing; started with the app
 and stopped with it), ``response_cache`` (LRU of serialised answers),
 ``write_gate`` and ``write_lock`` (see ``writes``). Then CORS for
-``settings.cors_origins``, the JSON error handlers, and the routers.
+``settings.cors_origins``, the Content-Security-Policy of the HTML pages, the JSON
+error handlers, the routers, and the static files of the pages (``/static``).
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from mipex_kg import __version__
 from mipex_kg.api.cache import ResponseCache
+from mipex_kg.api.csp import ContentSecurityPolicy
 from mipex_kg.api.errors import install_error_handlers
 from mipex_kg.api.routes import catalog as catalog_route
 from mipex_kg.api.routes import downloads as downloads_route
 from mipex_kg.api.routes import graph_store, sparql
 from mipex_kg.api.routes import linked_data as linked_data_route
 from mipex_kg.api.routes import void as void_route
+from mipex_kg.api.routes import web
 from mipex_kg.api.routes.resources import register_rest
 from mipex_kg.api.writes import WriteGate
 from mipex_kg.engine.query_engine import QueryEngine
@@ -96,6 +99,8 @@ def create_app(
         version=__version__,
         summary="Migrant-integration policy indicators (MIPEX, MIPEX-R, MIPEX-L) as linked data",
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc are served from the package (routes.web)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.store = store
@@ -112,6 +117,7 @@ def create_app(
         allow_headers=["*"],
         expose_headers=EXPOSED_HEADERS,
     )
+    app.add_middleware(ContentSecurityPolicy)  # outermost: every HTML page gets the policy
     install_error_handlers(app)
     app.include_router(sparql.router)
     app.include_router(graph_store.router)
@@ -120,4 +126,6 @@ def create_app(
     app.include_router(void_route.router)
     app.include_router(downloads_route.router)
     register_rest(app, store)  # REST facade and named queries (/api/...)
+    app.include_router(web.router)
+    web.mount_static(app)
     return app

@@ -3,8 +3,9 @@
 * ``concise_bounded_description``: every triple with the resource as subject, and,
   recursively, the triples of the blank nodes among their objects (the CBD; the
   same triple held by several graphs is given once).
-* ``inbound``: the links to the resource from elsewhere, grouped by property (HTML
-  pages only; the RDF answers are the CBD alone).
+* ``inbound``: the links to the resource from elsewhere, grouped by property and by
+  the dataset of the linking resources, one page of each group (HTML pages only; the
+  RDF answers are the CBD alone).
 * ``Labels``: a display name for any IRI (``skos:prefLabel``, ``rdfs:label``,
   ``dct:title``, ``foaf:name``; English first), looked up once per request.
 * ``score_tables``: a jurisdiction's overall and policy-area scores by year, one
@@ -17,11 +18,11 @@ load in progress is never shown.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 
 import pyoxigraph as ox
-from mipex_kg.graph.namespaces import DCT, FOAF, MKG, RDFS, SKOS
+from mipex_kg.graph.namespaces import DCT, FOAF, MKG, QB, RDFS, SKOS
 from mipex_kg.graph.store import STAGING_PREFIX, KnowledgeStore
 
 #: What can be a subject (RDF 1.2 allows triple terms) and any term.
@@ -73,24 +74,49 @@ def concise_bounded_description(store: KnowledgeStore, node: Subject) -> list[ox
 
 @dataclass(frozen=True)
 class InboundGroup:
-    """Resources that link to the described one with one property."""
+    """Resources that link to the described one with one property, from one collection.
+
+    The collection is the dataset (``qb:dataSet``) of the linking resources when they
+    have one, so the 1,660 scores that link to a country come in one group per edition.
+    """
 
     predicate: ox.NamedNode
+    collection: ox.NamedNode | None
     count: int
-    subjects: list[Subject]  # the first ``limit`` of them, sorted
+    subjects: list[Subject]  # one page of them (``limit`` from an offset), sorted
+
+    @property
+    def key(self) -> str:
+        """The group's name in a page's address (which group the reader pages through)."""
+        return self.predicate.value + (f" {self.collection.value}" if self.collection else "")
 
 
-def inbound(store: KnowledgeStore, node: ox.NamedNode, limit: int = 50) -> list[InboundGroup]:
-    """The links to ``node``, by property (at most ``limit`` subjects shown for each)."""
-    by_property: dict[ox.NamedNode, set[Subject]] = defaultdict(set)
+def _no_offset(key: str) -> int:
+    return 0
+
+
+def inbound(store: KnowledgeStore, node: ox.NamedNode, limit: int = 50,
+            offset: Callable[[str], int] = _no_offset) -> list[InboundGroup]:
+    """The links to ``node`` by property and collection: ``limit`` subjects of each group,
+    from ``offset(group.key)``."""
+    by_group: dict[tuple[ox.NamedNode, ox.NamedNode | None], set[Subject]] = defaultdict(set)
     for quad in _quads(store, None, None, node):
-        by_property[quad.predicate].add(quad.subject)
+        by_group[quad.predicate, _collection(store, quad.subject)].add(quad.subject)
     groups = []
-    for predicate in sorted(by_property, key=lambda p: p.value):
-        subjects = sorted(by_property[predicate],
+    for predicate, collection in sorted(by_group, key=lambda g: (g[0].value, -len(by_group[g]),
+                                                                 str(g[1] or ""))):
+        subjects = sorted(by_group[predicate, collection],
                           key=lambda s: (not isinstance(s, ox.NamedNode), str(s)))
-        groups.append(InboundGroup(predicate, len(subjects), subjects[:limit]))
+        group = InboundGroup(predicate, collection, len(subjects), [])
+        start = offset(group.key)
+        groups.append(replace(group, subjects=subjects[start:start + limit]))
     return groups
+
+
+def _collection(store: KnowledgeStore, subject: Subject) -> ox.NamedNode | None:
+    datasets = sorted(q.object.value for q in _quads(store, subject, QB.dataSet)
+                      if isinstance(q.object, ox.NamedNode))
+    return ox.NamedNode(datasets[0]) if datasets else None
 
 
 class Labels:

@@ -5,7 +5,7 @@
     mipex-kg query SPARQL | -f FILE         run a query, results to stdout
     mipex-kg graphs                         named graphs with triple counts and sources
     mipex-kg export [--graph IRI]           dump the store or one graph
-    mipex-kg serve [--host] [--port]        the HTTP service (loads data on first start)
+    mipex-kg serve [--host] [--port] [--fetch]  the HTTP service (loads data on first start)
     mipex-kg fetch [--dest DIR]             download the official workbooks, check sha256
     mipex-kg catalog [--profile] [--validate DIR]  the DCAT-AP catalogue of the store
     mipex-kg recompute [--report-only]      recompute composite scores, verify them (report)
@@ -75,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--data-dir", type=Path,
                        help="folder with the official workbooks (default: MIPEX_KG_DATA_DIR)")
+    serve.add_argument("--fetch", action="store_true",
+                       help="first download the official workbooks that are missing (into "
+                            "--data-dir, else data/mipex) and check their sha256")
 
     fetch = sub.add_parser("fetch", help="download the official MIPEX workbooks")
     fetch.add_argument("--dest", type=Path, help="folder (default: MIPEX_KG_DATA_DIR)")
@@ -275,16 +278,22 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from mipex_kg.api.app import create_app
-    from mipex_kg.loaders.bootstrap import ensure_loaded
+    from mipex_kg.api.overview import Overview
+    from mipex_kg.loaders.bootstrap import first_start
+    from mipex_kg.loaders.pipeline import Loader
 
     store = _open_store(settings)
     data_dir = settings.data_dir
-    if data_dir is not None and not Path(data_dir).is_dir():
+    if data_dir is not None and not Path(data_dir).is_dir() and not args.fetch:
         raise UsageError(f"data folder {data_dir} does not exist (run mipex-kg fetch, or "
-                         "set MIPEX_KG_DATA_DIR / --data-dir)")
-    ensure_loaded(store, data_dir, report=lambda line: print(line, file=sys.stderr))
-    from mipex_kg.loaders.pipeline import Loader
+                         "serve --fetch, or set MIPEX_KG_DATA_DIR / --data-dir)")
 
+    def report(line: str) -> None:
+        print(line, file=sys.stderr)
+
+    first_start(store, data_dir, fetch=args.fetch, report=report)
+    report(Overview.of(store).summary())
+    report(f"Open http://{args.host}:{args.port}/ in a browser (query editor: /sparql).")
     app = create_app(settings, store, write_gate=Loader(store).check_write)
     # no access log: one line per request costs more than a small query (bench_sparql.py)
     uvicorn.run(app, host=args.host, port=args.port, access_log=False)
@@ -294,7 +303,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _fetch(args: argparse.Namespace, settings: Settings) -> int:
     from mipex_kg.loaders.fetch import fetch_workbooks
 
-    dest = args.dest or settings.data_dir or Path("data/mipex")
+    from mipex_kg.loaders.bootstrap import DEFAULT_DATA_DIR
+
+    dest = args.dest or settings.data_dir or DEFAULT_DATA_DIR
     try:
         for line in fetch_workbooks(Path(dest)):
             print(line)

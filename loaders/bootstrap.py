@@ -1,19 +1,24 @@
 """First start: fill an empty store with the reference data and the official workbooks.
 
-``ensure_loaded`` is what ``mipex-kg serve`` runs before it starts listening, so the
-first command on a fresh machine gives a working service with real data. It loads
-what is missing or changed and leaves everything else alone (each load is a no-op
-when its graph already holds the same file).
+``first_start`` is what ``mipex-kg serve`` runs before it starts listening (with
+``--fetch``, it downloads the missing workbooks first), so the first command on a
+fresh machine gives a working service with real data; ``ensure_loaded`` is its
+loading part. It loads what is missing or changed and leaves everything else alone
+(each load is a no-op when its graph already holds the same file).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from mipex_kg.graph.store import KnowledgeStore
-from mipex_kg.loaders.known_sources import KNOWN_WORKBOOKS
+from mipex_kg.loaders.fetch import fetch_workbooks
+from mipex_kg.loaders.known_sources import KNOWN_WORKBOOKS, KnownWorkbook
 from mipex_kg.loaders.pipeline import Loader, LoadReport
+
+#: Where ``serve --fetch`` and ``fetch`` put the workbooks when no folder is set.
+DEFAULT_DATA_DIR = Path("data/mipex")
 
 
 def workbooks_in(data_dir: Path) -> list[Path]:
@@ -41,6 +46,34 @@ def ensure_loaded(
         if recomputed:
             report(recomputed)
     return reports
+
+
+def first_start(
+    store: KnowledgeStore,
+    data_dir: Path | None,
+    *,
+    fetch: bool = False,
+    report: Callable[[str], None] = lambda line: None,
+    workbooks: Sequence[KnownWorkbook] = KNOWN_WORKBOOKS,
+    timeout: float = 60.0,
+) -> list[LoadReport]:
+    """What ``serve`` does before it listens: fetch the workbooks if asked, then load.
+
+    With ``fetch``, the known workbooks missing from ``data_dir`` (default
+    ``data/mipex``) are downloaded and their sha256 checked; files already there are
+    kept. A download that fails (no network, a changed file) is reported and the
+    service starts with what it has: the reference data at least.
+    """
+    if fetch:
+        data_dir = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
+        try:
+            for line in fetch_workbooks(data_dir, timeout, workbooks):
+                report(line)
+        except OSError as exc:
+            report(f"could not fetch the workbooks into {data_dir}: {exc}")
+    if data_dir is not None and not Path(data_dir).is_dir():
+        data_dir = None
+    return ensure_loaded(store, data_dir, report)
 
 
 def recompute_after(store: KnowledgeStore, reports: list[LoadReport]) -> str | None:

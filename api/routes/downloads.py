@@ -30,8 +30,8 @@ from mipex_kg.api.dumps import (
     writer,
 )
 from mipex_kg.api.errors import NotFound
-from mipex_kg.api.html import Links, esc, table
-from mipex_kg.api.html import document as html_document
+from mipex_kg.api.html import Links
+from mipex_kg.api.templating import render
 from mipex_kg.api.routes.linked_data import add_read_route, service_base
 from mipex_kg.graph.namespaces import GRAPH
 from mipex_kg.graph.store import KnowledgeStore
@@ -96,23 +96,12 @@ def _index_page(store: KnowledgeStore, links: Links) -> str:
     graphs = store.named_graphs()
     sizes = store.graph_sizes()
 
-    def files(items: list[Download]) -> str:
-        return " · ".join(
-            f'<a href="{esc(links.url("/downloads/" + d.name))}" download>'
-            f'{esc(FORMAT_NAMES.get(d.format.name, d.format.name))}</a>' for d in items)
+    def files(items: list[Download]) -> list[dict[str, str]]:
+        return [{"href": links.url("/downloads/" + d.name),
+                 "name": FORMAT_NAMES.get(d.format.name, d.format.name)} for d in items]
 
-    rows = []
-    for graph in graphs:
-        path = graph.value.removeprefix(GRAPH)
-        rows.append((f'<span id="{esc(path)}">{esc(graph.value)}</span>',
-                     f"{sizes.get(graph.value, 0):,}", files(graph_downloads(graph, graphs))))
-    body = (
-        "<h1>Downloads</h1>"
-        "<p>Each named graph of the knowledge graph, and the whole store with every graph "
-        "named, as RDF files. The same list, with statistics, is in the "
-        f'<a href="{esc(links.url("/.well-known/void"))}">VoID description</a>.</p>'
-        f"<h2>The whole store</h2><p>{files(store_downloads())}</p>"
-        "<h2>One graph</h2>"
-        + table(("Graph", "Triples", "Files"), rows)
-    )
-    return html_document("Downloads", body, links=links)
+    rows = [{"anchor": graph.value.removeprefix(GRAPH), "iri": graph.value,
+             "size": sizes.get(graph.value, 0), "files": files(graph_downloads(graph, graphs))}
+            for graph in graphs]
+    return render("downloads.html", title="Downloads", links=links,
+                  whole=files(store_downloads()), graphs=rows)

@@ -32,6 +32,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from mipex_kg.api.errors import ApiError, NotAcceptable
 from mipex_kg.api.negotiation import negotiate
+from mipex_kg.api.overview import MISSING_DATA_HINT, scores_loaded
 from mipex_kg.api.query_params import VocabularyCache
 from mipex_kg.api.query_registry import (
     MAX_PAGE,
@@ -72,10 +73,12 @@ class InvalidParameter(ApiError):
     status, code = 422, "invalid_parameters"
 
     @classmethod
-    def of(cls, problems: Sequence[tuple[str, str]]) -> InvalidParameter:
+    def of(cls, problems: Sequence[tuple[str, str]], note: str = "") -> InvalidParameter:
+        """The error for ``problems``; ``note`` (if any) follows the detail as a sentence."""
         detail = "; ".join(f"parameter {where.split('.', 1)[-1]!r}: {message}"
                            for where, message in problems)
-        return cls(detail, problems=[f"{where}: {message}" for where, message in problems])
+        return cls(f"{detail}. {note}" if note else detail,
+                   problems=[f"{where}: {message}" for where, message in problems])
 
 
 @dataclass
@@ -96,9 +99,20 @@ class Facade:
     _cache: OrderedDict[Hashable, Rows] = field(init=False, default_factory=OrderedDict)
     _cache_version: str = field(init=False, default="")
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _scores_checked: str | None = field(init=False, default=None)
+    _has_scores: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self.vocabulary = VocabularyCache(self.store)
+
+    def missing_data_note(self) -> str:
+        """How to load the workbooks, when the store has no scores (else empty): an
+        "unknown indicator" on a store with the reference data only says why."""
+        version = self.store.version
+        if self._scores_checked != version:
+            self._has_scores = scores_loaded(self.store)
+            self._scores_checked = version
+        return "" if self._has_scores else MISSING_DATA_HINT
 
     def run(self, name: str, values: Mapping[str, str | None], *, location: str = "query",
             limit: int | None = None, offset: int = 0) -> Rows:
@@ -111,7 +125,7 @@ class Facade:
         try:
             bound = query.parse_params(values, self.vocabulary.get(), location)
         except InvalidParameters as exc:
-            raise InvalidParameter.of(exc.problems) from None
+            raise InvalidParameter.of(exc.problems, self.missing_data_note()) from None
         key = (name, tuple((k, tuple(map(str, v)) if v else None) for k, v in bound.items()),
                limit, offset)
         version = self.store.version

@@ -35,7 +35,7 @@ from mipex_kg.api.errors import NotAcceptable, NotFound
 from mipex_kg.api.formats import RDF_FORMATS, Choice, choose, offers, write_triples
 from mipex_kg.api.html import ONTOLOGY, Alternate, Links
 from mipex_kg.api.negotiation import negotiate
-from mipex_kg.api.pages import ONTOLOGY_GRAPH, ontology_page, resource_page
+from mipex_kg.api.pages import ONTOLOGY_GRAPH, Paging, ontology_page, resource_page
 from mipex_kg.graph.namespaces import ID
 from mipex_kg.graph.store import KnowledgeStore
 
@@ -149,11 +149,21 @@ def _resource(request: Request, path: str) -> Response:
     def rdf(store: KnowledgeStore) -> list[ox.Triple]:
         return concise_bounded_description(store, node)
 
-    def html(store: KnowledgeStore, links: Links, page: str) -> str:
-        return resource_page(store, node, links, alternates(page))
+    paging = _paging(request)
 
-    return _answer(request, ("resource", iri), "/id/" + path, lambda store: is_known(store, node),
+    def html(store: KnowledgeStore, links: Links, page: str) -> str:
+        return resource_page(store, node, links, alternates(page), paging)
+
+    return _answer(request, ("resource", iri, paging), "/id/" + path,
+                   lambda store: is_known(store, node),
                    f"no resource <{iri}> in this knowledge graph", rdf, html)
+
+
+def _paging(request: Request) -> Paging:
+    """Which page of inbound links the request asks for (``group`` and ``offset``)."""
+    offset = request.query_params.get("offset", "0")
+    start = min(int(offset), 10**9) if offset.isdigit() and len(offset) < 12 else 0
+    return Paging(request.query_params.get("group", ""), start)
 
 
 def _ontology(request: Request) -> Response:

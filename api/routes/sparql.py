@@ -22,6 +22,8 @@
 * Updates (form or direct POST) need the bearer token, may not call SERVICE, may LOAD
   only from the allowed sources, and pass the write gate; success is ``204 No Content``.
 * A GET without a query returns the service description (Turtle unless asked otherwise).
+* A browser asking for it without a query (``Accept`` naming ``text/html`` first) gets
+  the query editor instead of the service description (``routes.editor``).
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond, respond_async
-from mipex_kg.api.deps import check_write_token, endpoint_url
+from mipex_kg.api.deps import check_write_token, endpoint_url, read_bounded
 from mipex_kg.api.disconnect import until_disconnected
 from mipex_kg.api.errors import ApiError, NotAcceptable, error_response
 from mipex_kg.api.formats import RDF_FORMATS, RESULT_FORMATS, Choice, Family, choose, write_triples
+from mipex_kg.api.routes.editor import editor_page, wants_editor
 from mipex_kg.api.service_description import service_description
 from mipex_kg.api.sparql_request import SparqlOperation, query_facts, read_operation
 from mipex_kg.api.sparql_text import apply_update_dataset
@@ -85,14 +88,16 @@ _DESCRIPTION_PREFIXES = {
 
 
 async def sparql(request: Request) -> Response:
-    """Answer one SPARQL Protocol request (GET, HEAD or POST)."""
+    """Answer one SPARQL Protocol request (GET, HEAD or POST); a browser gets the editor."""
+    if wants_editor(request):
+        return await read_bounded(request, editor_page, request)
     operation = await read_operation(request, request.app.state.settings.max_query_bytes)
     if operation.kind == "query":
         # on the event loop: a cached answer costs no thread, a query no thread either
         return await _query(request, operation)
     if operation.kind == "update":
         return await run_in_threadpool(_update, request, operation)
-    return await run_in_threadpool(_describe, request, operation)
+    return await read_bounded(request, _describe, request, operation)
 
 
 for _method in ("GET", "HEAD", "POST"):

@@ -1,38 +1,18 @@
 """``mipex-kg fetch``: download, check the sha256, keep only matching files.
 
-A real HTTP server on 127.0.0.1 stands in for mipex.eu (the tests have no internet).
+A real HTTP server on 127.0.0.1 (``site``, in conftest.py) stands in for mipex.eu
+(the tests have no internet).
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import threading
-from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from mipex_kg.loaders.fetch import fetch_workbooks
 from mipex_kg.loaders.known_sources import KnownWorkbook
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    folder = tmp_path / "site"
-    folder.mkdir()
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *args: None  # type: ignore[method-assign]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", folder
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
 
 
 def test_a_matching_download_is_kept_and_a_second_fetch_skips_it(site: tuple[str, Path],
