@@ -45,9 +45,13 @@ def web_server(real_store: KnowledgeStore) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
-    """Headless Chromium (the system's), one for the whole session."""
+    """Headless Chromium (the system's), one for the tests of this package.
+
+    Playwright's sync API keeps an event loop running in the main thread while it is
+    open; it is closed when these tests end, so that later tests may start their own.
+    """
     if CHROMIUM is None:
         if os.environ.get("CI"):
             pytest.fail("no Chromium in CI: .ci/run installs the Debian package chromium")
