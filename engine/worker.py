@@ -345,8 +345,8 @@ def _reap_exited(children: set[int]) -> None:
 
 
 def serve(sock: socket.socket, store: ox.Store) -> None:
-    """A worker's main loop: answer queries on ``sock`` until told to stop."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """A worker's main loop: answer queries on ``sock`` until told to stop (a forked
+    worker ignores Ctrl-C as its zygote does: the service decides when it stops)."""
     prefixes: dict[str, str] = {}
     inbox = bytearray(_SMALL)
     while True:
