@@ -41,6 +41,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from mipex_kg.loaders.errors import Problem
 from mipex_kg.loaders.excel_formulas import Formula, FormulaError, is_formula, parse_formula
+from mipex_kg.loaders.mipex2015_summary import SummaryContent, read_summary
 from mipex_kg.loaders.mipex_workbook import (
     EXCEL_ERRORS,
     Concept,
@@ -115,6 +116,7 @@ class Mipex2015Content(WorkbookContent):
     rows: dict[str, dict[int, str]] = field(default_factory=dict)
     score_columns: dict[int, int] = field(default_factory=dict)  # column (1-based) -> year
     formula_of: dict[tuple[str, str], str] = field(default_factory=dict)  # (sheet, cell) -> text
+    summary: SummaryContent = field(default_factory=lambda: SummaryContent({}, []))
 
 
 def read_mipex2015(
@@ -144,6 +146,11 @@ def read_mipex2015(
                 continue
             content.sheets.append(name)
             _SheetReader(content, name, _rows(formulas[name]), _rows(values[name])).read()
+        for name in names:
+            if SUMMARY_SHEET.match(name) and content.rows:
+                content.summary = read_summary(
+                    path.name, name, _rows(formulas[name]), _rows(values[name]), content.rows,
+                    content.score_columns, content.problems, content.notes)
     finally:
         formulas.close()
         values.close()
@@ -244,8 +251,10 @@ class _SheetReader:
         if not columns:
             self.problem(1, None, "the header row has no 'YYYY MIPEX Score' columns")
         known = self.content.score_columns
-        if known and columns and known != columns:
-            self.problem(1, None, "the year columns differ from the other sheets'")
+        for column, year in columns.items():
+            if known.get(column, year) != year:
+                self.problem(1, column, f"column of {year} holds {known[column]} in the "
+                             "other sheets")
         known.update(columns)
         return columns
 
