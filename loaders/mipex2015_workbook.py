@@ -198,6 +198,10 @@ class _SheetReader:
         self.indicator: str | None = None
         self.strands = 0
         self.dimensions = 0
+        header = formulas[0] if formulas else ()
+        #: the answer options' headers as written ("Option 1 (100)" ...)
+        self.option_labels = {name: (_text(header[column]) if column < len(header) else None)
+                              or name for name, column in _ANSWERS.items()}
 
     def place(self, row: int, column: int | None = None) -> str:
         return f"sheet {self.sheet}, " + (f"cell {cell_name(row, column)}" if column else f"row {row}")
@@ -310,17 +314,19 @@ class _SheetReader:
         return None
 
     def define(self, code: str, kind: str, row: tuple[Any, ...]) -> str:
+        """Record (or count once more) the concept a row defines, with its texts."""
         concepts = self.content.concepts
+        place = (self.strand if kind != "overall" else None,
+                 self.indicator if kind == "sub" else None,
+                 self.dimension if kind == "indicator" else None)
         concept = concepts.get(code)
-        parent = {"dimension": self.strand, "indicator": self.dimension or self.strand,
-                  "sub": self.indicator}.get(kind)
         if concept is None:
-            concept = Concept(code, kind, area=self.strand if kind != "overall" else None,
-                              parent=parent if kind != "area" else None, order=len(concepts))
+            concept = Concept(code, kind, area=place[0], parent=place[1], dimension=place[2],
+                              order=len(concepts))
             concepts[code] = concept
-        elif (concept.kind, concept.parent) != (kind, parent if kind != "area" else None):
-            self.note(0, None, f"{code!r} is a {kind} here but a {concept.kind} in another "
-                      "sheet; the first reading is kept")
+        elif (concept.kind, concept.area, concept.parent, concept.dimension) != (kind, *place):
+            self.note(0, None, f"{code!r} is a {kind} here but a {concept.kind} elsewhere, or "
+                      "sits elsewhere in the questionnaire; the first reading is kept")
         concept.spellings.add(code)
         title_column = {"overall": _STRAND, "area": _STRAND, "dimension": _DIMENSION,
                         "indicator": _INDICATOR, "sub": _SUB}[kind]
@@ -333,6 +339,11 @@ class _SheetReader:
             text = _text(row[column]) if column < len(row) else None
             if text:
                 concept.texts[name][text] += 1
+        answers = [(self.option_labels[n], _text(row[c]) if c < len(row) else None)
+                   for n, c in _ANSWERS.items()]
+        if any(text for _, text in answers):
+            concept.texts["answer_options"]["\n".join(
+                f"{label}: {text or ''}" for label, text in answers)] += 1
         return code
 
     def check_empty(self, row_number: int, columns: dict[int, int]) -> None:

@@ -69,6 +69,7 @@ class Concept:
     kind: str  # "overall" | "area" | "indicator" | "sub"
     area: str | None = None  # the strand code, for indicators and sub-indicators
     parent: str | None = None  # the indicator code, for sub-indicators
+    dimension: str | None = None  # the dimension code, for indicators of an instrument with them
     order: int = 0
     texts: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     spellings: set[str] = field(default_factory=set)
