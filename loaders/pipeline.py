@@ -288,7 +288,7 @@ class Loader:
         values = " ".join(str(node) for node in sorted(nodes, key=lambda n: n.value))
         rows = self.store.query(
             f"SELECT DISTINCT ?g ?s ?p ?o WHERE {{ VALUES ?node {{ {values} }} "
-            "?node (skos:broader|mkg:partOf)* ?s . GRAPH ?g { ?s ?p ?o } }")
+            "?node (skos:broader|mkg:partOf|mkg:policyDimension)* ?s . GRAPH ?g { ?s ?p ?o } }")
         return [ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows if r["g"] != graph]
 
     def load_scores_csv(self, path: Path, force: bool = False) -> LoadReport:
