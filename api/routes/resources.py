@@ -20,7 +20,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from mipex_kg.api.query_registry import QueryRegistry
-from mipex_kg.api.routes import indicators, jurisdictions, provenance, queries, scores, systems
+from mipex_kg.api.routes import (
+    editions,
+    indicators,
+    jurisdictions,
+    provenance,
+    queries,
+    scores,
+    systems,
+)
 from mipex_kg.api.routes.facade import Facade
 from mipex_kg.graph.store import KnowledgeStore
 
@@ -42,7 +50,7 @@ def register_rest(app: FastAPI, store: KnowledgeStore,
         HeaderError: a named query is malformed (file and line in the message).
     """
     facade = Facade(store, registry or QueryRegistry.load(), cache_size)
-    for module in (queries, systems, indicators, jurisdictions, scores, provenance):
+    for module in (queries, systems, indicators, jurisdictions, scores, editions, provenance):
         app.include_router(module.build_router(facade))
     app.state.facade = facade
     return facade
