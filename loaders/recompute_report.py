@@ -434,6 +434,9 @@ class SeriesPoint:
     parts_change: bool
     wording_changed: tuple[str, ...]
     gap: bool
+    #: the counterpart in the other instrument (crosswalk) and its score that year, if any
+    counterpart: str | None = None
+    counterpart_score: Decimal | None = None
 
     @property
     def is_break(self) -> bool:
@@ -444,6 +447,9 @@ class SeriesPoint:
         flags = []
         if self.edition_change:
             flags.append("edition changes")
+        if self.counterpart is not None:
+            flags.append(f"the other instrument scores {self.counterpart} "
+                         f"{_short(self.counterpart_score)} this year")
         if self.rule_change:
             flags.append("rule changes")
         if self.parts_change:
@@ -457,7 +463,8 @@ class SeriesPoint:
 
 def time_series(store: KnowledgeStore, jurisdiction: str | ox.NamedNode,
                 composite: str | ox.NamedNode, system: str = "mipex") -> list[SeriesPoint]:
-    """A jurisdiction's published series of one composite, with breaks flagged.
+    """A jurisdiction's published series of one composite, with breaks flagged, and the
+    score of its counterpart in the other instrument where that one is scored too.
 
     Args:
         jurisdiction: an IRI, or an ISO 3166 alpha-3 code such as ``SWE``.
@@ -476,7 +483,10 @@ def time_series(store: KnowledgeStore, jurisdiction: str | ox.NamedNode,
             published=Decimal(row["published"].value), recomputed=_decimal(row["recomputed"]),
             rule=_value(row["rule"]), parts_scored=_int(row["partsScored"]),
             parts_added=_int(row["partsAdded"]) or 0, parts_dropped=_int(row["partsDropped"]) or 0,
-            edition_change=_bool(row["editionChange"]), rule_change=_bool(row["ruleChange"]),
+            edition_change=_bool(row["editionChange"]),
+            counterpart=_code(row["counterpart"]) if row["counterpart"] else None,
+            counterpart_score=_decimal(row["counterpartScore"]),
+            rule_change=_bool(row["ruleChange"]),
             parts_change=_bool(row["partsChange"]),
             wording_changed=tuple(sorted(wording.split(", "))) if wording else (),
             gap=_bool(row["gap"])))

@@ -63,9 +63,11 @@ def report(store: KnowledgeStore) -> VerificationReport:
 
 
 def test_the_report_counts_for_each_composite_and_edition(report: VerificationReport) -> None:
-    counts = {(s.edition, s.code): (s.reproduced, s.published) for s in report.summaries}
+    counts = {(s.edition, s.code): (s.reproduced, s.published) for s in report.summaries
+              if s.edition in (CORE, EU)}
     assert counts == EXPECTED
-    assert report.shares() == {CORE: (5235, 5236), EU: (1396, 1397)}
+    shares = report.shares()
+    assert {CORE: shares[CORE], EU: shares[EU]} == {CORE: (5235, 5236), EU: (1396, 1397)}
 
 
 def test_every_composite_was_recomputed_from_its_published_parts(
