@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from mipex_kg.loaders.errors import Problem
-from mipex_kg.loaders.excel_formulas import FormulaError, is_formula, parse_formula
+from mipex_kg.loaders.excel_formulas import Formula, FormulaError, is_formula, parse_formula
 from mipex_kg.loaders.mipex_workbook import EXCEL_ERRORS, _decimal, _text
 
 
@@ -87,12 +87,12 @@ def read_summary(file: str, sheet: str, formulas: Sequence[tuple[Any, ...]],
         code, year = target
         for column, label in group_columns.items():
             text = row[column - 1] if column - 1 < len(row) else None
-            if not is_formula(text):
-                continue
             try:
-                formula = parse_formula(text)
+                formula = _formula_in(text)
             except FormulaError as exc:
                 problem(row_number, column, f"formula {text!r} not understood: {exc}")
+                continue
+            if formula is None:
                 continue
             members = tuple(country_columns[ref.column] for ref in formula.references
                             if ref.column in country_columns)
@@ -126,17 +126,23 @@ def _row_target(row: tuple[Any, ...], country_columns: dict[int, str],
     """(composite code, year) that every country cell of a summary row references."""
     targets = set()
     for column, country in country_columns.items():
-        text = row[column - 1] if column - 1 < len(row) else None
-        if not is_formula(text):
-            continue
         try:
-            formula = parse_formula(text)
+            formula = _formula_in(row[column - 1] if column - 1 < len(row) else None)
         except FormulaError:
             return None
-        for ref in formula.references:
+        for ref in formula.references if formula else ():
             code = rows.get(ref.sheet or "", {}).get(ref.row)
             year = score_columns.get(ref.column)
             if ref.sheet != country or code is None or year is None:
                 return None
             targets.add((code, year))
     return targets.pop() if len(targets) == 1 else None
+
+
+def _formula_in(value: Any) -> Formula | None:
+    """The parsed formula of a cell; None when it holds no formula.
+
+    Raises:
+        FormulaError: a formula not understood.
+    """
+    return parse_formula(value) if is_formula(value) else None

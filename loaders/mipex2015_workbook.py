@@ -50,6 +50,7 @@ from mipex_kg.loaders.mipex_workbook import (
     _decimal,
     _drop_duplicates,
     _text,
+    score_problem,
 )
 
 #: The first header cell of every 2015 sheet, and the header of a year's score column.
@@ -387,15 +388,11 @@ class _SheetReader:
         if value is None:
             self.note(row_number, column, "formula without a cached value: no observation")
             return
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.problem(row_number, column, f"score of {code!r} for {year} is not a number: "
-                         f"{str(value)[:60]!r}")
+        wrong = score_problem(value, code, year)
+        if wrong:
+            self.problem(row_number, column, wrong)
             return
         number = _decimal(value)
-        if not 0 <= number <= 100:
-            self.problem(row_number, column, f"score of {code!r} for {year} is {number}, "
-                         "outside 0-100")
-            return
         cell = cell_name(row_number, column)
         if formula_text:
             self.content.formula_of[(self.sheet, cell)] = formula_text
