@@ -386,11 +386,3 @@ def crosswalk_store(store: KnowledgeStore) -> CrosswalkReport | None:
     count = store.replace_graph(CROSSWALK_GRAPH, triples)
     store.flush()
     return CrosswalkReport(crosswalk, count)
-
-
-def kinds_by_source(crosswalk: Crosswalk) -> dict[str, list[str]]:
-    """Source code -> the relations found for it (for tests and reports)."""
-    found: dict[str, list[str]] = defaultdict(list)
-    for link in crosswalk.links:
-        found[link.source.code].append(link.relation.value.rsplit("#", 1)[-1])
-    return dict(found)
