@@ -51,6 +51,8 @@ class Vocabulary:
     systems: dict[str, ox.NamedNode] = field(default_factory=dict)
     editions: dict[str, ox.NamedNode] = field(default_factory=dict)
     iris: set[str] = field(default_factory=set)
+    #: systems replaced by a later one (dct:isReplacedBy): a bare code names the later's
+    replaced: set[str] = field(default_factory=set)
 
     @classmethod
     def empty(cls) -> Vocabulary:
@@ -67,6 +69,8 @@ class Vocabulary:
                 vocab.countries.add(iri.value)
         for row in store.query(_SYSTEMS):
             vocab.systems[_last(row["s"].value)] = row["s"]
+            if row["replaced"] is not None:
+                vocab.replaced.add(row["s"].value)
         for row in store.query(_EDITIONS):
             vocab.editions[_last(row["d"].value)] = row["d"]
         for row in store.query(_INDICATORS):
@@ -97,7 +101,8 @@ SELECT DISTINCT ?j ?code ?kind WHERE {
   VALUES ?kind { mkg:Country mkg:Region mkg:Municipality }
   ?j a ?kind ; skos:notation ?code .
 }"""
-_SYSTEMS = "SELECT DISTINCT ?s WHERE { ?s a mkg:IndicatorSystem }"
+_SYSTEMS = ("SELECT DISTINCT ?s ?replaced WHERE { ?s a mkg:IndicatorSystem "
+            "OPTIONAL { ?s dct:isReplacedBy ?newer BIND(true AS ?replaced) } }")
 _EDITIONS = "SELECT DISTINCT ?d WHERE { ?d a qb:DataSet }"
 _INDICATORS = """
 SELECT DISTINCT ?c ?code ?system ?area WHERE {
@@ -201,6 +206,10 @@ def _indicator(raw: str, vocab: Vocabulary, areas_only: bool = False) -> Term:
         )
         if areas_only:
             candidates = [c for c in candidates if c.value in vocab.areas]
+        current = [c for c in candidates if _scheme_of(c).replace("/indicator/", "/system/")
+                   not in vocab.replaced]
+        if len(candidates) > 1 and len(current) == 1:
+            candidates = current  # a bare code names the current system's concept
         if not candidates:
             raise UnknownValue(f"unknown {what}: {raw!r}")
         if len(candidates) > 1:

@@ -1,4 +1,5 @@
-"""Benchmark of loading the official workbooks, and of SHACL validation.
+"""Benchmark of loading the official workbooks (2007-2019, 2020-2024 and the MIPEX 2015
+edition, side by side in one run), and of SHACL validation.
 
     python bench/bench_load.py [--data ../shared/data/mipex] [--runs 3] [--pyshacl]
 
@@ -26,7 +27,7 @@ from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders.pipeline import Loader
 from mipex_kg.loaders.validation import project_constraints, shapes_text
 
-FILES = ("mipex_core_2007-2019.xlsx", "mipex_EU_2020-2024.xlsx")
+FILES = ("mipex_core_2007-2019.xlsx", "mipex_EU_2020-2024.xlsx", "policy_indicators_finalwebsite.xlsx")
 
 
 def load_once(path: Path, on_disk: bool) -> dict[str, float]:

@@ -198,6 +198,11 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
                 summary = recompute_after(store, reports)
                 if summary:
                     print(summary)
+            from mipex_kg.loaders.bootstrap import crosswalk_after
+
+            crosswalk = crosswalk_after(store, reports)
+            if crosswalk:
+                print(crosswalk)
     finally:
         store.close()
     return EXIT_OK

@@ -45,6 +45,9 @@ def ensure_loaded(
         recomputed = recompute_after(store, reports)
         if recomputed:
             report(recomputed)
+        crosswalk = crosswalk_after(store, reports)
+        if crosswalk:
+            report(crosswalk)
     return reports
 
 
@@ -89,3 +92,17 @@ def recompute_after(store: KnowledgeStore, reports: list[LoadReport]) -> str | N
     from mipex_kg.loaders.recompute import recompute_store
 
     return recompute_store(store).summary()
+
+
+def crosswalk_after(store: KnowledgeStore, reports: list[LoadReport]) -> str | None:
+    """Rebuild the crosswalk between the 2015 and 2020 instruments when a load changed a
+    workbook (their concepts) and both are in the store.
+
+    Returns the crosswalk's summary, or None when nothing needed rebuilding.
+    """
+    if not any(r.status == "loaded" and r.source.lower().endswith(".xlsx") for r in reports):
+        return None
+    from mipex_kg.loaders.crosswalk import crosswalk_store
+
+    built = crosswalk_store(store)
+    return built.summary() if built else None

@@ -117,6 +117,7 @@ GRAPH_TITLES = {
     "curated/systems": "Indicator systems and their editions",
     "curated/evidence": "Evidence: source texts, publications and reported scores",
     "curated/eu-authority-concepts": "EU authority-table concepts used by mipex-kg",
+    "crosswalk": "Crosswalk between the MIPEX 2015 and MIPEX 2020 indicators, with its evidence",
 }
 EDITION_KEYWORDS = ("MIPEX", "migrant integration", "integration policy", "policy indicators")
 

@@ -33,8 +33,11 @@ def fetch_workbooks(dest: Path, timeout: float = 60.0,
     dest.mkdir(parents=True, exist_ok=True)
     for known in workbooks:
         target = dest / known.file_name
+        caveat = "" if known.url_verified else (
+            f" (note: {known.url} is not verified to be its official address; the sha256 is "
+            "that of the copy this project was built with)")
         if target.is_file() and sha256_of(target) == known.sha256:
-            yield f"{target}: present, sha256 matches"
+            yield f"{target}: present, sha256 matches{caveat}"
             continue
         partial = target.with_suffix(".part")
         with urllib.request.urlopen(known.url, timeout=timeout) as response:  # noqa: S310
@@ -43,6 +46,6 @@ def fetch_workbooks(dest: Path, timeout: float = 60.0,
         if actual != known.sha256:
             partial.unlink()
             raise OSError(f"{known.url}: sha256 {actual} does not match the expected "
-                          f"{known.sha256}; the file was not kept")
+                          f"{known.sha256}; the file was not kept{caveat}")
         partial.replace(target)
-        yield f"{target}: downloaded, sha256 matches"
+        yield f"{target}: downloaded, sha256 matches{caveat}"

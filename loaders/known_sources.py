@@ -17,6 +17,8 @@ class KnownWorkbook:
     sha256: str
     url: str
     edition: str
+    #: False when the address is not known to be the publisher's own (see ``fetch``)
+    url_verified: bool = True
 
 
 MIPEX_CORE_2007_2019 = KnownWorkbook(
@@ -33,7 +35,18 @@ MIPEX_EU_2020_2024 = KnownWorkbook(
     "EU%20Policy%20Indicators%20Scores%20(2020-2024).xlsx",
     edition="mipex-2025-eu",
 )
-KNOWN_WORKBOOKS = (MIPEX_CORE_2007_2019, MIPEX_EU_2020_2024)
+#: The 2015 edition's workbook. Its file name is the one it was published under on the
+#: MIPEX 2015 website; the copy used here came from a public mirror, and the address
+#: below (the 2015 site's downloads folder) is not verified to be the official one.
+MIPEX_2015 = KnownWorkbook(
+    file_name="policy_indicators_finalwebsite.xlsx",
+    sha256="d235280af5d5d71c812393c2fb332c145f8c2a1adaf28ae16314f21cc1842596",
+    url="https://www.mipex.eu/sites/default/files/downloads/files/"
+    "policy_indicators_finalwebsite.xlsx",
+    edition="mipex-2015",
+    url_verified=False,
+)
+KNOWN_WORKBOOKS = (MIPEX_CORE_2007_2019, MIPEX_EU_2020_2024, MIPEX_2015)
 
 #: The editions of the MIPEX system, and the first year that belongs to the later one.
 EDITION_BEFORE_2020 = "mipex-2020"

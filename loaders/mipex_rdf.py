@@ -22,19 +22,30 @@ PUBLISHED = iris.concept("status", "published")
 _CLASS_OF_KIND = {
     "overall": MKG.OverallIndicator,
     "area": MKG.PolicyArea,
+    "dimension": MKG.PolicyDimension,
     "indicator": MKG.PolicyIndicator,
     "sub": MKG.SubIndicator,
 }
+
+#: The texts of a concept (``Concept.texts`` keys) and the properties that carry them.
+_TEXT_PROPERTIES = (
+    ("question", MKG.question),
+    ("answer_options", MKG.answerOptions),
+    ("answer_100", MKG.answerFor100),
+    ("answer_50", MKG.answerFor50),
+    ("answer_0", MKG.answerFor0),
+    ("note", SKOS.scopeNote),
+)
 
 
 def _text(value: str) -> Literal:
     return Literal(value)
 
 
-def concept_triples(concept: Concept) -> Iterator[Triple]:
-    """The SKOS description of one strand, indicator or sub-indicator."""
-    node = iris.indicator(SYSTEM_ID, concept.code)
-    scheme = iris.system(SYSTEM_ID)
+def concept_triples(concept: Concept, system_id: str = SYSTEM_ID) -> Iterator[Triple]:
+    """The SKOS description of one strand, dimension, indicator or sub-indicator."""
+    node = iris.indicator(system_id, concept.code)
+    scheme = iris.system(system_id)
     yield Triple(node, RDF.type, SKOS.Concept)
     yield Triple(node, RDF.type, _CLASS_OF_KIND[concept.kind])
     yield Triple(node, SKOS.inScheme, scheme)
@@ -46,13 +57,18 @@ def concept_triples(concept: Concept) -> Iterator[Triple]:
     if concept.kind in ("overall", "area"):
         yield Triple(node, SKOS.topConceptOf, scheme)
         yield Triple(scheme, SKOS.hasTopConcept, node)
-    if concept.area and concept.kind in ("indicator", "sub"):
-        area = iris.indicator(SYSTEM_ID, concept.area)
+    if concept.area and concept.kind in ("dimension", "indicator", "sub"):
+        area = iris.indicator(system_id, concept.area)
         yield Triple(node, MKG.policyArea, area)
-        parent = iris.indicator(SYSTEM_ID, concept.parent) if concept.parent else area
+        # an indicator's broader concept is its policy area, even where a dimension
+        # stands between them (mkg:policyDimension)
+        parent = (iris.indicator(system_id, concept.parent)
+                  if concept.parent and concept.kind == "sub" else area)
         yield Triple(node, SKOS.broader, parent)
         yield Triple(parent, SKOS.narrower, node)
-    for name, predicate in (("question", MKG.question), ("answer_options", MKG.answerOptions)):
+    if concept.dimension:
+        yield Triple(node, MKG.policyDimension, iris.indicator(system_id, concept.dimension))
+    for name, predicate in _TEXT_PROPERTIES:
         text = concept.text(name)
         if text:
             yield Triple(node, predicate, _text(text))
@@ -60,14 +76,19 @@ def concept_triples(concept: Concept) -> Iterator[Triple]:
 
 
 def observation_triples(
-    obs: Observation, edition_id: str, country_iso3: str, source: NamedNode
+    obs: Observation, edition_id: str, country_iso3: str, source: NamedNode,
+    system_id: str = SYSTEM_ID, jurisdiction: NamedNode | None = None,
 ) -> Iterator[Triple]:
-    """One published score as a ``qb:Observation`` with its provenance."""
+    """One published score as a ``qb:Observation`` with its provenance.
+
+    ``jurisdiction``: the jurisdiction when it is not the country ``country_iso3``
+    (a group of countries; ``country_iso3`` is then the code in the score's IRI).
+    """
     node = iris.score(edition_id, country_iso3, obs.year, obs.code)
     yield Triple(node, RDF.type, QB.Observation)
     yield Triple(node, QB.dataSet, iris.edition(edition_id))
-    yield Triple(node, MKG.jurisdiction, iris.country(country_iso3))
-    yield Triple(node, MKG.indicator, iris.indicator(SYSTEM_ID, obs.code))
+    yield Triple(node, MKG.jurisdiction, jurisdiction or iris.country(country_iso3))
+    yield Triple(node, MKG.indicator, iris.indicator(system_id, obs.code))
     yield Triple(node, MKG.refPeriod, iris.period(obs.year))
     yield Triple(node, MKG.score, Literal(str(obs.value), datatype=XSD.decimal))
     yield Triple(node, SDMX_ATTRIBUTE.unitMeasure, UNIT)

@@ -69,6 +69,7 @@ class Concept:
     kind: str  # "overall" | "area" | "indicator" | "sub"
     area: str | None = None  # the strand code, for indicators and sub-indicators
     parent: str | None = None  # the indicator code, for sub-indicators
+    dimension: str | None = None  # the dimension code, for indicators of an instrument with them
     order: int = 0
     texts: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     spellings: set[str] = field(default_factory=set)
@@ -170,6 +171,17 @@ def _as_year(value: Any) -> int | None:
 def _decimal(value: int | float) -> Decimal:
     """The number exactly as the workbook stores it (shortest round-trip repr)."""
     return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+def score_problem(value: Any, code: str, year: int) -> str | None:
+    """Why a cell value cannot be a published score (not a number, outside 0-100); None
+    when it can."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"score of {code!r} for {year} is not a number: {str(value).strip()[:60]!r}"
+    number = _decimal(value)
+    if not Decimal(0) <= number <= Decimal(100):
+        return f"score of {code!r} for {year} is {number}, outside 0-100"
+    return None
 
 
 def _is_sub_of(sub: str, parent: str) -> bool:
@@ -362,14 +374,11 @@ class _SheetReader:
         if isinstance(value, str) and value.strip() in EXCEL_ERRORS:
             self.note(row_number, col, f"Excel error {value.strip()} instead of a score: no observation")
             return
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.problem(row_number, col, f"score of {code!r} for {year} is not a number: "
-                         f"{str(value).strip()[:60]!r}")
+        wrong = score_problem(value, code, year)
+        if wrong:
+            self.problem(row_number, col, wrong)
             return
         number = _decimal(value)
-        if not Decimal(0) <= number <= Decimal(100):
-            self.problem(row_number, col, f"score of {code!r} for {year} is {number}, outside 0-100")
-            return
         self.content.observations.append(Observation(
             sheet=self.sheet, year=year, code=code, source_code=spelling, value=number,
             comment=comment, cell=_cell(row_number, col), row=row_number))

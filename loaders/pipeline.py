@@ -37,6 +37,9 @@ from mipex_kg.graph.shacl import validate
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders import known_sources
 from mipex_kg.loaders.errors import LoadError, Problem
+from mipex_kg.loaders.mipex2015_rdf import locations as mipex2015_locations
+from mipex_kg.loaders.mipex2015_rdf import mipex2015_triples
+from mipex_kg.loaders.mipex2015_workbook import is_mipex2015_layout, read_mipex2015
 from mipex_kg.loaders.mipex_rdf import workbook_triples
 from mipex_kg.loaders.mipex_workbook import read_workbook
 from mipex_kg.loaders.validation import project_constraints
@@ -241,21 +244,34 @@ class Loader:
             raise LoadError([Problem(path.name, "", "the store holds no curated countries: "
                                      "load the reference data first (mipex-kg load --curated)")])
         mark = time.perf_counter()
-        content = read_workbook(path, sheet_codes, progress=self.progress)
-        report.seconds["parse"] = time.perf_counter() - mark
-        if content.problems:
-            raise LoadError(content.problems)
-        edition_id = edition or (known.edition if known and source.sha256 == known.sha256
-                                 else known_sources.infer_edition(content.years))
-        locate = {
-            iris.score(edition_id, sheet_codes[o.sheet], o.year, o.code).value:
-                (path.name, f"sheet {o.sheet}, cell {o.cell}")
-            for o in content.observations
-        }
-        mark = time.perf_counter()
-        triples = list(workbook_triples(content, edition_id, sheet_codes, source.node))
+        if is_mipex2015_layout(path):
+            content = read_mipex2015(path, sheet_codes, progress=self.progress)
+            report.seconds["parse"] = time.perf_counter() - mark
+            if content.problems:
+                raise LoadError(content.problems)
+            edition_id = edition or known_sources.MIPEX_2015.edition
+            locate = mipex2015_locations(content, edition_id, sheet_codes, path.name)
+            mark = time.perf_counter()
+            triples = list(mipex2015_triples(content, edition_id, sheet_codes, source.node))
+            extra_observations = len(content.summary.averages)
+        else:
+            content = read_workbook(path, sheet_codes, progress=self.progress)
+            report.seconds["parse"] = time.perf_counter() - mark
+            if content.problems:
+                raise LoadError(content.problems)
+            edition_id = edition or (known.edition if known and source.sha256 == known.sha256
+                                     else known_sources.infer_edition(content.years))
+            locate = {
+                iris.score(edition_id, sheet_codes[o.sheet], o.year, o.code).value:
+                    (path.name, f"sheet {o.sheet}, cell {o.cell}")
+                for o in content.observations
+            }
+            mark = time.perf_counter()
+            triples = list(workbook_triples(content, edition_id, sheet_codes, source.node))
+            extra_observations = 0
         report.seconds["build"] = time.perf_counter() - mark
-        report.observations, report.notes = len(content.observations), content.notes
+        report.observations = len(content.observations) + extra_observations
+        report.notes = content.notes
         self.commit([GraphLoad(graph, triples, source, report, iris.edition(edition_id))],
                     path.name, locate)
         return report
@@ -274,7 +290,7 @@ class Loader:
         values = " ".join(str(node) for node in sorted(nodes, key=lambda n: n.value))
         rows = self.store.query(
             f"SELECT DISTINCT ?g ?s ?p ?o WHERE {{ VALUES ?node {{ {values} }} "
-            "?node (skos:broader|mkg:partOf)* ?s . GRAPH ?g { ?s ?p ?o } }")
+            "?node (skos:broader|mkg:partOf|mkg:policyDimension)* ?s . GRAPH ?g { ?s ?p ?o } }")
         return [ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows if r["g"] != graph]
 
     def load_scores_csv(self, path: Path, force: bool = False) -> LoadReport:

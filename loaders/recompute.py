@@ -47,6 +47,7 @@ from mipex_kg.loaders.aggregation_rules import (
     read_rules,
 )
 from mipex_kg.loaders.errors import LoadError, Problem
+from mipex_kg.loaders.group_means import read_group_rules, recompute_group_means
 from mipex_kg.loaders.provenance import now, software_triples
 from mipex_kg.loaders.validation import project_constraints
 
@@ -142,11 +143,18 @@ class Recomputation:
         return difference is not None and abs(difference) <= Fraction(tolerance)
 
 
-def recompute(scores: PublishedScores, rules: Iterable[Rule]) -> list[Recomputation]:
-    """Apply to every published composite the rule its edition used."""
+def recompute(scores: PublishedScores, rules: Iterable[Rule],
+              groups: frozenset[ox.NamedNode] = frozenset()) -> list[Recomputation]:
+    """Apply to every published composite the rule its edition used.
+
+    ``groups``: jurisdictions that are groups of others; their figures are averages
+    over their members (loaders/group_means.py), not formed from their own parts.
+    """
     by_edition = published_rules(rules)
     results = []
     for key, cell in scores.cells.items():
+        if key[1] in groups:
+            continue
         values = {indicator: score.value for indicator, score in cell.items()}
         for indicator, published in cell.items():
             rule = by_edition.get((key[0], indicator))
@@ -340,9 +348,11 @@ def recompute_store(store: KnowledgeStore, *, rules: Mapping[ox.NamedNode, Rule]
     mark = time.perf_counter()
     scores = PublishedScores.from_store(store)
     rule_set = list((rules if rules is not None else read_rules(store)).values())
+    group_rules = read_group_rules(store)
     seconds["read"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    results = recompute(scores, rule_set)
+    results = recompute(scores, rule_set, frozenset(rule.group for rule in group_rules))
+    results += recompute_group_means(scores, group_rules)
     seconds["compute"] = time.perf_counter() - mark
     report = RecomputeReport(results, seconds=seconds, scores=scores)
     if not write:

@@ -34,10 +34,12 @@ from mipex_kg.loaders.aggregation_rules import (
     read_rules,
     rule_iri,
 )
+from mipex_kg.loaders.group_means import group_mean_counts
 from mipex_kg.loaders.recompute import TOLERANCE, PublishedScores, edition_id
 
 KINDS = {MKG.OverallIndicator.value: "overall", MKG.PolicyArea.value: "policy area",
-         MKG.PolicyIndicator.value: "indicator", MKG.SubIndicator.value: "sub-indicator"}
+         MKG.PolicyDimension.value: "dimension", MKG.PolicyIndicator.value: "indicator",
+         MKG.SubIndicator.value: "sub-indicator"}
 
 
 def run_named(store: KnowledgeStore, name: str, **params: Any) -> list[dict[str, Any]]:
@@ -136,6 +138,7 @@ class Difference:
     parts_in_rule: int
     closest: ClosestRule | None = None
     diagnoses: list[str] = field(default_factory=list)
+    published_obs: str = ""
 
     @property
     def difference(self) -> Decimal | None:
@@ -147,8 +150,10 @@ class VerificationReport:
     tolerance: Decimal
     summaries: list[CompositeSummary]
     differences: list[Difference]
+    #: (rule label, reproduced, published) for each group mean rule (loaders/group_means.py)
+    group_means: list[tuple[str, int, int]] = field(default_factory=list)
 
-    def shares(self, kinds: tuple[str, ...] = ("policy area", "overall")
+    def shares(self, kinds: tuple[str, ...] = ("policy area", "dimension", "overall")
                ) -> dict[str, tuple[int, int]]:
         """(reproduced, published) per edition, over composites of the given kinds."""
         totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -171,11 +176,14 @@ class VerificationReport:
                          f"{s.reproduced:>5}/{s.published:<5} {100 * s.share:5.1f}%")
         lines.append("")
         for edition, (ok, total) in self.shares().items():
-            lines.append(f"{edition}: {ok} of {total} published policy-area and overall scores "
+            lines.append(f"{edition}: {ok} of {total} published overall, policy-area and dimension scores "
                          f"reproduced ({100 * ok / total if total else 100:.2f}%)")
         for edition, (ok, total) in self.shares(("indicator",)).items():
             lines.append(f"{edition}: {ok} of {total} published indicator scores formed from "
                          f"sub-indicators reproduced ({100 * ok / total if total else 100:.2f}%)")
+        for label, ok, total in self.group_means:
+            lines.append(f"{label}: {ok} of {total} published averages reproduced from the "
+                         "members' scores")
         lines.append("")
         tol = Fraction(self.tolerance)
         for s in self.summaries:
@@ -223,7 +231,7 @@ def verification_report(store: KnowledgeStore, tolerance: Decimal = TOLERANCE,
             reproduced=int(row["reproduced"].value), max_error=_decimal(row["maxError"]))
         for row in run_named(store, "verification-summary.rq", tolerance=tolerance)
     ]
-    order = {"overall": 0, "policy area": 1, "indicator": 2, "sub-indicator": 3}
+    order = {"overall": 0, "policy area": 1, "dimension": 2, "indicator": 3, "sub-indicator": 4}
     summaries.sort(key=lambda s: (s.edition, order.get(s.kind, 9), s.code))
     differences = [
         Difference(
@@ -233,12 +241,13 @@ def verification_report(store: KnowledgeStore, tolerance: Decimal = TOLERANCE,
             recomputed=_decimal(row["recomputed"]), rule=row["rule"].value,
             parts=", ".join(sorted((_value(row["parts"]) or "").split(", "))),
             parts_scored=int(row["partsScored"].value),
-            parts_in_rule=int(row["partsInRule"].value))
+            parts_in_rule=int(row["partsInRule"].value), published_obs=row["pub"].value)
         for row in run_named(store, "verification-differences.rq", tolerance=tolerance)
     ]
     if differences:
         _explain(store, differences, tolerance, scores)
-    return VerificationReport(tolerance, summaries, differences)
+    return VerificationReport(tolerance, summaries, differences,
+                              group_mean_counts(store, tolerance))
 
 
 def _explain(store: KnowledgeStore, differences: list[Difference], tolerance: Decimal,
@@ -266,6 +275,19 @@ def _explain(store: KnowledgeStore, differences: list[Difference], tolerance: De
         own = rules.get(ox.NamedNode(d.rule))
         if own is not None:
             d.diagnoses = list(_diagnoses(scores, key, own, values, published, tol))
+        d.diagnoses.extend(_formula_diagnosis(store, d.published_obs))
+
+
+def _formula_diagnosis(store: KnowledgeStore, published_obs: str) -> Iterator[str]:
+    """The formula the source computed the published figure with, where it kept one."""
+    if not published_obs:
+        return
+    for row in store.query("SELECT ?pub ?formula ?cell WHERE { ?pub mkg:sourceFormula ?formula . "
+                           "OPTIONAL { ?pub mkg:sourceCell ?cell } }",
+                           substitutions={ox.Variable("pub"): ox.NamedNode(published_obs)}):
+        cell = f" in cell {row['cell'].value}" if row["cell"] is not None else ""
+        yield (f"the source computed the published figure{cell} with its own formula "
+               f"{row['formula'].value}")
 
 
 def _key(scores: PublishedScores, d: Difference) -> tuple[ox.NamedNode, ...] | None:
@@ -412,6 +434,9 @@ class SeriesPoint:
     parts_change: bool
     wording_changed: tuple[str, ...]
     gap: bool
+    #: the counterpart in the other instrument (crosswalk) and its score that year, if any
+    counterpart: str | None = None
+    counterpart_score: Decimal | None = None
 
     @property
     def is_break(self) -> bool:
@@ -422,6 +447,9 @@ class SeriesPoint:
         flags = []
         if self.edition_change:
             flags.append("edition changes")
+        if self.counterpart is not None:
+            flags.append(f"the other instrument scores {self.counterpart} "
+                         f"{_short(self.counterpart_score)} this year")
         if self.rule_change:
             flags.append("rule changes")
         if self.parts_change:
@@ -435,7 +463,8 @@ class SeriesPoint:
 
 def time_series(store: KnowledgeStore, jurisdiction: str | ox.NamedNode,
                 composite: str | ox.NamedNode, system: str = "mipex") -> list[SeriesPoint]:
-    """A jurisdiction's published series of one composite, with breaks flagged.
+    """A jurisdiction's published series of one composite, with breaks flagged, and the
+    score of its counterpart in the other instrument where that one is scored too.
 
     Args:
         jurisdiction: an IRI, or an ISO 3166 alpha-3 code such as ``SWE``.
@@ -454,7 +483,10 @@ def time_series(store: KnowledgeStore, jurisdiction: str | ox.NamedNode,
             published=Decimal(row["published"].value), recomputed=_decimal(row["recomputed"]),
             rule=_value(row["rule"]), parts_scored=_int(row["partsScored"]),
             parts_added=_int(row["partsAdded"]) or 0, parts_dropped=_int(row["partsDropped"]) or 0,
-            edition_change=_bool(row["editionChange"]), rule_change=_bool(row["ruleChange"]),
+            edition_change=_bool(row["editionChange"]),
+            counterpart=_code(row["counterpart"]) if row["counterpart"] else None,
+            counterpart_score=_decimal(row["counterpartScore"]),
+            rule_change=_bool(row["ruleChange"]),
             parts_change=_bool(row["partsChange"]),
             wording_changed=tuple(sorted(wording.split(", "))) if wording else (),
             gap=_bool(row["gap"])))

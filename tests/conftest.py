@@ -12,7 +12,7 @@ import pyoxigraph as ox
 import pytest
 
 from mipex_kg.graph.store import KnowledgeStore
-from mipex_kg.loaders.bootstrap import recompute_after
+from mipex_kg.loaders.bootstrap import crosswalk_after, recompute_after
 from mipex_kg.loaders.pipeline import Loader, LoadReport
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,6 +20,7 @@ SHARED = ROOT.parent / "shared"
 MIPEX_DATA = SHARED / "data" / "mipex"
 CORE_WORKBOOK = MIPEX_DATA / "mipex_core_2007-2019.xlsx"
 EU_WORKBOOK = MIPEX_DATA / "mipex_EU_2020-2024.xlsx"
+EDITION_2015_WORKBOOK = MIPEX_DATA / "policy_indicators_finalwebsite.xlsx"
 CONFORMANCE = SHARED / "conformance"
 
 
@@ -41,16 +42,19 @@ def reference_store(reference_dump: bytes) -> KnowledgeStore:
 
 @pytest.fixture(scope="session")
 def real_load(reference_dump: bytes) -> tuple[KnowledgeStore, list[LoadReport]]:
-    """Both official workbooks loaded into one in-memory store, once per session."""
-    if not CORE_WORKBOOK.is_file() or not EU_WORKBOOK.is_file():
+    """The official workbooks (2007-2019, 2020-2024 and the 2015 edition) loaded into one
+    in-memory store, once per session."""
+    if not all(p.is_file() for p in (CORE_WORKBOOK, EU_WORKBOOK, EDITION_2015_WORKBOOK)):
         pytest.skip(f"the official workbooks are not in {MIPEX_DATA}")
     store = KnowledgeStore()
     store.oxigraph.load(reference_dump, ox.RdfFormat.N_QUADS)
     loader = Loader(store)
-    reports = [loader.load_workbook(CORE_WORKBOOK), loader.load_workbook(EU_WORKBOOK)]
-    # as `mipex-kg load` and `serve` do: recomputed scores sit beside the published ones,
-    # so every test over the real store sees the data a user of the service sees
+    reports = [loader.load_workbook(CORE_WORKBOOK), loader.load_workbook(EU_WORKBOOK),
+               loader.load_workbook(EDITION_2015_WORKBOOK)]
+    # as `mipex-kg load` and `serve` do: recomputed scores and the crosswalk sit beside
+    # the published ones, so every test over the real store sees what a user sees
     assert recompute_after(store, reports)
+    assert crosswalk_after(store, reports)
     return store, reports
 
 

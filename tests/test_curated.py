@@ -217,6 +217,8 @@ def test_systems_their_levels_and_lineage(store: ox.Store) -> None:
            for r in rows}
     assert got == {
         "mipex": ("NationalLevel", None),
+        # the 2015 edition's instrument, replaced by the 2020 one (not adapted from it)
+        "mipex-2015": ("NationalLevel", None),
         "mipex-r": ("RegionalLevel", "system/mipex"),
         "mipex-l": ("LocalLevel", "system/mipex"),
         # The seed lists it among research that uses MIPEX, not as adapted from it.
@@ -242,6 +244,8 @@ def test_system_counts(store: ox.Store) -> None:
     got = {(r["s"].removeprefix(ID + "system/"), r["p"].split("#numberOf")[1], int(r["n"]))
            for r in rows}
     assert got == {("mipex", "Jurisdictions", 56), ("mipex", "PolicyAreas", 8),
+                   ("mipex-2015", "Indicators", 167), ("mipex-2015", "Jurisdictions", 38),
+                   ("mipex-2015", "PolicyAreas", 8),
                    ("mipex-r", "Indicators", 61), ("mipex-r", "Jurisdictions", 25),
                    ("child-centred-integration-indicators", "OutcomeIndicators", 14),
                    ("child-centred-integration-indicators", "ContextualIndicators", 16)}
@@ -261,10 +265,14 @@ def test_editions_cite_and_state_rights_without_a_licence(store: ox.Store) -> No
     rows = select(store, """SELECT ?e ?citation ?rights WHERE { ?e a mkg:Edition ;
         dct:bibliographicCitation ?citation ; dct:rights/rdfs:label ?rights }""")
     assert {r["e"].removeprefix(ID) for r in rows} == {"edition/mipex-2020",
-                                                       "edition/mipex-2025-eu"}
-    citation = {r["e"]: r["citation"] for r in rows}[ID + "edition/mipex-2020"]
-    assert citation == ("Solano, G. & Huddleston, T. (2020) Migrant Integration Policy Index "
-                        "2020, CIDOB and MPG")
+                                                       "edition/mipex-2025-eu",
+                                                       "edition/mipex-2015"}
+    citations = {r["e"]: r["citation"] for r in rows}
+    assert citations[ID + "edition/mipex-2020"] == (
+        "Solano, G. & Huddleston, T. (2020) Migrant Integration Policy Index 2020, CIDOB and MPG")
+    assert citations[ID + "edition/mipex-2015"] == (
+        "Huddleston, T., Bilgili, O., Joki, A.-L. & Vankova, Z. (2015) Migrant Integration "
+        "Policy Index 2015, CIDOB and MPG")
     assert select(store, "SELECT ?l WHERE { ?e dct:license ?l }") == []
     if DATA_README.is_file():
         readme = " ".join(DATA_README.read_text(encoding="utf-8").split())

@@ -19,7 +19,15 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 from mipex_kg.api.query_registry import QueryRegistry
-from mipex_kg.api.routes import indicators, jurisdictions, provenance, queries, scores, systems
+from mipex_kg.api.routes import (
+    editions,
+    indicators,
+    jurisdictions,
+    provenance,
+    queries,
+    scores,
+    systems,
+)
 from mipex_kg.api.routes.facade import Facade, remember_client
 from mipex_kg.graph.store import KnowledgeStore
 
@@ -41,7 +49,7 @@ def register_rest(app: FastAPI, store: KnowledgeStore,
         HeaderError: a named query is malformed (file and line in the message).
     """
     facade = Facade(store, registry or QueryRegistry.load(), app.state.engine, cache_size)
-    for module in (queries, systems, indicators, jurisdictions, scores, provenance):
+    for module in (queries, systems, indicators, jurisdictions, scores, editions, provenance):
         app.include_router(module.build_router(facade), dependencies=[Depends(remember_client)])
     app.state.facade = facade
     return facade

@@ -61,6 +61,8 @@ ALLOWED_WARNINGS = {
         "the authority-table concepts concern no jurisdiction of the graph",
     ("shapes_recommended.ttl", "dct:spatial", ID + "dataset/graph/curated-aggregation"):
         "aggregation rules concern no place",
+    ("shapes_recommended.ttl", "dct:spatial", ID + "dataset/graph/crosswalk"):
+        "the crosswalk links the questions of two instruments: it concerns no place",
     ("mdr-vocabularies.shape.ttl", "dct:publisher", ""):
         "the publishers (MPG, CIDOB, this project) are not EU bodies of the corporate-body table",
     ("mdr-vocabularies.shape.ttl", "dct:spatial", ""):
