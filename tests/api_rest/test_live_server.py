@@ -16,8 +16,13 @@ from tests.api.live import serving
 
 @pytest.fixture(scope="module")
 def live_url(fixture_store: KnowledgeStore) -> Iterator[str]:
-    """``create_app`` over the fixture graph, under uvicorn on a free port; stopped after."""
-    with serving(create_app(Settings(store=None), fixture_store, query_workers=1)) as url:
+    """``create_app`` over the fixture graph, under uvicorn on a free port; stopped after.
+
+    All requests come from 127.0.0.1, one client to the engine: its limit of queries in
+    flight is raised so that eight parallel connections are served, not refused (429).
+    """
+    settings = Settings(store=None, client_max_in_flight=64)
+    with serving(create_app(settings, fixture_store, query_workers=1)) as url:
         yield url
 
 
