@@ -55,7 +55,7 @@ class Settings(BaseSettings):
         default=4, description="Query worker processes: how many queries may run at once."
     )
     query_memory_mb: int = Field(
-        default=1024,
+        default=512,
         description="Memory (MiB) one query may allocate beyond the shared data; a query "
                     "past it is stopped with 503 (0: no limit).",
     )
