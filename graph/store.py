@@ -61,6 +61,8 @@ class KnowledgeStore:
         self._writes = itertools.count(1)
         self._version = f"{self._instance}-0"
         self._write_lock = threading.RLock()
+        #: staging graphs in use; ``query`` hides them (replaced, never mutated)
+        self._staging: frozenset[ox.NamedNode] = frozenset()
         if not read_only:
             self._drop_staging_graphs()
 
@@ -116,16 +118,22 @@ class KnowledgeStore:
     ) -> Any:
         """Run a SPARQL query; the default graph is the union of all graphs.
 
+        Staging graphs (content being validated or moved into place) are never seen:
+        while there are any, the default graph and ``GRAPH ?g`` range over the others.
+
         Raises:
             SyntaxError: the query does not parse.
         """
         text = sparql_prologue() + sparql if prologue else sparql
+        union = union_default_graph and "default_graph" not in kwargs
+        if self._staging:
+            visible = self.named_graphs()
+            kwargs.setdefault("named_graphs", visible)
+            if union:
+                kwargs["default_graph"] = [ox.DefaultGraph(), *visible]
+                union = False
         return self._store.query(
-            text,
-            substitutions=substitutions,
-            use_default_graph_as_union=union_default_graph and "default_graph" not in kwargs,
-            **kwargs,
-        )
+            text, substitutions=substitutions, use_default_graph_as_union=union, **kwargs)
 
     def named_graphs(self) -> list[ox.NamedNode]:
         """Every named graph except staging ones, sorted by IRI."""
@@ -175,25 +183,63 @@ class KnowledgeStore:
         SPARQL ``MOVE`` replaces the target (a second transaction). If anything fails
         before the move, the target is untouched and the staging graph is dropped.
         """
-        staging = ox.NamedNode(f"{STAGING_PREFIX}{uuid.uuid4().hex}")
         with self._write_lock:
-            count = 0
+            staging, count = self.stage(triples)
+            self.commit_staged({graph: staging})
+        return count
 
-            def quads() -> Iterator[ox.Quad]:
-                nonlocal count
-                for triple in triples:
-                    count += 1
-                    yield ox.Quad(triple.subject, triple.predicate, triple.object, staging)
+    # -- staging graphs: content on its way in, invisible to readers ------------------
 
+    def stage(self, triples: Iterable[ox.Triple | ox.Quad]) -> tuple[ox.NamedNode, int]:
+        """Write ``triples`` (quads lose their graph) into a fresh staging graph.
+
+        One transaction; the version does not change and ``query`` does not see the
+        graph (nor do the engine's snapshots, which drop ``STAGING_PREFIX`` graphs).
+        Returns the staging graph and its triple count. ``commit_staged`` moves it
+        into place, ``discard`` drops it.
+        """
+        staging = ox.NamedNode(f"{STAGING_PREFIX}{uuid.uuid4().hex}")
+        count = 0
+
+        def quads() -> Iterator[ox.Quad]:
+            nonlocal count
+            for item in triples:
+                count += 1
+                yield ox.Quad(item.subject, item.predicate, item.object, staging)
+
+        with self._write_lock:
+            self._staging = self._staging | {staging}
             try:
                 self._store.extend(quads())
-                self._store.update(f"MOVE SILENT GRAPH <{staging.value}> TO <{graph.value}>")
             except BaseException:
-                if self._store.contains_named_graph(staging):
-                    self._store.remove_graph(staging)
+                self.discard(staging)
                 raise
+        return staging, count
+
+    def commit_staged(self, moves: dict[ox.NamedNode, ox.NamedNode]) -> None:
+        """Replace each target graph by its staging graph: one SPARQL update, one transaction.
+
+        ``moves`` maps target -> staging graph (from ``stage``). On failure the
+        targets are untouched and the staging graphs are dropped.
+        """
+        if not moves:
+            return
+        update = " ; ".join(f"MOVE SILENT GRAPH <{staging.value}> TO <{target.value}>"
+                            for target, staging in moves.items())
+        with self._write_lock:
+            try:
+                self._store.update(update)
+            finally:
+                for staging in moves.values():
+                    self.discard(staging)
             self._written()
-        return count
+
+    def discard(self, staging: ox.NamedNode) -> None:
+        """Drop a staging graph (nothing happens if it is already gone)."""
+        with self._write_lock:
+            if self._store.contains_named_graph(staging):
+                self._store.remove_graph(staging)
+            self._staging = self._staging - {staging}
 
     def drop_graph(self, graph: ox.NamedNode) -> None:
         with self._write_lock:

@@ -6,12 +6,13 @@ Every load goes through ``Loader``:
    happens (the report says so);
 2. the file is parsed into records; any problem stops here;
 3. the records become the triples of one named graph, with PROV-O provenance;
-4. the triples are validated with the project's SHACL shapes (compiled to SPARQL and
-   run in a scratch Oxigraph store), together with the context they point at: the
-   ontology and the curated and reference graphs already in the store (for a CSV of
-   reported scores also the descriptions of the concepts it uses, wherever they are,
-   and what the other reported graphs say of the same observations);
-5. the named graph is replaced in the store atomically.
+4. the triples are validated with the project's SHACL shapes by the validation gate
+   (``loaders.gate``: compiled to SPARQL, run on a staging graph of the store itself),
+   together with the context they point at: the ontology and the curated and
+   reference graphs already in the store (for a CSV of reported scores also the
+   descriptions of the concepts it uses, wherever they are, and what the other
+   reported graphs say of the same observations);
+5. the staging graph replaces the named graph atomically.
 
 A failure at any step raises ``LoadError`` listing every problem (file, sheet and
 cell, or row, or the focus node of a SHACL result) and leaves the store unchanged.
@@ -24,7 +25,6 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from importlib.resources import files
 from pathlib import Path
 
@@ -32,21 +32,15 @@ import pyoxigraph as ox
 
 from mipex_kg.graph import iris
 from mipex_kg.graph.namespaces import GRAPH
-from mipex_kg.graph.shacl import validate
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders import known_sources
 from mipex_kg.loaders.errors import LoadError, Problem
 from mipex_kg.loaders.mipex_rdf import workbook_triples
 from mipex_kg.loaders.mipex_workbook import read_workbook
-from mipex_kg.loaders.validation import project_constraints
+from mipex_kg.loaders.gate import ONTOLOGY_GRAPH, ValidationGate
 from mipex_kg.loaders.provenance import SourceFile, load_activity_triples, now, source_triples
 from mipex_kg.loaders.scores_csv import Reference, read_score_rows, score_triples
 
-ONTOLOGY_GRAPH = iris.named_graph("ontology")
-CURATED_PREFIX = GRAPH + "curated/"
-#: Where the default graph's content is put while a write to it is validated.
-DEFAULT_GRAPH_STAND_IN = ox.NamedNode(GRAPH + "default")
-REFERENCE_PREFIX = GRAPH + "reference/"
 REPORTED_PREFIX = GRAPH + "reported/"
 
 
@@ -100,53 +94,36 @@ class Loader:
                  progress: Callable[[str, int, int], None] | None = None) -> None:
         self.store = store
         self.progress = progress
+        self.gate = ValidationGate(store)
 
-    # -- the shapes and their context -------------------------------------------------
-
-    @cached_property
-    def ontology_triples(self) -> list[ox.Triple]:
-        triples: list[ox.Triple] = []
-        for resource in sorted(files("mipex_kg.ontology").iterdir(), key=lambda r: r.name):
-            if resource.name.endswith(".ttl"):
-                triples.extend(
-                    ox.Triple(q.subject, q.predicate, q.object)
-                    for q in ox.parse(resource.read_bytes(), ox.RdfFormat.TURTLE)
-                )
-        return triples
-
-    def context_graphs(self, excluding: set[ox.NamedNode]) -> list[ox.NamedNode]:
-        """The graphs a new graph is validated with: ontology, curated and reference data."""
-        return [
-            g for g in self.store.named_graphs()
-            if g not in excluding and (g == ONTOLOGY_GRAPH or g.value.startswith(CURATED_PREFIX)
-                                   or g.value.startswith(REFERENCE_PREFIX))
-        ]
+    # -- the gate -------------------------------------------------------------------------
 
     def check(self, graphs: dict[ox.NamedNode, list[ox.Triple]], file: str,
               locate: dict[str, tuple[str, str]] | None = None,
-              extra_context: list[ox.Quad] | None = None) -> None:
+              extra_context: list[ox.Quad] | None = None, *, commit: bool = False,
+              seconds: dict[str, float] | None = None) -> None:
         """Validate new graph contents together; raise ``LoadError`` listing every violation.
 
         ``extra_context``: further quads of the store to validate with (besides the
-        ``context_graphs``), such as the descriptions of the concepts the new graph uses.
+        gate's context graphs), such as the descriptions of the concepts the new graph
+        uses. ``commit``: when they pass, replace the graphs with them (one transaction).
+        ``seconds`` receives the time to stage and validate ("validate") and to move
+        the staged graphs into place ("commit").
         """
-        scratch = ox.Store()
-        for graph, triples in graphs.items():
-            scratch.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
-        if ONTOLOGY_GRAPH not in graphs:
-            scratch.extend(ox.Quad(t.subject, t.predicate, t.object, ONTOLOGY_GRAPH)
-                           for t in self.ontology_triples)
-        for context in self.context_graphs(excluding=set(graphs)):
-            scratch.extend(self.store.oxigraph.quads_for_pattern(None, None, None, context))
-        scratch.extend(q for q in extra_context or [] if q.graph_name not in graphs)
-        report = validate(scratch, project_constraints())
-        if report.conforms:
-            return
+        seconds = {} if seconds is None else seconds
+        mark = time.perf_counter()
+        with self.gate.staged(graphs, extra_context or []) as staged:
+            violations = staged.violations()
+            seconds["validate"] = time.perf_counter() - mark
+            if not violations:
+                if commit:
+                    mark = time.perf_counter()
+                    staged.commit()
+                    seconds["commit"] = time.perf_counter() - mark
+                return
         locate = locate or {}
         problems = []
-        for result in report.results:
-            if not result.severity.endswith("Violation"):
-                continue
+        for result in violations:
             focus = result.focus_node
             key = focus.value if isinstance(focus, ox.NamedNode) else str(focus)
             value = "" if result.value is None else f" (value {result.value})"
@@ -162,12 +139,8 @@ class Loader:
         ``changes`` maps each graph a SPARQL Update or Graph Store request would change
         to its whole content afterwards; they are validated together, like a load.
         """
-        graphs = {
-            (g if isinstance(g, ox.NamedNode) else DEFAULT_GRAPH_STAND_IN): triples
-            for g, triples in changes.items()
-        }
         try:
-            self.check(graphs, "the write")
+            self.check(dict(changes), "the write")
         except LoadError as error:
             return [str(problem) for problem in error.problems]
         return []
@@ -194,19 +167,16 @@ class Loader:
             load.triples.extend(load_activity_triples(load.graph, [load.source.node], began, now()))
             load.report.seconds["build"] = load.report.seconds.get("build", 0.0) + (
                 time.perf_counter() - mark)
-        mark = time.perf_counter()
-        self.check({load.graph: load.triples for load in batch}, file, locate,
-                   [q for load in batch for q in load.context])
-        validate_seconds = time.perf_counter() - mark
-        mark = time.perf_counter()
-        with self.store.batch():
-            for load in batch:
-                load.report.triples = self.store.replace_graph(load.graph, load.triples)
-                load.report.seconds["validate"] = validate_seconds
-                load.report.status = "loaded"
-        commit_seconds = time.perf_counter() - mark
+        seconds: dict[str, float] = {}
+        with self.store.batch():  # staged, validated and moved into place together
+            self.check({load.graph: load.triples for load in batch}, file, locate,
+                       [q for load in batch for q in load.context], commit=True,
+                       seconds=seconds)
         for load in batch:
-            load.report.seconds["commit"] = commit_seconds / len(batch)
+            load.report.triples = len(load.triples)
+            load.report.seconds["validate"] = seconds["validate"]
+            load.report.seconds["commit"] = seconds["commit"] / len(batch)
+            load.report.status = "loaded"
 
     # -- the kinds of source -------------------------------------------------------------
 

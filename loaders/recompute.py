@@ -4,7 +4,7 @@
 (queries/recompute-inputs.rq) and every aggregation rule with another
 (queries/recompute-rules.rq), applies to each published composite the rule its
 edition used (``mkg:appliesToEdition``), and writes the results to their own named
-graph, ``graph/recomputed``, through the same SHACL gate as every load:
+graph, ``graph/recomputed``, through the same SHACL gate as every load (``loaders.gate``):
 
     id:score/mipex-2020-recomputed/SWE/2019/g a qb:Observation ;
         qb:dataSet id:dataset/mipex-2020-recomputed ;     # an mkg:RecomputedDataSet
@@ -37,7 +37,6 @@ import pyoxigraph as ox
 
 from mipex_kg.graph import iris
 from mipex_kg.graph.namespaces import DCT, DCAT, ID, MKG, PROV, QB, RDF, SDMX_ATTRIBUTE, XSD
-from mipex_kg.graph.shacl import validate
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders.aggregation_rules import (
     Rule,
@@ -47,8 +46,8 @@ from mipex_kg.loaders.aggregation_rules import (
     read_rules,
 )
 from mipex_kg.loaders.errors import LoadError, Problem
+from mipex_kg.loaders.gate import ValidationGate
 from mipex_kg.loaders.provenance import now, software_triples
-from mipex_kg.loaders.validation import project_constraints
 
 RECOMPUTED_GRAPH = iris.named_graph("recomputed")
 RECOMPUTED = iris.concept("status", "recomputed")
@@ -258,43 +257,43 @@ def graph_triples(results: list[Recomputation], started: datetime,
 # -- the gate and the store ----------------------------------------------------------
 
 
-def check(store: KnowledgeStore, triples: list[ox.Triple]) -> None:
-    """Validate the recomputed graph with the project's shapes; raise ``LoadError``.
+def check(store: KnowledgeStore, triples: list[ox.Triple], *, commit: bool = False,
+          seconds: dict[str, float] | None = None) -> None:
+    """Validate the recomputed graph through the gate; raise ``LoadError``.
 
-    The scratch store holds the new triples, the ontology, curated and reference
-    graphs, and the types of every node the new triples point at (published scores,
-    indicators, periods), so that sh:class checks see them. Only results on nodes of
-    the new graph count: the published data was checked when it was loaded.
+    The gate sees the new triples, the ontology, curated and reference graphs, and
+    the types of every node the new triples point at (published scores, indicators,
+    periods), so that sh:class checks see them. Only results on nodes of the new graph
+    count: the published data was checked when it was loaded. ``commit``: when it
+    passes, replace graph/recomputed with it. ``seconds`` receives "validate" and
+    "commit".
     """
-    from mipex_kg.loaders.pipeline import ONTOLOGY_GRAPH, Loader
-
-    scratch = ox.Store()
-    scratch.extend(ox.Quad(t.subject, t.predicate, t.object, RECOMPUTED_GRAPH) for t in triples)
-    loader = Loader(store)
-    context = loader.context_graphs(excluding={RECOMPUTED_GRAPH})
-    if ONTOLOGY_GRAPH not in context:
-        scratch.extend(ox.Quad(t.subject, t.predicate, t.object, ONTOLOGY_GRAPH)
-                       for t in loader.ontology_triples)
-    for graph in context:
-        scratch.extend(store.oxigraph.quads_for_pattern(None, None, None, graph))
+    seconds = {} if seconds is None else seconds
+    mark = time.perf_counter()
     subjects = {t.subject for t in triples}
     # prov:wasDerivedFrom only needs an IRI; typing its ~50 000 targets would make
     # them focus nodes of every observation shape for nothing.
     pointed_at = {t.object for t in triples
                   if isinstance(t.object, ox.NamedNode) and t.object not in subjects
                   and t.predicate != PROV.wasDerivedFrom}
-    for node in pointed_at:
-        scratch.extend(ox.Quad(q.subject, q.predicate, q.object, RECOMPUTED_GRAPH)
-                       for q in store.oxigraph.quads_for_pattern(node, RDF.type, None))
-    report = validate(scratch, project_constraints())
-    problems = [
-        Problem("recompute", f"resource <{result.focus_node.value}>",
-                f"{result.message}" + ("" if result.value is None else f" (value {result.value})"))
-        for result in report.results
-        if str(result.severity).endswith("Violation") and result.focus_node in subjects
-    ]
-    if problems:
-        raise LoadError(problems)
+    types = [ox.Quad(q.subject, q.predicate, q.object)  # whichever graph says it
+             for node in pointed_at
+             for q in store.oxigraph.quads_for_pattern(node, RDF.type, None)]
+    with ValidationGate(store).staged({RECOMPUTED_GRAPH: triples}, types) as staged:
+        problems = [
+            Problem("recompute", f"resource <{result.focus_node.value}>",
+                    f"{result.message}" + ("" if result.value is None
+                                           else f" (value {result.value})"))
+            for result in staged.violations(focus=subjects)
+        ]
+        seconds["validate"] = time.perf_counter() - mark
+        if problems:
+            raise LoadError(problems)
+        if commit:
+            mark = time.perf_counter()
+            staged.commit()
+            store.flush()
+            seconds["commit"] = time.perf_counter() - mark
 
 
 @dataclass
@@ -350,11 +349,6 @@ def recompute_store(store: KnowledgeStore, *, rules: Mapping[ox.NamedNode, Rule]
     mark = time.perf_counter()
     triples = graph_triples(results, started, now())
     seconds["build"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    check(store, triples)
-    seconds["validate"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    report.triples = store.replace_graph(RECOMPUTED_GRAPH, triples)
-    store.flush()
-    seconds["commit"] = time.perf_counter() - mark
+    check(store, triples, commit=True, seconds=seconds)
+    report.triples = len(triples)
     return report

@@ -44,6 +44,31 @@ def test_a_failing_replacement_leaves_the_graph_as_it_was() -> None:
     assert store.version == version
 
 
+def test_staged_content_is_invisible_until_committed() -> None:
+    store = KnowledgeStore()
+    store.replace_graph(G, triples(2))
+    version = store.version
+    staging, count = store.stage(triples(3, "new"))
+    assert count == 3 and store.version == version
+    seen = {r["o"].value for r in store.query("SELECT ?o WHERE { ?s ?p ?o }")}
+    assert seen == {"v0", "v1"}  # the union default graph leaves staging graphs out
+    named = {r["g"].value for r in store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")}
+    assert named == {G.value}
+    assert store.named_graphs() == [G] and store.graph_sizes() == {G.value: 2}
+    store.commit_staged({G: staging})
+    assert store.version != version
+    seen = {r["o"].value for r in store.query("SELECT ?o WHERE { ?s ?p ?o }")}
+    assert seen == {"new0", "new1", "new2"}
+    assert not store.has_graph(staging)
+
+
+def test_a_discarded_staging_graph_leaves_nothing() -> None:
+    store = KnowledgeStore()
+    staging, _ = store.stage(triples(2))
+    store.discard(staging)
+    assert len(store) == 0 and list(store.query("SELECT * WHERE { ?s ?p ?o }")) == []
+
+
 def test_the_version_changes_on_every_write() -> None:
     store = KnowledgeStore()
     seen = {store.version}
