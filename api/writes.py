@@ -82,9 +82,10 @@ class GraphWriter:
                 scratch.load(self.store.oxigraph.dump(format=ox.RdfFormat.N_QUADS),
                              format=ox.RdfFormat.N_QUADS)
                 _run_update(scratch, text, base_iri)
-                self._check(changed_graphs(self.store.oxigraph, scratch))
+                changes = changed_graphs(self.store.oxigraph, scratch)
+                self._check(changes)
                 if self.store.version == version:
-                    _run_update(self.store, text, base_iri)
+                    _run_update(self.store, text, base_iri, graphs=list(changes))
                     return
         raise ServiceUnavailable("the store kept changing while the update was checked; try again")
 
@@ -98,7 +99,8 @@ class GraphWriter:
             if isinstance(graph, ox.NamedNode):
                 self.store.replace_graph(graph, triples)
             else:
-                self.store.update(f"DROP SILENT DEFAULT ; INSERT DATA {{ {_ntriples(triples)} }}")
+                self.store.update(f"DROP SILENT DEFAULT ; INSERT DATA {{ {_ntriples(triples)} }}",
+                                  graphs=[graph])
             return created
 
     def post(self, graph: GraphName, triples: list[ox.Triple]) -> bool:
@@ -112,7 +114,7 @@ class GraphWriter:
             data = _ntriples(triples)
             if isinstance(graph, ox.NamedNode):
                 data = f"GRAPH <{graph.value}> {{ {data} }}"
-            self.store.update(f"INSERT DATA {{ {data} }}")
+            self.store.update(f"INSERT DATA {{ {data} }}", graphs=[graph])
             return created
 
     def delete(self, graph: GraphName) -> None:
@@ -128,7 +130,7 @@ class GraphWriter:
             if isinstance(graph, ox.NamedNode):
                 self.store.drop_graph(graph)
             else:
-                self.store.update("CLEAR DEFAULT")
+                self.store.update("CLEAR DEFAULT", graphs=[graph])
 
     # -- reading ---------------------------------------------------------------------
 
@@ -169,15 +171,18 @@ def changed_graphs(before: ox.Store, after: ox.Store) -> dict[GraphName, list[ox
     return changes
 
 
-def _run_update(target: ox.Store | KnowledgeStore, text: str, base_iri: str | None) -> None:
+def _run_update(target: ox.Store | KnowledgeStore, text: str, base_iri: str | None,
+                graphs: list[GraphName] | None = None) -> None:
     """Run an update on a plain store or the service's store (which counts versions).
 
     The project's prefixes are predeclared through pyoxigraph (not as a text prologue,
-    which would shift the line numbers of syntax errors).
+    which would shift the line numbers of syntax errors). ``graphs``: the graphs the
+    update changes, when known (the store then writes back only those).
     """
     try:
         if isinstance(target, KnowledgeStore):
-            target.update(text, prologue=False, base_iri=base_iri, prefixes=PREFIXES)
+            target.update(text, prologue=False, base_iri=base_iri, prefixes=PREFIXES,
+                          graphs=graphs)
         else:
             target.update(text, base_iri=base_iri, prefixes=PREFIXES)
     except SyntaxError as error:

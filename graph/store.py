@@ -7,9 +7,10 @@ One ``KnowledgeStore`` wraps a ``pyoxigraph.Store`` and adds what the project ne
   Oxigraph applies atomically), so readers never see a half-loaded graph;
 * queries over the union of all named graphs by default;
 * a version number that changes on every write, for ETags and caches;
-* with a ``path``: the data is read from that folder at start and written back to it,
-  whole and atomically, after every write (see ``persistence``). Writes inside
-  ``with store.batch():`` are written back once, at the end.
+* with a ``path``: the data is read from that folder at start and written back to it
+  atomically after every write (see ``persistence``): the changed graphs in place
+  when the change is small and known graph by graph, else the whole dataset into a
+  fresh folder. Writes inside ``with store.batch():`` are written back once, at the end.
 
 The folder on disk is a plain Oxigraph store that other tools (``oxigraph serve``)
 can open. ``read_only=True`` opens the folder itself, without a copy in memory.
@@ -47,6 +48,9 @@ class KnowledgeStore:
         self._lock: persistence.WriterLock | None = None
         self._batch_depth = 0
         self._dirty = False
+        #: graph -> its size on disk (as of the last write back), for every graph
+        #: changed since; None when some change is not known graph by graph
+        self._pending: dict[ox.NamedNode | ox.DefaultGraph, int] | None = {}
         if self.path is not None and read_only:
             if not self.path.is_dir():
                 raise OSError(f"no store at {self.path}")
@@ -86,8 +90,52 @@ class KnowledgeStore:
 
     def _persist(self) -> None:
         if self._dirty and self._batch_depth == 0 and self.path is not None and not self.read_only:
-            persistence.write_snapshot(self._store, self.path)
+            pending, self._pending = self._pending, {}
+            try:
+                if pending == {}:
+                    pass  # the writes said they changed no graph
+                elif pending is not None and self._in_place(pending):
+                    persistence.write_graphs(self._store, self.path, list(pending))
+                else:
+                    persistence.write_snapshot(self._store, self.path)
+            except BaseException:
+                self._pending = None  # whatever happened, the next write back is whole
+                raise
             self._dirty = False
+
+    def _in_place(self, pending: dict[ox.NamedNode | ox.DefaultGraph, int]) -> bool:
+        """Whether to write ``pending`` graphs back in place rather than the whole store.
+
+        In place costs about 20 us a triple removed or added (one RocksDB transaction),
+        the whole store about 9 us a quad (bulk load into a fresh folder), so a change
+        is written in place when it touches under a tenth of the store. Not when the
+        new content has blank nodes: SPARQL ``INSERT DATA`` would rename them.
+        """
+        if not persistence.exists(self.path):
+            return False
+        touched = sum(pending.values())
+        for graph in pending:
+            for quad in self._store.quads_for_pattern(None, None, None, graph):
+                touched += 1
+                if isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode):
+                    return False
+        return touched * 10 <= len(self._store)
+
+    def _changing(self, graphs: Iterable[ox.NamedNode | ox.DefaultGraph] | None) -> None:
+        """Note the graphs a write is about to change (None: not known), before it runs."""
+        if graphs is None:
+            self._pending = None
+        elif self._pending is not None:
+            for graph in graphs:
+                if graph not in self._pending:
+                    self._pending[graph] = self._size(graph)
+
+    def _size(self, graph: ox.NamedNode | ox.DefaultGraph) -> int:
+        target = "DEFAULT" if isinstance(graph, ox.DefaultGraph) else f"<{graph.value}>"
+        (row,) = self._store.query(
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {target} {{ ?s ?p ?o }} }}"
+            if isinstance(graph, ox.NamedNode) else "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        return int(row["n"].value)
 
     def _written(self) -> None:
         """Record a write: new version, and the snapshot on disk unless in a batch."""
@@ -227,6 +275,7 @@ class KnowledgeStore:
         update = " ; ".join(f"MOVE SILENT GRAPH <{staging.value}> TO <{target.value}>"
                             for target, staging in moves.items())
         with self._write_lock:
+            self._changing(moves)
             try:
                 self._store.update(update)
             finally:
@@ -243,18 +292,25 @@ class KnowledgeStore:
 
     def drop_graph(self, graph: ox.NamedNode) -> None:
         with self._write_lock:
+            self._changing([graph])
             if self._store.contains_named_graph(graph):
                 self._store.remove_graph(graph)
             self._written()
 
-    def update(self, sparql_update: str, *, prologue: bool = True, **kwargs: Any) -> None:
+    def update(self, sparql_update: str, *, prologue: bool = True,
+               graphs: Iterable[ox.NamedNode | ox.DefaultGraph] | None = None,
+               **kwargs: Any) -> None:
         """Run a SPARQL update (one transaction), with the project's PREFIXes unless told not to.
+
+        ``graphs``: every graph the update can change, when the caller knows them; the
+        write back to disk is then in proportion to them (else the whole store).
 
         Raises:
             SyntaxError: the update does not parse.
         """
         text = sparql_prologue() + sparql_update if prologue else sparql_update
         with self._write_lock:
+            self._changing(None if graphs is None else list(graphs))
             self._store.update(text, **kwargs)
             self._written()
 

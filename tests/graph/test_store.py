@@ -120,3 +120,49 @@ def test_an_interrupted_swap_is_repaired_on_open(tmp_path: Path) -> None:
     reopened = KnowledgeStore(path)
     assert reopened.graph_sizes() == {G.value: 3}
     assert not list(tmp_path.glob(".store.new-*"))
+
+
+def test_a_small_change_is_written_back_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    small = ox.NamedNode("https://w3id.org/mipex-kg/graph/small")
+    store = KnowledgeStore(path)
+    store.replace_graph(G, triples(200))
+    folder = path.stat().st_ino  # a whole snapshot is a fresh folder renamed into place
+    store.replace_graph(small, triples(3, "a"))
+    store.update(f"INSERT DATA {{ GRAPH <{small.value}> {{ <http://example.org/x> "
+                 f"<http://example.org/p> 'b' }} }}", graphs=[small])
+    store.update("INSERT DATA { <http://example.org/d> <http://example.org/p> 'd' }",
+                 graphs=[ox.DefaultGraph()])
+    store.drop_graph(small)
+    store.replace_graph(small, triples(2, "c"))
+    assert path.stat().st_ino == folder  # written in place, each time
+    store.replace_graph(small, [ox.Triple(ox.BlankNode(), ox.NamedNode("http://example.org/p"),
+                                          ox.Literal("blank"))])
+    assert path.stat().st_ino != folder  # blank nodes: the whole store, in a fresh folder
+    folder = path.stat().st_ino
+    store.replace_graph(small, triples(30, "big"))  # over a tenth of the store
+    assert path.stat().st_ino != folder
+    folder = path.stat().st_ino
+    store.update("INSERT DATA { GRAPH <http://example.org/g> { <http://a> <http://b> 1 } }")
+    assert path.stat().st_ino != folder  # graphs not named: the whole store
+    expected = sorted((store.dump(None, ox.RdfFormat.N_QUADS) or b"").splitlines())
+    store.close()
+    reopened = KnowledgeStore(path, read_only=True)
+    assert sorted((reopened.dump(None, ox.RdfFormat.N_QUADS) or b"").splitlines()) == expected
+
+
+def test_writes_in_place_reach_the_disk(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    small = ox.NamedNode("https://w3id.org/mipex-kg/graph/small")
+    store = KnowledgeStore(path)
+    store.replace_graph(G, triples(100))
+    store.replace_graph(small, triples(3, "a"))
+    store.update("INSERT DATA { <http://example.org/d> <http://example.org/p> 'd' }",
+                 graphs=[ox.DefaultGraph()])
+    store.replace_graph(small, triples(2, "c"))
+    store.close()
+    reopened = KnowledgeStore(path, read_only=True)
+    assert reopened.graph_sizes() == {G.value: 100, small.value: 2}
+    values = {r["o"].value for r in reopened.query(
+        "SELECT ?o WHERE { ?s ?p ?o }", union_default_graph=False)}
+    assert values == {"d"}
