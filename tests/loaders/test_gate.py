@@ -16,18 +16,9 @@ ISO3 = ox.NamedNode(MKG + "isoAlpha3")
 GRAPH = iris.named_graph("curated/extra-test")
 
 
-@pytest.fixture(scope="module")
-def reference_dump() -> bytes:
-    store = KnowledgeStore()
-    Loader(store).load_reference_data()
-    return store.dump(None, ox.RdfFormat.N_QUADS) or b""
-
-
 @pytest.fixture
-def store(reference_dump: bytes) -> KnowledgeStore:
-    store = KnowledgeStore()
-    store.oxigraph.load(reference_dump, ox.RdfFormat.N_QUADS)
-    return store
+def store(reference_store: KnowledgeStore) -> KnowledgeStore:
+    return reference_store
 
 
 def staging_graphs(store: KnowledgeStore) -> list[ox.NamedNode]:
