@@ -20,9 +20,10 @@ For each query, in order:
 4. **fair share**: a query first runs as a short one, on any idle worker. One still
    running after ``MIPEX_KG_FAST_LANE_TIMEOUT`` seconds becomes long: it goes on only
    if a long slot is free (its worker's CPU priority is lowered), else it is stopped
-   with 503 and ``Retry-After``; its client counts as heavy for a while, and a heavy
-   client's queries wait for a long slot. ``MIPEX_KG_FAST_LANE_WORKERS`` workers are
-   thus always left for short queries.
+   with 503 and ``Retry-After``; its client counts as heavy for a while (so does the
+   client of a query that took over half that time, or whose worker died past the
+   memory cap), and a heavy client's queries wait for a long slot.
+   ``MIPEX_KG_FAST_LANE_WORKERS`` workers are thus always left for short queries.
 """
 
 from __future__ import annotations
@@ -159,7 +160,12 @@ class QueryEngine:
                     reply = await self.pool.answer(worker, left())
                 if reply is None:
                     raise self._timed_out(limit)
+                if loop.time() - started > self.short_timeout / 2:
+                    self.admission.mark_heavy(client)  # costly, though it finished
                 return reply
+        except QueryFailed:
+            self.admission.mark_heavy(client)  # its worker died: past the memory cap
+            raise
         finally:
             if long:
                 self.admission.free_long_slot(client)
