@@ -55,9 +55,10 @@ class Settings(BaseSettings):
         default=4, description="Query worker processes: how many queries may run at once."
     )
     query_memory_mb: int = Field(
-        default=512,
-        description="Memory (MiB) one query may allocate beyond the shared data; a query "
-                    "past it is stopped with 503 (0: no limit).",
+        default=2048,
+        description="Address space (MiB) one query may take beyond the shared data (it "
+                    "counts reserved, not only used, memory); a query past it is stopped "
+                    "with 503 (0: no limit).",
     )
     fast_lane_workers: int = Field(
         default=1,
