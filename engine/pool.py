@@ -201,10 +201,6 @@ class Worker:
     prefixes: dict[str, str] | None = None  # the ones it was sent last (query_message)
     niceness: int = 0
 
-    @property
-    def snapshot(self) -> Snapshot:
-        return self.zygote.snapshot
-
     def renice(self, niceness: int) -> None:
         """Lower (or restore) the CPU priority of the worker's process."""
         if niceness == self.niceness:
@@ -368,9 +364,6 @@ class QueryPool:
                     self._idle.remove(worker)
                     return worker
         return None
-
-    def has_idle(self) -> bool:
-        return bool(self._idle)
 
     async def acquire(self, wait: float | None) -> Worker:
         """An idle worker, waiting on the event loop up to ``wait`` seconds (None: no limit).
