@@ -21,7 +21,7 @@ from mipex_kg.api.deps import read_bounded
 from mipex_kg.api.errors import BadRequest
 from mipex_kg.api.formats import choose
 from mipex_kg.graph.store import KnowledgeStore
-from mipex_kg.loaders.catalog import PROFILES, CatalogBuild, build_catalog
+from mipex_kg.publish.catalog import PROFILES, CatalogBuild, build_catalog
 
 PATH = "/catalog"
 

@@ -5,7 +5,7 @@
     GET|HEAD /downloads/all.{nq,trig}           the whole store, every graph named
 
 The slug of ``https://w3id.org/mipex-kg/graph/curated/countries`` is
-``curated-countries`` (see ``api.dumps``). Files are streamed while pyoxigraph
+``curated-countries`` (see ``publish.dumps``). Files are streamed while pyoxigraph
 writes them, so a download of the whole store never sits in memory; they carry
 ``Content-Disposition: attachment`` and an ETag (the store's version and the file
 name), and ``If-None-Match`` gives a 304. HEAD answers with the headers alone,
@@ -19,7 +19,7 @@ from fastapi.responses import StreamingResponse
 from mipex_kg.api.cache import CachedResponse, cache_key, etag_for, etag_matches
 from mipex_kg.api.conditional import respond
 from mipex_kg.api.deps import read_bounded
-from mipex_kg.api.dumps import (
+from mipex_kg.publish.dumps import (
     FORMAT_NAMES,
     GRAPH_FORMATS,
     Download,

@@ -30,7 +30,7 @@ from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
 from mipex_kg.api.deps import read_bounded
 from mipex_kg.api.describe import concise_bounded_description, is_known
-from mipex_kg.api.dumps import FORMAT_NAMES, SERIALIZATION_PREFIXES
+from mipex_kg.publish.dumps import FORMAT_NAMES, SERIALIZATION_PREFIXES
 from mipex_kg.api.errors import NotAcceptable, NotFound
 from mipex_kg.api.formats import RDF_FORMATS, Choice, choose, offers, write_triples
 from mipex_kg.api.html import ONTOLOGY, Alternate, Links

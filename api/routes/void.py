@@ -15,7 +15,7 @@ from mipex_kg.api.conditional import respond
 from mipex_kg.api.deps import read_bounded
 from mipex_kg.api.formats import RDF_FORMATS, choose, write_triples
 from mipex_kg.api.routes.linked_data import add_read_route, prefixes_for, service_base
-from mipex_kg.api.void import void_description
+from mipex_kg.publish.void import void_description
 
 PATH = "/.well-known/void"
 

@@ -11,7 +11,7 @@ import pyoxigraph as ox
 import pytest
 
 from mipex_kg.graph.store import KnowledgeStore
-from mipex_kg.loaders.cube import (
+from mipex_kg.publish.cube import (
     CONSTRAINTS,
     check_cube,
     ic12_both_ways,
