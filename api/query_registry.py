@@ -42,7 +42,7 @@ from typing import Any
 import pyoxigraph as ox
 from mipex_kg.api.query_header import HeaderError, parse_header, parse_scalar
 from mipex_kg.api.query_params import LIST_PATTERN, TYPES, ParamType, Term, Vocabulary, split_list
-from mipex_kg.graph import iris
+from mipex_kg.graph.iris import RECOMPUTED_GRAPH
 from mipex_kg.graph.namespaces import XSD, sparql_prologue
 from mipex_kg.graph.store import KnowledgeStore
 
@@ -325,7 +325,6 @@ class PreparedQuery:
                     limit if self.paginated else None, self.offset)
 
 
-RECOMPUTED_GRAPH = iris.named_graph("recomputed")
 
 #: Queries tagged so read the recomputed scores; all others see only published and
 #: reported ones, so that a recomputed figure never appears as a second score.

@@ -28,11 +28,8 @@ import pyoxigraph as ox
 
 from mipex_kg.graph import persistence
 from mipex_kg.graph.crash_points import crash_point
-from mipex_kg.graph.namespaces import GRAPH, PREFIXES, sparql_prologue
-
-#: Graphs that older versions loaded new content into before moving it into place;
-#: still hidden and dropped on open, should a store hold one.
-STAGING_PREFIX = GRAPH + "staging/"
+from mipex_kg.graph.iris import STAGING_PREFIX
+from mipex_kg.graph.namespaces import PREFIXES, sparql_prologue
 
 
 class KnowledgeStore:

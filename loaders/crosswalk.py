@@ -40,10 +40,10 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import pyoxigraph as ox
 
 from mipex_kg.graph import iris
+from mipex_kg.graph.iris import CROSSWALK_GRAPH
 from mipex_kg.graph.namespaces import ID, MKG, PROV, RDF, RDFS, SKOS, XSD
 from mipex_kg.graph.store import KnowledgeStore
 
-CROSSWALK_GRAPH = iris.named_graph("crosswalk")
 EARLIER = iris.system("mipex-2015")
 LATER = iris.system("mipex")
 EXACT_QUESTION, EXACT_ANSWERS = 0.9, 0.8

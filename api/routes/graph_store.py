@@ -27,12 +27,12 @@ from mipex_kg.api.deps import check_write_token, endpoint_url, read_bounded
 from mipex_kg.api.errors import NotFound, ProtocolError, RdfSyntaxError, UnsupportedMediaType
 from mipex_kg.api.formats import GRAPH_INPUT_FORMATS, choose
 from mipex_kg.api.writes import GraphName, GraphWriter
-from mipex_kg.graph.namespaces import GRAPH, PREFIXES
+from mipex_kg.graph.iris import GSP_PREFIX
+from mipex_kg.graph.namespaces import PREFIXES
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 PATH = "/rdf-graphs/service"
-NEW_GRAPHS = GRAPH + "gsp/"
 
 router = APIRouter(tags=["Graph Store"])
 
@@ -78,7 +78,7 @@ async def post_graph(request: Request) -> Response:
     check_write_token(request.app.state.settings, request.headers.get("authorization"))
     graph = _target(request)
     if graph is None:  # the graph store itself: a new graph
-        fresh = ox.NamedNode(NEW_GRAPHS + uuid.uuid4().hex)
+        fresh = ox.NamedNode(GSP_PREFIX + uuid.uuid4().hex)
         triples = await _body_triples(request, fresh)
         await run_in_threadpool(_writer(request).post, fresh, triples)
         return _written(request, 201, {"Location": fresh.value})
