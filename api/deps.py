@@ -60,17 +60,6 @@ def require_write_access(request: Request, settings: SettingsDep) -> None:
 WriteAccess = Annotated[None, Depends(require_write_access)]
 
 
-def endpoint_url(request: Request, settings: Settings) -> str:
-    """The absolute URL of the requested path, without its query string.
-
-    With ``base_url`` set (the service behind a proxy) the public base replaces the
-    scheme, host and root path the request arrived with.
-    """
-    if settings.base_url:
-        return settings.base_url.rstrip("/") + request.url.path
-    return str(request.url.replace(query="", fragment=""))
-
-
 async def read_bounded(request: Request, work: Callable[..., T], *args: Any) -> T:
     """Run a synchronous read for ``request`` in a thread, within the engine's limits
     for its client (``QueryEngine.run_in_process``)."""

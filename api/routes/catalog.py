@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 
 from fastapi import APIRouter, Query, Request, Response
+from mipex_kg.api.urls import service_base
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
 from mipex_kg.api.deps import read_bounded
@@ -44,12 +45,6 @@ add_read_route(router, PATH, catalog,
                                             "application/n-triples": {}}}})
 
 
-def base_url(request: Request) -> str:
-    """The public base URL of the service: the setting, or the one of the request."""
-    configured = request.app.state.settings.base_url
-    return (configured or str(request.base_url)).rstrip("/")
-
-
 _BUILT: dict[tuple[int, str, str, str], CatalogBuild] = {}
 _BUILT_LOCK = threading.Lock()
 
@@ -74,7 +69,7 @@ def _catalog(request: Request, profile: str) -> Response:
     state = request.app.state
     choice = choose("rdf", request.headers.get("accept"),
                     tuple(request.query_params.getlist("format")))
-    base = base_url(request)
+    base = service_base(request)
 
     def build() -> CachedResponse:
         built = _build(state.store, base, profile)

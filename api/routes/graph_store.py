@@ -23,7 +23,8 @@ from fastapi import APIRouter, Request, Response
 from mipex_kg.api.bodies import read_body
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
-from mipex_kg.api.deps import check_write_token, endpoint_url, read_bounded
+from mipex_kg.api.urls import endpoint_url
+from mipex_kg.api.deps import check_write_token, read_bounded
 from mipex_kg.api.errors import NotFound, ProtocolError, RdfSyntaxError, UnsupportedMediaType
 from mipex_kg.api.formats import GRAPH_INPUT_FORMATS, choose
 from mipex_kg.api.writes import GraphName, GraphWriter
@@ -149,8 +150,7 @@ async def _body_triples(request: Request, graph: GraphName) -> list[ox.Triple]:
     header = request.headers.get("content-type") or ""
     body = await read_body(request, request.app.state.settings.max_write_bytes, "a graph",
                            "MIPEX_KG_MAX_WRITE_BYTES")
-    base = graph.value if isinstance(graph, ox.NamedNode) else endpoint_url(
-        request, request.app.state.settings)
+    base = graph.value if isinstance(graph, ox.NamedNode) else endpoint_url(request)
     media_type = header.split(";")[0].strip().lower()
     if media_type == "multipart/form-data":
         parts = BytesParser(policy=policy.HTTP).parsebytes(

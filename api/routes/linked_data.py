@@ -26,6 +26,7 @@ from typing import Any
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
+from mipex_kg.api.urls import service_base
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
 from mipex_kg.api.deps import read_bounded
@@ -49,12 +50,6 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "the store does not know this IRI"},
     406: {"description": "no offered format is acceptable"},
 }
-
-
-def service_base(request: Request) -> str:
-    """The public base URL of the service: the setting, or the request's own."""
-    configured: str = request.app.state.settings.base_url
-    return (configured or str(request.base_url)).rstrip("/")
 
 
 def prefixes_for(triples: Iterable[ox.Triple]) -> dict[str, str]:

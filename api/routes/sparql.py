@@ -31,7 +31,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond, respond_async
-from mipex_kg.api.deps import check_write_token, endpoint_url, read_bounded
+from mipex_kg.api.urls import endpoint_url
+from mipex_kg.api.deps import check_write_token, read_bounded
 from mipex_kg.api.disconnect import until_disconnected
 from mipex_kg.api.errors import ApiError, NotAcceptable, error_response
 from mipex_kg.api.formats import RDF_FORMATS, RESULT_FORMATS, Choice, Family, choose, write_triples
@@ -154,13 +155,13 @@ _ENDPOINTS: dict[tuple[object, ...], str] = {}
 
 
 def _endpoint_url(request: Request, settings: Settings) -> str:
-    """``deps.endpoint_url``, remembered: it builds and re-parses a URL (10 us)."""
+    """``urls.endpoint_url``, remembered: it builds and re-parses a URL (10 us)."""
     scope = request.scope
     host = next((value for key, value in scope["headers"] if key == b"host"), None)
     key = (settings.base_url, scope.get("scheme"), scope.get("server"), scope["path"], host)
     url = _ENDPOINTS.get(key)
     if url is None:
-        url = endpoint_url(request, settings)
+        url = endpoint_url(request)
         if len(_ENDPOINTS) >= 256:  # the Host header is the client's: keep this small
             _ENDPOINTS.clear()
         _ENDPOINTS[key] = url
@@ -224,7 +225,7 @@ def _choose(
 
 def _describe(request: Request, operation: SparqlOperation) -> Response:
     state = request.app.state
-    endpoint = endpoint_url(request, state.settings)
+    endpoint = endpoint_url(request)
     choice = choose("rdf", request.headers.get("accept"), operation.format_values)
     updates = bool(state.settings.update_token)
     federated = bool(state.engine.policy.endpoints)
@@ -244,7 +245,7 @@ def _update(request: Request, operation: SparqlOperation) -> Response:
     text = apply_update_dataset(
         operation.text, operation.using_graphs, operation.using_named_graphs
     )
-    base_iri = endpoint_url(request, state.settings)
+    base_iri = endpoint_url(request)
     state.engine.policy.check_update(text, base_iri=base_iri, prefixes=PREFIXES)
     writer = GraphWriter(state.store, state.write_gate, state.write_lock)
     writer.update(text, base_iri=base_iri)

@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
+from mipex_kg.api.urls import service_base
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
 from mipex_kg.api.deps import read_bounded
@@ -31,7 +32,6 @@ from mipex_kg.api.routes.linked_data import (
     HTML,
     add_read_route,
     choose_representation,
-    service_base,
 )
 from mipex_kg.api.templating import STATIC_PATH, render
 from starlette.middleware.gzip import GZipMiddleware
