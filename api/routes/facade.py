@@ -47,7 +47,7 @@ from mipex_kg.engine.query_engine import QueryEngine
 from mipex_kg.engine.worker import QueryTask
 from mipex_kg.graph.namespaces import PREFIXES, XSD
 from mipex_kg.graph.store import KnowledgeStore
-from mipex_kg.loaders.federation import retarget
+from mipex_kg.engine.federation import retarget
 
 Row = dict[str, Any]
 MAX_OFFSET = 1_000_000
