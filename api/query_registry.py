@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
+from mipex_kg.api.sparql_text import keyword_count
 from mipex_kg.api.query_header import HeaderError, parse_header, parse_scalar
 from mipex_kg.api.query_params import LIST_PATTERN, TYPES, ParamType, Term, Vocabulary, split_list
 from mipex_kg.graph.iris import RECOMPUTED_GRAPH
@@ -153,7 +154,7 @@ class NamedQuery:
     @property
     def federated(self) -> bool:
         """Whether the query calls other SPARQL endpoints (SERVICE)."""
-        return re.search(r"\bSERVICE\b", self.sparql, re.IGNORECASE) is not None
+        return keyword_count(self.sparql, "SERVICE") > 0
 
     def substitutions(self, bound: Mapping[str, Sequence[Term] | None]) -> dict[ox.Variable, Term]:
         """The pyoxigraph substitutions for parameters bound without a marker."""
