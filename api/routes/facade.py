@@ -78,7 +78,10 @@ class InvalidParameter(ApiError):
         detail = "; ".join(f"parameter {where.split('.', 1)[-1]!r}: {message}"
                            for where, message in problems)
         return cls(f"{detail}. {note}" if note else detail,
-                   problems=[f"{where}: {message}" for where, message in problems])
+                   problems=[f"{where}: {message}" for where, message in problems],
+                   invalid_params=[{"name": where.split(".", 1)[-1],
+                                    "in": where.split(".", 1)[0] if "." in where else "query",
+                                    "reason": message} for where, message in problems])
 
 
 @dataclass

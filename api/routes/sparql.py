@@ -138,7 +138,7 @@ class SparqlFastPath:
         try:
             response = await sparql(Request(scope, receive))
         except ApiError as error:
-            response = error_response(error)
+            response = error_response(error, scope["path"])
         await response(scope, receive, send)
 
 
