@@ -7,8 +7,9 @@ them with ``app.dependency_overrides``.
 
 from __future__ import annotations
 
+import functools
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -58,6 +59,11 @@ def require_write_access(request: Request, settings: SettingsDep) -> None:
 
 
 WriteAccess = Annotated[None, Depends(require_write_access)]
+
+
+def bounded(request: Request, work: Callable[[], T]) -> Callable[[], Awaitable[T]]:
+    """``work`` as a coroutine function that runs it with ``read_bounded``."""
+    return functools.partial(read_bounded, request, work)
 
 
 async def read_bounded(request: Request, work: Callable[..., T], *args: Any) -> T:

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Query, Request, Response
 from mipex_kg.api.urls import service_base
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
-from mipex_kg.api.deps import read_bounded
+from mipex_kg.api.deps import bounded
 from mipex_kg.api.errors import BadRequest
 from mipex_kg.api.formats import choose
 from mipex_kg.graph.store import KnowledgeStore
@@ -35,7 +35,7 @@ async def catalog(
     request: Request,
     profile: str = Query("3.0.1", description="DCAT-AP version: 3.0.1 or 2.1.1"),
 ) -> Response:
-    return await read_bounded(request, _catalog, request, profile)
+    return await _catalog(request, profile)
 
 
 add_read_route(router, PATH, catalog,
@@ -63,7 +63,7 @@ def _build(store: KnowledgeStore, base: str, profile: str) -> CatalogBuild:
     return built
 
 
-def _catalog(request: Request, profile: str) -> Response:
+async def _catalog(request: Request, profile: str) -> Response:
     if profile not in PROFILES:
         raise BadRequest(f"unknown DCAT-AP profile {profile!r}; use one of {', '.join(PROFILES)}")
     state = request.app.state
@@ -77,4 +77,4 @@ def _catalog(request: Request, profile: str) -> Response:
         return CachedResponse(body, choice.content_type, {"X-DCAT-AP-Version": profile})
 
     key = ("catalog", profile, base, choice.media_type)
-    return respond(request, state.store, state.response_cache, key, build)
+    return await respond(request, state.store, state.response_cache, key, bounded(request, build))

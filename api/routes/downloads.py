@@ -19,7 +19,7 @@ from fastapi.responses import StreamingResponse
 from mipex_kg.api.urls import service_base
 from mipex_kg.api.cache import CachedResponse, cache_key, etag_for, etag_matches
 from mipex_kg.api.conditional import respond
-from mipex_kg.api.deps import read_bounded
+from mipex_kg.api.deps import bounded, read_bounded
 from mipex_kg.publish.dumps import (
     FORMAT_NAMES,
     GRAPH_FORMATS,
@@ -42,7 +42,7 @@ router = APIRouter(tags=["Downloads"])
 
 async def downloads(request: Request) -> Response:
     """The list of files, as an HTML page."""
-    return await read_bounded(request, _index, request)
+    return await _index(request)
 
 
 async def download(request: Request, name: str) -> Response:
@@ -82,7 +82,7 @@ def _download(request: Request, name: str) -> Response:
     return StreamingResponse(stream(writer(store, found)), media_type=media_type, headers=headers)
 
 
-def _index(request: Request) -> Response:
+async def _index(request: Request) -> Response:
     state = request.app.state
     base = service_base(request)
 
@@ -90,7 +90,8 @@ def _index(request: Request) -> Response:
         return CachedResponse(_index_page(state.store, Links(base)).encode("utf-8"),
                               "text/html; charset=utf-8")
 
-    return respond(request, state.store, state.response_cache, ("downloads", base), build)
+    return await respond(request, state.store, state.response_cache, ("downloads", base),
+                         bounded(request, build))
 
 
 def _index_page(store: KnowledgeStore, links: Links) -> str:

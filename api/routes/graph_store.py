@@ -24,7 +24,7 @@ from mipex_kg.api.bodies import read_body
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
 from mipex_kg.api.urls import endpoint_url
-from mipex_kg.api.deps import check_write_token, read_bounded
+from mipex_kg.api.deps import bounded, check_write_token
 from mipex_kg.api.errors import NotFound, ProtocolError, RdfSyntaxError, UnsupportedMediaType
 from mipex_kg.api.formats import GRAPH_INPUT_FORMATS, choose
 from mipex_kg.api.writes import GraphName, GraphWriter
@@ -57,7 +57,7 @@ async def read_graph(request: Request) -> Response:
     graph = _target(request)
     if graph is None:
         raise ProtocolError("name the graph with ?graph=<IRI> or ?default")
-    return await read_bounded(request, _read, request, graph)
+    return await _read(request, graph)
 
 
 @router.put(PATH, response_class=Response, summary="Replace one graph (Graph Store Protocol)",
@@ -128,7 +128,7 @@ def _writer(request: Request) -> GraphWriter:
     return GraphWriter(state.store, state.write_gate, state.write_lock)
 
 
-def _read(request: Request, graph: GraphName) -> Response:
+async def _read(request: Request, graph: GraphName) -> Response:
     state = request.app.state
     store = state.store
     if isinstance(graph, ox.NamedNode) and not store.has_graph(graph):
@@ -142,7 +142,7 @@ def _read(request: Request, graph: GraphName) -> Response:
         return CachedResponse(body or b"", choice.content_type)
 
     key = ("graph", str(graph), choice.media_type)
-    return respond(request, store, state.response_cache, key, build)
+    return await respond(request, store, state.response_cache, key, bounded(request, build))
 
 
 async def _body_triples(request: Request, graph: GraphName) -> list[ox.Triple]:

@@ -29,7 +29,7 @@ from fastapi import APIRouter, Request, Response
 from mipex_kg.api.urls import service_base
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
-from mipex_kg.api.deps import read_bounded
+from mipex_kg.api.deps import bounded
 from mipex_kg.api.describe import concise_bounded_description, is_known
 from mipex_kg.publish.dumps import FORMAT_NAMES, SERIALIZATION_PREFIXES
 from mipex_kg.api.errors import NotAcceptable, NotFound
@@ -120,12 +120,12 @@ def add_read_route(router: APIRouter, path: str, endpoint: Callable[..., Any],
 
 async def resource(request: Request, path: str) -> Response:
     """A resource of the knowledge graph: HTML or its concise bounded description."""
-    return await read_bounded(request, _resource, request, path)
+    return await _resource(request, path)
 
 
 async def ontology(request: Request) -> Response:
     """The ontology document (HTML or the ontology graph); its terms are /def#Term."""
-    return await read_bounded(request, _ontology, request)
+    return await _ontology(request)
 
 
 add_read_route(router, "/id/{path:path}", resource, responses=_RESPONSES,
@@ -134,7 +134,7 @@ add_read_route(router, "/def", ontology, responses=_RESPONSES,
                summary="The ontology document (HTML or RDF); its terms are /def#Term")
 
 
-def _resource(request: Request, path: str) -> Response:
+async def _resource(request: Request, path: str) -> Response:
     iri = ID + path
     try:
         node = ox.NamedNode(iri)
@@ -149,9 +149,9 @@ def _resource(request: Request, path: str) -> Response:
     def html(store: KnowledgeStore, links: Links, page: str) -> str:
         return resource_page(store, node, links, alternates(page), paging)
 
-    return _answer(request, ("resource", iri, paging), "/id/" + path,
-                   lambda store: is_known(store, node),
-                   f"no resource <{iri}> in this knowledge graph", rdf, html)
+    return await _answer(request, ("resource", iri, paging), "/id/" + path,
+                         lambda store: is_known(store, node),
+                         f"no resource <{iri}> in this knowledge graph", rdf, html)
 
 
 def _paging(request: Request) -> Paging:
@@ -161,18 +161,19 @@ def _paging(request: Request) -> Paging:
     return Paging(request.query_params.get("group", ""), start)
 
 
-def _ontology(request: Request) -> Response:
+async def _ontology(request: Request) -> Response:
     def rdf(store: KnowledgeStore) -> list[ox.Triple]:
         return list(store.triples(ONTOLOGY_GRAPH))
 
     def html(store: KnowledgeStore, links: Links, page: str) -> str:
         return ontology_page(store, links, alternates(page))
 
-    return _answer(request, ("ontology",), "/def", lambda store: store.has_graph(ONTOLOGY_GRAPH),
-                   f"the ontology <{ONTOLOGY}> is not loaded", rdf, html)
+    return await _answer(request, ("ontology",), "/def",
+                         lambda store: store.has_graph(ONTOLOGY_GRAPH),
+                         f"the ontology <{ONTOLOGY}> is not loaded", rdf, html)
 
 
-def _answer(
+async def _answer(
     request: Request,
     what: tuple[str, ...],
     path: str,
@@ -200,4 +201,4 @@ def _answer(
         return CachedResponse(body, representation.rdf.content_type)
 
     key = ("linked-data", *what, representation.media_type, base)
-    return respond(request, store, state.response_cache, key, build)
+    return await respond(request, store, state.response_cache, key, bounded(request, build))

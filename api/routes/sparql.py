@@ -30,9 +30,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from mipex_kg.api.cache import CachedResponse
-from mipex_kg.api.conditional import respond, respond_async
+from mipex_kg.api.conditional import respond
 from mipex_kg.api.urls import endpoint_url
-from mipex_kg.api.deps import check_write_token, read_bounded
+from mipex_kg.api.deps import bounded, check_write_token, read_bounded
 from mipex_kg.api.disconnect import until_disconnected
 from mipex_kg.api.errors import ApiError, NotAcceptable, error_response
 from mipex_kg.api.formats import RDF_FORMATS, RESULT_FORMATS, Choice, Family, choose, write_triples
@@ -98,7 +98,7 @@ async def sparql(request: Request) -> Response:
         return await _query(request, operation)
     if operation.kind == "update":
         return await run_in_threadpool(_update, request, operation)
-    return await read_bounded(request, _describe, request, operation)
+    return await _describe(request, operation)
 
 
 for _method in ("GET", "HEAD", "POST"):
@@ -206,8 +206,8 @@ async def _query(request: Request, operation: SparqlOperation) -> Response:
     key = ("query", text, default_graphs, named_graphs, base_iri,
            results.media_type, rdf.media_type, row_limit)
     # the answer of a federated query also depends on other servers' data
-    return await respond_async(request, state.store, state.response_cache, key, build,
-                               cacheable=not may_connect(text))
+    return await respond(request, state.store, state.response_cache, key, build,
+                         cacheable=not may_connect(text))
 
 
 def _choose(
@@ -223,7 +223,7 @@ def _choose(
         return Choice(default, default.media_type)
 
 
-def _describe(request: Request, operation: SparqlOperation) -> Response:
+async def _describe(request: Request, operation: SparqlOperation) -> Response:
     state = request.app.state
     endpoint = endpoint_url(request)
     choice = choose("rdf", request.headers.get("accept"), operation.format_values)
@@ -236,7 +236,7 @@ def _describe(request: Request, operation: SparqlOperation) -> Response:
         return CachedResponse(body, choice.content_type)
 
     key = ("service-description", endpoint, choice.media_type, updates, federated)
-    return respond(request, state.store, state.response_cache, key, build)
+    return await respond(request, state.store, state.response_cache, key, bounded(request, build))
 
 
 def _update(request: Request, operation: SparqlOperation) -> Response:
