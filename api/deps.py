@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from mipex_kg.api.errors import Forbidden, Unauthorized
+from mipex_kg.engine.query_engine import QueryEngine
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings
 
@@ -69,5 +70,5 @@ def bounded(request: Request, work: Callable[[], T]) -> Callable[[], Awaitable[T
 async def read_bounded(request: Request, work: Callable[..., T], *args: Any) -> T:
     """Run a synchronous read for ``request`` in a thread, within the engine's limits
     for its client (``QueryEngine.run_in_process``)."""
-    engine = request.app.state.engine
+    engine: QueryEngine = request.app.state.engine
     return await engine.run_in_process(engine.clients.of(request.scope), work, *args)

@@ -94,8 +94,8 @@ def parse_header(lines: Sequence[str], file: str) -> tuple[dict[str, Any], int]:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        raise HeaderError(file, line, f"not valid YAML: {error.problem or error}") from None
+        raise HeaderError(file, mark.line + 1 if mark is not None else 1,
+                          f"not valid YAML: {error.problem or error}") from None
     finally:
         loader.dispose()
     if node is None:
@@ -123,7 +123,7 @@ def _value(loader: _HeaderLoader, node: yaml.Node, file: str) -> Any:
     if isinstance(node, yaml.SequenceNode):
         return [_value(loader, item, file) for item in node.value]
     value = loader.construct_object(node)
-    if isinstance(value, str) and node.style in ("|", ">"):
+    if isinstance(value, str) and isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
         return value.strip()
     return value
 

@@ -41,7 +41,7 @@ from mipex_kg.api.sparql_text import keyword_count, lexemes
 from rdflib.plugins.sparql.algebra import translateQuery, translateUpdate
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
-from rdflib.term import URIRef, Variable
+from rdflib.term import URIRef
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
@@ -193,7 +193,7 @@ def _nodes(value: object) -> Iterator[CompValue]:
             stack.extend(item.values())
         elif isinstance(item, Mapping):
             stack.extend(item.values())
-        elif isinstance(item, (list, tuple)) and not isinstance(item, (str, Variable)):
+        elif isinstance(item, (list, tuple)):
             stack.extend(item)
 
 

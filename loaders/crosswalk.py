@@ -103,9 +103,11 @@ class ConceptText:
 def read_concepts(store: KnowledgeStore, scheme: ox.NamedNode) -> list[ConceptText]:
     """The concepts of one system with their texts (every wording, joined)."""
     rows = store.query(_CONCEPTS, substitutions={ox.Variable("scheme"): scheme})
-    found = [ConceptText(r["concept"], r["code"].value, r["kind"].value,
-                         *(r[name].value if r[name] is not None else ""
-                           for name in ("title", "question", "answers")), r["area"])
+    def text(row: ox.QuerySolution, name: str) -> str:
+        return row[name].value if row[name] is not None else ""
+
+    found = [ConceptText(r["concept"], r["code"].value, r["kind"].value, text(r, "title"),
+                         text(r, "question"), text(r, "answers"), r["area"])
              for r in rows]
     return sorted(found, key=lambda c: c.node.value)
 

@@ -32,6 +32,7 @@ import pyoxigraph as ox
 
 from mipex_kg.graph import iris
 from mipex_kg.graph.crash_points import crash_point
+from mipex_kg.graph.namespaces import ID
 from mipex_kg.graph.iris import (
     CURATED_PREFIX,
     DEFAULT_GRAPH_STAND_IN,
@@ -249,7 +250,8 @@ class Loader:
             triples = list(mipex2015_triples(content, edition_id, sheet_codes, source.node))
             extra_observations = len(content.summary.averages)
         else:
-            content = read_workbook(path, sheet_codes, progress=self.progress)
+            content = read_workbook(  # type: ignore[assignment] # one name, two readers
+                path, sheet_codes, progress=self.progress)
             report.seconds["parse"] = time.perf_counter() - mark
             if content.problems:
                 raise LoadError(content.problems)
@@ -344,7 +346,7 @@ class Loader:
             mark = time.perf_counter()
             try:
                 triples = [ox.Triple(q.subject, q.predicate, q.object)
-                           for q in ox.parse(data, ox.RdfFormat.TURTLE, base_iri=iris.ID)]
+                           for q in ox.parse(data, ox.RdfFormat.TURTLE, base_iri=ID)]
             except SyntaxError as exc:
                 raise LoadError([Problem(name, "", f"not valid Turtle: {exc}")]) from exc
             report.seconds["parse"] = time.perf_counter() - mark

@@ -274,7 +274,8 @@ def check(store: KnowledgeStore, triples: list[ox.Triple]) -> None:
     indicators, periods), so that sh:class checks see them. Only results on nodes of
     the new graph count: the published data was checked when it was loaded.
     """
-    from mipex_kg.loaders.pipeline import ONTOLOGY_GRAPH, Loader
+    from mipex_kg.graph.iris import ONTOLOGY_GRAPH
+    from mipex_kg.loaders.pipeline import Loader
 
     scratch = ox.Store()
     scratch.extend(ox.Quad(t.subject, t.predicate, t.object, RECOMPUTED_GRAPH) for t in triples)

@@ -22,11 +22,10 @@ from mipex_kg.api.deps import bounded
 from mipex_kg.api.errors import BadRequest
 from mipex_kg.api.formats import choose
 from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.api.routes.linked_data import add_read_route
 from mipex_kg.publish.catalog import PROFILES, CatalogBuild, build_catalog
 
 PATH = "/catalog"
-
-from mipex_kg.api.routes.linked_data import add_read_route
 
 router = APIRouter(tags=["Catalogue"])
 

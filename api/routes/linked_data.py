@@ -36,7 +36,8 @@ from mipex_kg.api.errors import NotAcceptable, NotFound
 from mipex_kg.api.formats import RDF_FORMATS, Choice, choose, offers, write_triples
 from mipex_kg.api.html import ONTOLOGY, Alternate, Links
 from mipex_kg.api.negotiation import negotiate
-from mipex_kg.api.pages import ONTOLOGY_GRAPH, Paging, ontology_page, resource_page
+from mipex_kg.api.pages import Paging, ontology_page, resource_page
+from mipex_kg.graph.iris import ONTOLOGY_GRAPH
 from mipex_kg.graph.namespaces import ID
 from mipex_kg.graph.store import KnowledgeStore
 
@@ -175,7 +176,7 @@ async def _ontology(request: Request) -> Response:
 
 async def _answer(
     request: Request,
-    what: tuple[str, ...],
+    what: tuple[object, ...],
     path: str,
     exists: Callable[[KnowledgeStore], bool],
     missing: str,
