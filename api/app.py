@@ -21,22 +21,22 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.concurrency import run_in_threadpool
+
 from mipex_kg import __version__
 from mipex_kg.api.cache import ResponseCache
 from mipex_kg.api.csp import ContentSecurityPolicy
 from mipex_kg.api.errors import install_error_handlers
 from mipex_kg.api.routes import catalog as catalog_route
 from mipex_kg.api.routes import downloads as downloads_route
-from mipex_kg.api.routes import graph_store, sparql
+from mipex_kg.api.routes import graph_store, sparql, web
 from mipex_kg.api.routes import linked_data as linked_data_route
 from mipex_kg.api.routes import void as void_route
-from mipex_kg.api.routes import web
 from mipex_kg.api.routes.resources import register_rest
 from mipex_kg.api.writes import WriteGate
 from mipex_kg.engine.query_engine import QueryEngine
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings
-from starlette.concurrency import run_in_threadpool
 
 StartupHook = Callable[[KnowledgeStore], object]
 

@@ -33,6 +33,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from starlette.concurrency import run_in_threadpool
+
 from mipex_kg.api.errors import (
     QueryEvaluationError,
     QueryFailed,
@@ -47,7 +49,6 @@ from mipex_kg.engine.pool import QueryPool
 from mipex_kg.engine.worker import QueryOutcome, QueryTask
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings
-from starlette.concurrency import run_in_threadpool
 
 T = TypeVar("T")
 
