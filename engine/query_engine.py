@@ -13,17 +13,19 @@ For each query, in order:
    goes to its own worker, the only one that may open connections; every other
    worker is locked off the network by the kernel (``engine.sandbox``).
 2. **admission**: the client's limit (429), the queue's (503) (``engine.admission``).
-3. **time**: the query runs in a worker process (``engine.pool``) for at most its time
-   limit (the request's ``timeout``, never more than ``MIPEX_KG_QUERY_TIMEOUT``); past
-   it the worker is killed and the client gets a 503 that names the limit. A query
-   whose client goes away (the caller is cancelled) has its worker killed too.
-4. **fair share**: a query first runs as a short one, on any idle worker. One still
-   running after ``MIPEX_KG_FAST_LANE_TIMEOUT`` seconds becomes long: it goes on only
-   if a long slot is free (its worker's CPU priority is lowered), else it is stopped
-   with 503 and ``Retry-After``; its client counts as heavy for a while (so does the
-   client of a query that took over half that time, or whose worker died past the
-   memory cap), and a heavy client's queries wait for a long slot.
-   ``MIPEX_KG_FAST_LANE_WORKERS`` workers are thus always left for short queries.
+3. **time**: the query runs in a worker (a thread of a worker process,
+   ``engine.pool``) for at most its time limit (the request's ``timeout``, never more
+   than ``MIPEX_KG_QUERY_TIMEOUT``); past it the process is killed and the client gets
+   a 503 that names the limit. A query whose client goes away (the caller is
+   cancelled) has its process killed too. Other queries that were running in a killed
+   (or dead) process are run again once.
+4. **fair share**: a query first runs in the short lane (``pool``). One still running
+   after ``MIPEX_KG_FAST_LANE_TIMEOUT`` seconds is stopped there and, if a long slot
+   is free, run again from the start in the long lane (``long_pool``, another process,
+   its threads niced), else it gets 503 with ``Retry-After``; its client counts as
+   heavy for a while (so does the client of a query that took over half that time, or
+   whose process died twice under it), and a heavy client's queries go straight to the
+   long lane when a slot is free. The short lane thus never runs a long query.
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ class QueryEngine:
         The federated-query worker starts on the first federated query.
         """
         self.pool.warm()
+        self.long_pool.warm()
 
     def close(self) -> None:
         self.pool.close()
