@@ -75,7 +75,7 @@ class QueryEngine:
         self.short_timeout = settings.fast_lane_timeout
         self.snapshots = Snapshots(store, memory_mb=settings.query_memory_mb)
         self.pool = QueryPool(store, workers=workers, processes=settings.query_processes,
-                              snapshots=self.snapshots)
+                              snapshots=self.snapshots, copy_data=True)
         self.long_pool = QueryPool(store, workers=max(workers - short, 1), processes=1,
                                    snapshots=self.snapshots)
         self.federation_pool = QueryPool(store, workers=1, processes=1, sandboxed=False,
