@@ -82,3 +82,20 @@ def test_workers_follow_the_store_to_its_new_version(engine: QueryEngine) -> Non
     engine.warm()
     assert not first & set(engine.pool.worker_pids())  # all forked from the new data
     assert b'"boolean":true' in run(engine, "ASK { <http://new> ?p ?o }")
+
+
+def _private_dirty_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            if line.startswith("Private_Dirty:"):
+                return int(line.split()[1])
+    raise AssertionError("no Private_Dirty line")
+
+
+def test_short_lane_processes_take_their_own_copy_of_the_data_at_once(
+        engine: QueryEngine) -> None:
+    engine.warm()
+    short, = engine.pool.worker_pids()
+    long, = engine.long_pool.worker_pids()
+    # same zygote, no query yet: only the short lane's process has copied its pages
+    assert _private_dirty_kib(short) > 2 * _private_dirty_kib(long)
