@@ -174,9 +174,9 @@ class QueryEngine:
 
         if not self.admission.is_heavy(client):
             short = self.short_timeout if limit is None else min(self.short_timeout, limit)
-            reply = await self._ask(self.pool, task, left(), short)
+            reply, took = await self._ask(self.pool, task, left(), short)
             if reply is not None:
-                if reply[0] == "ok" and loop.time() - started > self.short_timeout / 2:
+                if took > self.short_timeout / 2:
                     self.admission.mark_heavy(client)  # costly, though it finished
                 return reply
             if limit is not None and limit <= short:
@@ -185,8 +185,8 @@ class QueryEngine:
         else:
             await self.admission.long_slot(client, left())
         try:
-            reply = await self._ask(self.long_pool, task, left(), left(),
-                                    niceness=LONG_QUERY_NICENESS)
+            reply, _ = await self._ask(self.long_pool, task, left(), left(),
+                                       niceness=LONG_QUERY_NICENESS)
             if reply is None:
                 raise self._timed_out(limit)
             return reply
@@ -194,19 +194,24 @@ class QueryEngine:
             self.admission.free_long_slot(client)
 
     async def _ask(self, pool: QueryPool, task: QueryTask, wait: float | None,
-                   limit: float | None, *, niceness: int = 0) -> tuple[object, ...] | None:
+                   limit: float | None, *, niceness: int = 0
+                   ) -> tuple[tuple[object, ...] | None, float]:
         """The reply of a worker of ``pool`` within ``limit`` seconds (after up to
-        ``wait`` for a worker); None when the limit ran out (that worker is stopped)."""
+        ``wait`` for a worker; None when the limit ran out: that worker is stopped),
+        and the seconds the worker took (waiting for it, or for new data, not counted)."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         try:
             async with pool.turn(wait, self.admission.waiting) as worker:
                 await pool.send(worker, task)
+                started = loop.time()
                 worker.renice(niceness)
                 reply = await pool.answer(worker, limit)
                 if reply is None:
                     raise _RanOut  # inside the turn: the worker is stopped
-                return reply
+                return reply, loop.time() - started
         except _RanOut:
-            return None
+            return None, loop.time() - started
 
     def _become_long(self, client: str) -> bool:
         """A short query ran past its time: it goes on as long if a long slot is free."""
