@@ -323,7 +323,7 @@ def _fetch(args: argparse.Namespace, settings: Settings) -> int:
 def _catalog(args: argparse.Namespace, settings: Settings) -> int:
     import pyoxigraph as ox
 
-    from mipex_kg.loaders.catalog import build_catalog, validate_catalog
+    from mipex_kg.publish.catalog import build_catalog, validate_catalog
 
     formats = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES,
                "jsonld": ox.RdfFormat.JSON_LD, "rdfxml": ox.RdfFormat.RDF_XML,

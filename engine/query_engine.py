@@ -44,7 +44,7 @@ from mipex_kg.api.errors import (
 )
 from mipex_kg.engine.admission import Admission, Limits
 from mipex_kg.engine.clients import ClientIdentity
-from mipex_kg.engine.guard import NetworkPolicy, decode_outside_literals
+from mipex_kg.engine.guard import NetworkPolicy, decode_outside_literals, network_use
 from mipex_kg.engine.pool import QueryPool, Snapshots, WorkerLost
 from mipex_kg.engine.worker import QueryOutcome, QueryTask
 from mipex_kg.graph.store import KnowledgeStore
@@ -141,6 +141,11 @@ class QueryEngine:
             reply = await self.federation_pool.answer(worker, limit)
             if reply is None:
                 raise self._timed_out(limit)
+            if reply[0] != "ok" and reply[1] != "syntax":  # say which endpoints it called
+                use = network_use(task.query, update=False, base_iri=task.base_iri,
+                                  prefixes=task.prefixes)
+                called = ", ".join(f"<{service}>" for service in use.services)
+                return (*reply[:2], f"{reply[2]} (the query calls SERVICE {called})")
             return reply
 
     async def _run_shared(self, task: QueryTask, client: str,

@@ -7,8 +7,6 @@ are compared as sets of (focus node, path, constraint component, value).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyoxigraph as ox
 import pyshacl
 import pytest

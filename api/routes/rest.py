@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from mipex_kg.api.urls import public_url
 from mipex_kg.api.errors import NotFound
 from mipex_kg.api.query_params import UnknownValue
 from mipex_kg.api.query_registry import Rows
@@ -29,7 +30,6 @@ from mipex_kg.api.routes.facade import (
     envelope,
     json_response,
     page_links,
-    public_url,
     read_page,
     request_params,
     rows_of,

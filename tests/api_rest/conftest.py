@@ -34,7 +34,8 @@ def rest_app(store: KnowledgeStore) -> Iterator[FastAPI]:
     answered by a query engine of one worker (stopped when the block ends)."""
     app = FastAPI(title="mipex-kg REST (test)")
     install_error_handlers(app)
-    app.state.engine = QueryEngine(store, Settings(store=None, query_workers=1))
+    app.state.settings = Settings(store=None, query_workers=1)
+    app.state.engine = QueryEngine(store, app.state.settings)
     register_rest(app, store)
     try:
         yield app

@@ -55,7 +55,8 @@ def test_random_kills_leave_the_last_version_or_the_next(tmp_path: Path) -> None
                                       cwd=ROOT, stdout=stdout, stderr=subprocess.PIPE,
                                       env=environment())
         try:
-            wait_for(lambda: writer.poll() is not None or _reported(output),
+            wait_for(lambda writer=writer, output=output: (writer.poll() is not None
+                                                           or _reported(output)),
                      "the writer to report a version")
             time.sleep(moments.uniform(0, LONGEST))  # the random moment is the point
             os.kill(writer.pid, signal.SIGKILL)

@@ -210,7 +210,8 @@ def test_the_crosswalk_agrees_with_the_2020_codes_that_name_2015_numbers(
     assert strands == {c: c for c in "abcdefgh"}
 
 
-def test_one_country_on_one_indicator_in_both_editions(real_client: TestClient) -> None:
+def test_one_country_on_one_indicator_in_both_editions(
+        real_client: TestClient) -> None:  # noqa: F811 - the fixture imported above
     response = real_client.get("/api/editions/compare", params={
         "jurisdiction": "AUT", "indicator": "mipex-2015:1"})
     assert response.status_code == 200, response.text
