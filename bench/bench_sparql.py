@@ -84,8 +84,9 @@ ORDER BY ?area""",
 }
 
 MODES = ("first", "repeat")
-SERVERS = ("ours", "oxigraph", "rdflib", "pyoxigraph")
-LABELS = {"ours": "mipex-kg", "oxigraph": "oxigraph serve", "rdflib": "rdflib-endpoint",
+SERVERS = ("ours", "other", "oxigraph", "rdflib", "pyoxigraph")
+LABELS = {"ours": "mipex-kg", "other": "mipex-kg (--other checkout)",
+          "oxigraph": "oxigraph serve", "rdflib": "rdflib-endpoint",
           "pyoxigraph": "pyoxigraph in process"}
 
 
@@ -121,9 +122,9 @@ def wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 900.
 
 
 @contextmanager
-def process(args: list[str], url: str) -> Iterator[int]:
+def process(args: list[str], url: str, env: dict[str, str] | None = None) -> Iterator[int]:
     """Run a server until the block ends; yields its process id."""
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
         wait_until_up(url, proc)
         yield proc.pid
@@ -402,6 +403,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-rdflib", action="store_true")
     parser.add_argument("--output", type=Path, help="also write the report to this file")
+    parser.add_argument("--other", type=Path,
+                        help="another checkout of mipex-kg, served beside this one (A/B of a "
+                             "change: its rows are 'mipex-kg (--other checkout)')")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-sparql-"))
@@ -418,7 +422,7 @@ def main() -> None:
         quads = len(memory)
         print(f"store: {quads} quads", file=sys.stderr)
 
-        ports = {name: free_port() for name in ("ours", "oxigraph", "rdflib")}
+        ports = {name: free_port() for name in ("ours", "other", "oxigraph", "rdflib")}
         oxigraph_bin = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
         with ExitStack() as servers:
             ours = servers.enter_context(process(
@@ -438,6 +442,20 @@ def main() -> None:
                 Target("pyoxigraph", in_process_sender(memory), own_cpu, args.requests,
                        args.rounds),
             ]
+            if args.other:
+                sys.path.insert(0, str(Path(__file__).parents[1] / "scripts"))
+                from typecheck import link_tree  # the other checkout by its import names
+
+                tree = link_tree(args.other.resolve(), work / "other").parent
+                other_store = work / "store-other"  # its own copy: each server owns its folder
+                shutil.copytree(store_dir, other_store)
+                other = servers.enter_context(process(
+                    [sys.executable, "-m", "mipex_kg.cli", "serve", "--store", str(other_store),
+                     "--port", str(ports["other"])], f"http://127.0.0.1:{ports['other']}/sparql",
+                    env={**os.environ, "PYTHONPATH": str(tree)}))
+                targets.insert(1, Target(
+                    "other", http_sender(f"http://127.0.0.1:{ports['other']}/sparql"),
+                    CpuMeter(other), args.requests, args.rounds))
             if not args.skip_rdflib:
                 rdflib = servers.enter_context(process(
                     [sys.executable, str(Path(__file__).with_name("rdflib_endpoint_server.py")),

@@ -22,20 +22,21 @@ ROOT = Path(__file__).resolve().parent.parent
 TREE = ROOT / "build" / "typecheck"
 
 
-def link_tree() -> Path:
-    """``build/typecheck/mipex_kg``: the package laid out by its import names."""
-    mapping = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+def link_tree(root: Path = ROOT, tree: Path = TREE) -> Path:
+    """``tree/mipex_kg``: the package of the checkout at ``root`` laid out by its import
+    names (``tree`` on ``PYTHONPATH`` imports that checkout)."""
+    mapping = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
         "package-dir"]
-    shutil.rmtree(TREE, ignore_errors=True)
-    top = TREE / "mipex_kg"
+    shutil.rmtree(tree, ignore_errors=True)
+    top = tree / "mipex_kg"
     top.mkdir(parents=True)
-    for source in (ROOT / mapping["mipex_kg"]).glob("*.py"):
+    for source in (root / mapping["mipex_kg"]).glob("*.py"):
         (top / source.name).symlink_to(source)
     for name, folder in mapping.items():
         parts = name.split(".")[1:]
         if len(parts) != 1:  # nested packages come with their parent's folder
             continue
-        (top / parts[0]).symlink_to(ROOT / folder, target_is_directory=True)
+        (top / parts[0]).symlink_to(root / folder, target_is_directory=True)
     return top
 
 
