@@ -294,6 +294,12 @@ class QueryPool:
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
 
+    @property
+    def running(self) -> bool:
+        """Started and not closed: the pool takes queries (for the readiness check)."""
+        with self._lock:
+            return self._started and not self._closed
+
     def worker_pids(self) -> list[int]:
         """The process ids of the current workers (for monitoring and tests)."""
         with self._lock:

@@ -92,6 +92,11 @@ class QueryEngine:
         """
         self.pool.warm()
 
+    @property
+    def running(self) -> bool:
+        """The workers are started and not stopped (``api.readiness``)."""
+        return self.pool.running
+
     def close(self) -> None:
         self.pool.close()
         self.federation_pool.close()

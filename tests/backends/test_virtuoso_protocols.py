@@ -313,8 +313,8 @@ def test_insert_data_has_a_size_limit(http: httpx.Client,
 
 def test_graph_store_protocol(http: httpx.Client, virtuoso_server: VirtuosoServer) -> None:
     url, auth, g = virtuoso_server.graph_store_url, virtuoso_server.auth(), "urn:test:gsp"
-    nt = ('<urn:s> <urn:p> "1.50"^^<http://www.w3.org/2001/XMLSchema#decimal> .\n'
-          '<urn:s> <urn:q> _:b0 .\n_:b0 <urn:r> "bn"@en .\n').encode()
+    nt = (b'<urn:s> <urn:p> "1.50"^^<http://www.w3.org/2001/XMLSchema#decimal> .\n'
+          b'<urn:s> <urn:q> _:b0 .\n_:b0 <urn:r> "bn"@en .\n')
     ttl = b'<urn:s> <urn:p> 2 ; <urn:q> [ <urn:r> "t" ] .\n'
 
     def put(body: bytes, media_type: str) -> int:

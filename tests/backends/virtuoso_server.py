@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -31,6 +29,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from tests.backends.processes import free_port, stop, wait_until_answering
 
 #: Seconds the server may take to answer its first query (a fresh database: about 7 s here).
 START_TIMEOUT = 120.0
@@ -111,14 +111,6 @@ def _find_isql() -> str:
     return shutil.which("isql-vt") or "isql-vt"
 
 
-def free_port() -> int:
-    """A TCP port of 127.0.0.1 nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def virtuoso_ini(folder: Path, sql_port: int, http_port: int) -> str:
     """A minimal configuration: everything in ``folder``, both servers on 127.0.0.1.
 
@@ -175,41 +167,9 @@ MaxQueryCostEstimationTime = 400
 """
 
 
-def _wait_until_answering(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    """Poll the SPARQL endpoint until it answers ASK {}; fail with the log if it dies."""
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"virtuoso-t exited with {process.returncode}:\n"
-                               f"{log.read_text(errors='replace')[-3000:]}")
-        try:
-            answer = httpx.get(url, params={"query": "ASK {}"}, timeout=5,
-                               headers={"Accept": "application/sparql-results+json"})
-            if answer.status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"Virtuoso did not answer within {START_TIMEOUT:.0f} s:\n"
-                               f"{log.read_text(errors='replace')[-3000:]}")
-        time.sleep(0.2)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM (Virtuoso checkpoints and exits), SIGKILL if it takes too long."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=30)
-
-
 def start_virtuoso(folder: Path) -> tuple[subprocess.Popen[bytes], VirtuosoServer]:
     """Start a private Virtuoso in ``folder`` (which it fills); the process and its
-    description. The caller stops the process (``_stop``)."""
+    description. The caller stops the process (``processes.stop``)."""
     binary = shutil.which("virtuoso-t")
     if binary is None:
         raise FileNotFoundError("virtuoso-t")
@@ -224,14 +184,14 @@ def start_virtuoso(folder: Path) -> tuple[subprocess.Popen[bytes], VirtuosoServe
                                    start_new_session=True)
     base = f"http://127.0.0.1:{http_port}"
     try:
-        _wait_until_answering(process, f"{base}/sparql", log)
+        wait_until_answering(process, f"{base}/sparql", timeout=START_TIMEOUT, log=log)
         password = "t" + secrets.token_hex(12)  # SET PASSWORD takes an identifier
         server = VirtuosoServer(base, sql_port, folder, password="dba")
         server.sql(f"SET PASSWORD dba {password};")
         server = VirtuosoServer(base, sql_port, folder, password=password,
                                 started_in=time.monotonic() - began)
     except BaseException:
-        _stop(process)
+        stop(process)
         raise
     return process, server
 
@@ -247,7 +207,7 @@ def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuo
     try:
         yield server
     finally:
-        _stop(process)
+        stop(process)
         shutil.rmtree(folder, ignore_errors=True)
 
 
