@@ -184,6 +184,22 @@ def test_literals_are_stored_by_value(http: httpx.Client,
     assert sum("<urn:when>" in t for t in stored) == 1
 
 
+def test_integer_subtypes_are_not_kept(http: httpx.Client,
+                                       virtuoso_server: VirtuosoServer) -> None:
+    """A derived integer type may come back as xsd:integer, or as the type another
+    triple anywhere in the store gave the same number."""
+    assert update(http, virtuoso_server, "INSERT DATA { GRAPH <urn:test:subtypes> { "
+                  f'<urn:a> <urn:p> "4321"^^<{XSD}nonNegativeInteger> . '
+                  f'<urn:b> <urn:q> "4321"^^<{XSD}unsignedShort> . '
+                  f'<urn:c> <urn:r> "4320"^^<{XSD}unsignedLong> '
+                  "} }").status_code == 200
+    assert graph(http, virtuoso_server, "urn:test:subtypes") == {
+        f'<urn:a> <urn:p> "4321"^^<{XSD}nonNegativeInteger> .',
+        f'<urn:b> <urn:q> "4321"^^<{XSD}nonNegativeInteger> .',  # not unsignedShort
+        f'<urn:c> <urn:r> "4320"^^<{XSD}integer> .',  # not unsignedLong
+    }
+
+
 def test_blank_nodes(http: httpx.Client, virtuoso_server: VirtuosoServer) -> None:
     refused = update(http, virtuoso_server,
                      "INSERT DATA { GRAPH <urn:test:bnodes> { <urn:s> <urn:p> _:b } }")
