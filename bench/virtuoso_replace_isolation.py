@@ -27,9 +27,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.backends import virtuoso_server  # noqa: E402
-from tests.backends.processes import stop  # noqa: E402
-from tests.backends.test_virtuoso_protocols import count, n_triples, update  # noqa: E402
+from tests.backends import virtuoso_server
+from tests.backends.processes import stop
+from tests.backends.test_virtuoso_protocols import count, n_triples, update
 
 LIVE, STAGING, SIZES = "urn:bench:live", "urn:bench:staging", (6000, 4000)
 
@@ -63,7 +63,7 @@ def measure(server: virtuoso_server.VirtuosoServer, rounds: int) -> None:
         seen: set[int] = set()
         done = threading.Event()
 
-        def reader() -> None:
+        def reader(seen: set[int] = seen, done: threading.Event = done) -> None:
             with httpx.Client(timeout=300) as own:
                 while not done.is_set():
                     seen.add(count(own, server, LIVE))
