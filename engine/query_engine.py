@@ -101,8 +101,8 @@ class QueryEngine:
 
     @property
     def running(self) -> bool:
-        """The workers are started and not stopped (``api.readiness``)."""
-        return self.pool.running
+        """Both lanes' workers are started and not stopped (``api.readiness``)."""
+        return self.pool.running and self.long_pool.running
 
     def close(self) -> None:
         self.pool.close()
