@@ -31,8 +31,10 @@ SLOW = ("SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
-    """One query worker, nobody may wait for it: a second query at once gets 503."""
-    settings = settings_for_tests(query_workers=1, queue_limit=0, query_timeout=8.0)
+    """One query worker, nobody may wait for it: a second query at once gets 503. A query
+    stays in the short lane until its time limit (it is never moved to the long one)."""
+    settings = settings_for_tests(query_workers=1, queue_limit=0, query_timeout=8.0,
+                                  fast_lane_timeout=30.0)
     with live_server(settings) as running:
         yield running
 

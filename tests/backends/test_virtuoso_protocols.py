@@ -91,6 +91,10 @@ def test_writes_need_digest_authentication(http: httpx.Client,
     refused = http.post(virtuoso_server.query_url, data={"update": text})
     assert refused.status_code == 500 and "SR186" in refused.text
     assert update(http, virtuoso_server, text).status_code == 200
+    # one client with the credentials for all three endpoints: reads pass on /sparql too
+    read = http.post(virtuoso_server.query_url, data={"query": "ASK { ?s ?p ?o }"},
+                     auth=virtuoso_server.auth(), headers={"Accept": JSON})
+    assert read.status_code == 200 and read.json()["boolean"] is True
 
 
 # --- result formats and content negotiation ------------------------------------------
