@@ -99,6 +99,11 @@ class QueryEngine:
         self.pool.warm()
         self.long_pool.warm()
 
+    @property
+    def running(self) -> bool:
+        """Both lanes' workers are started and not stopped (``api.readiness``)."""
+        return self.pool.running and self.long_pool.running
+
     def close(self) -> None:
         self.pool.close()
         self.long_pool.close()
