@@ -99,7 +99,7 @@ def main() -> None:
         store.close()
         ox.Store.read_only(str(store_dir)).dump(str(nquads), ox.RdfFormat.N_QUADS)
         queries = [text for name in QUERIES
-                   for _, text in zip(range(args.queries), variants(name))]
+                   for _, text in zip(range(args.queries), variants(name), strict=False)]
         ports = {"ours": free_port(), "oxigraph": free_port()}
         oxigraph_bin = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
         rows = []
