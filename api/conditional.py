@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
+
 from mipex_kg.api.cache import CachedResponse, ResponseCache, cache_key, etag_for, etag_matches
 from mipex_kg.graph.store import KnowledgeStore
 

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+
 from mipex_kg.api.errors import Forbidden, Unauthorized
 from mipex_kg.engine.query_engine import QueryEngine
 from mipex_kg.graph.store import KnowledgeStore

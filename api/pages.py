@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
+
 from mipex_kg.api.describe import (
     InboundGroup,
     Labels,

@@ -40,9 +40,10 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from mipex_kg.api.sparql_text import keyword_count
+
 from mipex_kg.api.query_header import HeaderError, parse_header, parse_scalar
 from mipex_kg.api.query_params import LIST_PATTERN, TYPES, ParamType, Term, Vocabulary, split_list
+from mipex_kg.api.sparql_text import keyword_count
 from mipex_kg.graph.iris import RECOMPUTED_GRAPH
 from mipex_kg.graph.namespaces import XSD, sparql_prologue
 from mipex_kg.graph.store import KnowledgeStore

@@ -306,9 +306,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _fetch(args: argparse.Namespace, settings: Settings) -> int:
-    from mipex_kg.loaders.fetch import fetch_workbooks
-
     from mipex_kg.loaders.bootstrap import DEFAULT_DATA_DIR
+    from mipex_kg.loaders.fetch import fetch_workbooks
 
     dest = args.dest or settings.data_dir or DEFAULT_DATA_DIR
     try:

@@ -36,12 +36,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mipex_kg.api.errors import ProtocolError
-from mipex_kg.api.sparql_text import keyword_count, lexemes
 from rdflib.plugins.sparql.algebra import translateQuery, translateUpdate
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import URIRef
+
+from mipex_kg.api.errors import ProtocolError
+from mipex_kg.api.sparql_text import keyword_count, lexemes
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 

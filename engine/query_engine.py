@@ -35,6 +35,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from starlette.concurrency import run_in_threadpool
+
 from mipex_kg.api.errors import (
     QueryEvaluationError,
     QueryFailed,
@@ -49,7 +51,6 @@ from mipex_kg.engine.pool import QueryPool, Snapshots, WorkerLost
 from mipex_kg.engine.worker import QueryOutcome, QueryTask
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings
-from starlette.concurrency import run_in_threadpool
 
 T = TypeVar("T")
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Literal, cast
 
 import pyoxigraph as ox
+
 from mipex_kg.graph.store import STAGING_PREFIX
 
 

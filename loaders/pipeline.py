@@ -32,7 +32,6 @@ import pyoxigraph as ox
 
 from mipex_kg.graph import iris
 from mipex_kg.graph.crash_points import crash_point
-from mipex_kg.graph.namespaces import ID
 from mipex_kg.graph.iris import (
     CURATED_PREFIX,
     DEFAULT_GRAPH_STAND_IN,
@@ -43,6 +42,7 @@ from mipex_kg.graph.iris import (
     reported_graph,
     workbook_graph,
 )
+from mipex_kg.graph.namespaces import ID
 from mipex_kg.graph.shacl import validate
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders import known_sources
@@ -52,9 +52,9 @@ from mipex_kg.loaders.mipex2015_rdf import mipex2015_triples
 from mipex_kg.loaders.mipex2015_workbook import is_mipex2015_layout, read_mipex2015
 from mipex_kg.loaders.mipex_rdf import workbook_triples
 from mipex_kg.loaders.mipex_workbook import read_workbook
-from mipex_kg.loaders.validation import project_constraints
 from mipex_kg.loaders.provenance import SourceFile, load_activity_triples, now, source_triples
 from mipex_kg.loaders.scores_csv import Reference, read_score_rows, score_triples
+from mipex_kg.loaders.validation import project_constraints
 
 #: Where the default graph's content is put while a write to it is validated.
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import IO
 
 import pyoxigraph as ox
+
 from mipex_kg.api.formats import RDF_FORMATS, Format
 from mipex_kg.graph.namespaces import GRAPH, PREFIXES
 from mipex_kg.graph.store import KnowledgeStore

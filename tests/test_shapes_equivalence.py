@@ -16,6 +16,7 @@ from mipex_kg.graph.shacl import validate
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders.pipeline import Loader
 from mipex_kg.loaders.validation import project_constraints, shapes_text
+
 from tests.workbook_builder import sheet, write_workbook
 
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")

@@ -15,14 +15,15 @@ from __future__ import annotations
 import threading
 
 from fastapi import APIRouter, Query, Request, Response
-from mipex_kg.api.urls import service_base
+
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
 from mipex_kg.api.deps import bounded
 from mipex_kg.api.errors import BadRequest
 from mipex_kg.api.formats import choose
-from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.api.routes.linked_data import add_read_route
+from mipex_kg.api.urls import service_base
+from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.publish.catalog import PROFILES, CatalogBuild, build_catalog
 
 PATH = "/catalog"

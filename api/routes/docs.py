@@ -12,10 +12,11 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
 from mipex_kg.api.errors import PROBLEM_JSON, PROBLEM_TYPES
 from mipex_kg.api.query_registry import MAX_PAGE, Column, NamedQuery
 from mipex_kg.api.routes.facade import MAX_OFFSET, TABLE_FORMATS
-from pydantic import BaseModel, ConfigDict, Field
 
 
 class ErrorBody(BaseModel):

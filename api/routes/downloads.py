@@ -16,10 +16,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
-from mipex_kg.api.urls import service_base
+
 from mipex_kg.api.cache import CachedResponse, cache_key, etag_for, etag_matches
 from mipex_kg.api.conditional import respond
 from mipex_kg.api.deps import bounded, read_bounded
+from mipex_kg.api.errors import NotFound
+from mipex_kg.api.html import Links
+from mipex_kg.api.routes.linked_data import add_read_route
+from mipex_kg.api.templating import render
+from mipex_kg.api.urls import service_base
+from mipex_kg.graph.namespaces import GRAPH
+from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.publish.dumps import (
     FORMAT_NAMES,
     GRAPH_FORMATS,
@@ -30,12 +37,6 @@ from mipex_kg.publish.dumps import (
     stream,
     writer,
 )
-from mipex_kg.api.errors import NotFound
-from mipex_kg.api.html import Links
-from mipex_kg.api.templating import render
-from mipex_kg.api.routes.linked_data import add_read_route
-from mipex_kg.graph.namespaces import GRAPH
-from mipex_kg.graph.store import KnowledgeStore
 
 router = APIRouter(tags=["Downloads"])
 

@@ -30,7 +30,7 @@ import anyio.from_thread
 import pyoxigraph as ox
 from fastapi import Request
 from fastapi.responses import Response
-from mipex_kg.api.urls import public_url
+
 from mipex_kg.api.errors import ApiError, NotAcceptable
 from mipex_kg.api.negotiation import negotiate
 from mipex_kg.api.overview import MISSING_DATA_HINT, scores_loaded
@@ -42,12 +42,13 @@ from mipex_kg.api.query_registry import (
     QueryRegistry,
     Rows,
 )
+from mipex_kg.api.urls import public_url
+from mipex_kg.engine.federation import retarget
 from mipex_kg.engine.guard import may_connect
 from mipex_kg.engine.query_engine import QueryEngine
 from mipex_kg.engine.worker import QueryTask
 from mipex_kg.graph.namespaces import PREFIXES, XSD
 from mipex_kg.graph.store import KnowledgeStore
-from mipex_kg.engine.federation import retarget
 
 Row = dict[str, Any]
 MAX_OFFSET = 1_000_000

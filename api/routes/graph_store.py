@@ -20,18 +20,19 @@ from email.parser import BytesParser
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+
 from mipex_kg.api.bodies import read_body
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
-from mipex_kg.api.urls import endpoint_url
 from mipex_kg.api.deps import bounded, check_write_token
 from mipex_kg.api.errors import NotFound, ProtocolError, RdfSyntaxError, UnsupportedMediaType
 from mipex_kg.api.formats import GRAPH_INPUT_FORMATS, choose
+from mipex_kg.api.urls import endpoint_url
 from mipex_kg.api.writes import GraphName, GraphWriter
 from mipex_kg.graph.iris import GSP_PREFIX
 from mipex_kg.graph.namespaces import PREFIXES
-from starlette.background import BackgroundTask
-from starlette.concurrency import run_in_threadpool
 
 PATH = "/rdf-graphs/service"
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+
 from mipex_kg.api.errors import problem_response
 from mipex_kg.api.readiness import Readiness
 

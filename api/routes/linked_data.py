@@ -26,20 +26,21 @@ from typing import Any
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
-from mipex_kg.api.urls import service_base
+
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
 from mipex_kg.api.deps import bounded
 from mipex_kg.api.describe import concise_bounded_description, is_known
-from mipex_kg.publish.dumps import FORMAT_NAMES, SERIALIZATION_PREFIXES
 from mipex_kg.api.errors import NotAcceptable, NotFound
 from mipex_kg.api.formats import RDF_FORMATS, Choice, choose, offers, write_triples
 from mipex_kg.api.html import ONTOLOGY, Alternate, Links
 from mipex_kg.api.negotiation import negotiate
 from mipex_kg.api.pages import Paging, ontology_page, resource_page
+from mipex_kg.api.urls import service_base
 from mipex_kg.graph.iris import ONTOLOGY_GRAPH
 from mipex_kg.graph.namespaces import ID
 from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.publish.dumps import FORMAT_NAMES, SERIALIZATION_PREFIXES
 
 router = APIRouter(tags=["Linked data"])
 

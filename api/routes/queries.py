@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from mipex_kg.api.urls import service_base
+
 from mipex_kg.api.query_registry import NamedQuery
 from mipex_kg.api.routes import docs
 from mipex_kg.api.routes.facade import (
@@ -24,6 +24,7 @@ from mipex_kg.api.routes.facade import (
     request_params,
     table_response,
 )
+from mipex_kg.api.urls import service_base
 
 TAG = "named queries"
 

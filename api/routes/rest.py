@@ -14,7 +14,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from mipex_kg.api.urls import public_url
+from starlette.convertors import Convertor, register_url_convertor
+
 from mipex_kg.api.errors import NotFound
 from mipex_kg.api.query_params import UnknownValue
 from mipex_kg.api.query_registry import Rows
@@ -35,7 +36,7 @@ from mipex_kg.api.routes.facade import (
     rows_of,
     table_response,
 )
-from starlette.convertors import Convertor, register_url_convertor
+from mipex_kg.api.urls import public_url
 
 DEFAULT_PAGE = 100
 

@@ -29,9 +29,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
-from mipex_kg.api.urls import endpoint_url
 from mipex_kg.api.deps import bounded, check_write_token, read_bounded
 from mipex_kg.api.disconnect import until_disconnected
 from mipex_kg.api.errors import ApiError, NotAcceptable, error_response
@@ -40,14 +43,12 @@ from mipex_kg.api.routes.editor import editor_page, wants_editor
 from mipex_kg.api.service_description import service_description
 from mipex_kg.api.sparql_request import SparqlOperation, query_facts, read_operation
 from mipex_kg.api.sparql_text import apply_update_dataset
+from mipex_kg.api.urls import endpoint_url
 from mipex_kg.api.writes import GraphWriter
 from mipex_kg.engine.guard import may_connect
 from mipex_kg.engine.worker import QueryTask
 from mipex_kg.graph.namespaces import PREFIXES, SD, VOID, XSD
 from mipex_kg.settings import Settings
-from starlette.background import BackgroundTask
-from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 router = APIRouter(tags=["SPARQL"])
 

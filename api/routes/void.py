@@ -10,12 +10,13 @@ then served from the response cache with an ETag until the next write.
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from mipex_kg.api.urls import service_base
+
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
 from mipex_kg.api.deps import bounded
 from mipex_kg.api.formats import RDF_FORMATS, choose, write_triples
 from mipex_kg.api.routes.linked_data import add_read_route, prefixes_for
+from mipex_kg.api.urls import service_base
 from mipex_kg.publish.void import void_description
 
 PATH = "/.well-known/void"

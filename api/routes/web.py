@@ -20,7 +20,9 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
-from mipex_kg.api.urls import service_base
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import Scope
+
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
 from mipex_kg.api.deps import bounded
@@ -34,8 +36,7 @@ from mipex_kg.api.routes.linked_data import (
     choose_representation,
 )
 from mipex_kg.api.templating import STATIC_PATH, render
-from starlette.middleware.gzip import GZipMiddleware
-from starlette.types import Scope
+from mipex_kg.api.urls import service_base
 
 router = APIRouter(tags=["Web pages"])
 

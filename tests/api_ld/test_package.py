@@ -7,6 +7,7 @@ import importlib
 
 import pytest
 from fastapi import FastAPI
+
 from mipex_kg.api.routes import downloads, linked_data, void
 
 

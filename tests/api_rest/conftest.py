@@ -21,10 +21,11 @@ with warnings.catch_warnings():  # Starlette now prefers httpx2; the httpx clien
     from fastapi.testclient import TestClient
 
 from mipex_kg.api.errors import install_error_handlers
-from mipex_kg.engine.query_engine import QueryEngine
-from mipex_kg.settings import Settings
 from mipex_kg.api.routes.resources import register_rest
+from mipex_kg.engine.query_engine import QueryEngine
 from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.settings import Settings
+
 from tests.queries.conftest import fixture_store, registry  # noqa: F401  (shared fixtures)
 
 

@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
+
 from mipex_kg.api.errors import QueryFailed, QueryTimeout
 from mipex_kg.engine.query_engine import QueryEngine
 from mipex_kg.engine.worker import QueryTask

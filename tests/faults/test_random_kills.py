@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from mipex_kg.graph.store import KnowledgeStore
+
 from tests.faults import replacer
 from tests.faults.atomicity import Candidate, state_after_crash
 from tests.faults.processes import SIGKILLED, environment, leftovers, wait_for

@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders.pipeline import LoadReport
 from mipex_kg.loaders.recompute_report import time_series, verification_report
+
 from tests.api_rest.conftest import TestClient, real_client  # noqa: F401  (shared fixture)
 from tests.conftest import EDITION_2015_WORKBOOK
 from tests.loaders.test_real_workbooks import ignored_cells
