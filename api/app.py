@@ -22,6 +22,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.concurrency import run_in_threadpool
+
 from mipex_kg import __version__
 from mipex_kg.api.cache import ResponseCache
 from mipex_kg.api.csp import ContentSecurityPolicy
@@ -37,7 +39,6 @@ from mipex_kg.api.writes import WriteGate
 from mipex_kg.engine.query_engine import QueryEngine
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings
-from starlette.concurrency import run_in_threadpool
 
 StartupHook = Callable[[KnowledgeStore], object]
 

@@ -48,9 +48,6 @@ class Settings(BaseSettings):
         default="https://cordis.europa.eu/datalab/sparql",
         description="SPARQL endpoint of CORDIS (EURIO) for federated queries.",
     )
-    federation_timeout: float = Field(
-        default=20.0, description="Seconds a remote SPARQL endpoint may take to answer."
-    )
     query_workers: int = Field(
         default=4, description="Query workers: how many queries may run at once."
     )

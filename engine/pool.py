@@ -55,6 +55,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
+from starlette.concurrency import run_in_threadpool
+
 from mipex_kg.api.errors import QueryFailed, ServiceUnavailable, WorkersBusy
 from mipex_kg.engine.worker import (
     COPY,
@@ -72,7 +74,6 @@ from mipex_kg.engine.worker import (
     unpickle,
 )
 from mipex_kg.graph.store import KnowledgeStore
-from starlette.concurrency import run_in_threadpool
 
 log = logging.getLogger(__name__)
 

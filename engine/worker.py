@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Literal, cast
 
 import pyoxigraph as ox
+
 from mipex_kg.graph.store import STAGING_PREFIX
 
 
@@ -448,7 +449,8 @@ def read_query_message(
     prefixes = known_prefixes if sent is None else cast(dict[str, str], sent)
     fields = cast(tuple[Any, ...], message[1:9])
     substitutions = cast("dict[str, Any] | None", message[10])
-    return QueryTask(*fields, prefixes=prefixes, substitutions=substitutions), prefixes
+    return QueryTask(*fields, prefixes=prefixes,  # type: ignore[misc] # the first 8 fields
+                     substitutions=substitutions), prefixes
 
 
 #: The length of the pickle that follows.

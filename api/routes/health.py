@@ -4,7 +4,7 @@
   neither the store nor the query engine, so a slow or unreachable store never gets
   a healthy copy restarted.
 * ``GET /ready`` (readiness): 200 when the query engine runs and the store answers
-  ``ASK {}``; otherwise 503 with ``Retry-After`` and the usual JSON problem body
+  ``ASK {}``; otherwise 503 with ``Retry-After`` and the usual problem body (RFC 9457)
   (``error: "not_ready"``, ``detail`` saying which). See ``api.readiness`` for why
   a flood of queries cannot starve it and a flood of probes cannot load the store.
 
@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from mipex_kg.api.errors import error_body
+
+from mipex_kg.api.errors import problem_response
 from mipex_kg.api.readiness import Readiness
 
 router = APIRouter(include_in_schema=False)
@@ -39,5 +40,5 @@ async def ready(request: Request) -> JSONResponse:
     reason = await readiness.why_not_ready()
     if reason is None:
         return JSONResponse({"status": "ready"}, headers=NO_STORE)
-    return JSONResponse(error_body(503, "not_ready", reason), status_code=503,
-                        headers={**NO_STORE, "Retry-After": str(RETRY_AFTER)})
+    return problem_response(503, "not_ready", reason, request.url.path,
+                            headers={**NO_STORE, "Retry-After": str(RETRY_AFTER)})

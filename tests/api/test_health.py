@@ -17,8 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from mipex_kg.api.readiness import Readiness
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
+
+from mipex_kg.api.readiness import Readiness
 
 from tests.api.live import LiveServer, live_server, settings_for_tests
 from tests.backends.processes import free_port, stop, wait_until_answering

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from mipex_kg import cli
 from mipex_kg.settings import Settings
 
