@@ -425,6 +425,12 @@ class QueryPool:
         if self._owns_snapshots:
             self.snapshots.close()
 
+    @property
+    def running(self) -> bool:
+        """Started and not closed: the pool takes queries (for the readiness check)."""
+        with self._lock:
+            return self._started and not self._closed
+
     def worker_pids(self) -> list[int]:
         """The process ids of the live worker processes (for monitoring and tests)."""
         with self._lock:

@@ -26,8 +26,9 @@ CONFORMANCE = SHARED / "conformance"
 #: The slow parts, each a marker; every test with one of them is also marked ``slow``, so
 #: ``pytest -m "not slow"`` is the quick subset while working (CI runs everything).
 SLOW_MARKERS = ("realdata", "live", "browser", "engines", "faults")
-#: Fixtures that start another SPARQL engine (``oxigraph serve``).
-ENGINE_FIXTURES = {"standin", "allowed_endpoint"}
+#: Fixtures that start another SPARQL engine (``oxigraph serve``, Virtuoso).
+ENGINE_FIXTURES = {"standin", "allowed_endpoint", "virtuoso_server", "oxigraph_server",
+                   "oxigraph_base"}
 #: Helpers of tests/api/live.py that start the service under uvicorn on 127.0.0.1.
 LIVE_HELPERS = ("live_server", "serving", "LiveServer")
 
