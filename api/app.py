@@ -4,7 +4,7 @@
     app = create_app(settings, store)                # a store the caller opened and filled
     app = create_app(settings, store, write_gate=gate, startup=[load_data])
 
-What it sets up, all on ``app.state``: ``settings``, ``store`` (a KnowledgeStore),
+What it sets up, all on ``app.state``: ``settings``, ``store`` (a QuadStore: embedded, or remote for a URL in ``settings.store``),
 ``engine`` (the bounded query engine every read goes through, ``mipex_kg.engine``:
 worker processes, time limits, network policy, fair sharing; started with the app
 and stopped with it), ``response_cache`` (LRU of serialised answers),
@@ -34,11 +34,12 @@ from mipex_kg.api.routes import web
 from mipex_kg.api.routes.resources import register_rest
 from mipex_kg.api.writes import WriteGate
 from mipex_kg.engine.query_engine import QueryEngine
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
+from mipex_kg.graph.remote_config import open_store
 from mipex_kg.settings import Settings
 from starlette.concurrency import run_in_threadpool
 
-StartupHook = Callable[[KnowledgeStore], object]
+StartupHook = Callable[[QuadStore], object]
 
 #: Response headers a browser script may read (CORS).
 EXPOSED_HEADERS = ["ETag", "Location", "X-Result-Truncated", "X-Result-Row-Limit"]
@@ -46,7 +47,7 @@ EXPOSED_HEADERS = ["ETag", "Location", "X-Result-Truncated", "X-Result-Row-Limit
 
 def create_app(
     settings: Settings | None = None,
-    store: KnowledgeStore | None = None,
+    store: QuadStore | None = None,
     *,
     write_gate: WriteGate | None = None,
     startup: Sequence[StartupHook] = (),
@@ -72,7 +73,7 @@ def create_app(
     """
     settings = settings if settings is not None else Settings()
     owns_store = store is None
-    store = store if store is not None else KnowledgeStore(settings.store)
+    store = store if store is not None else open_store(settings)
     if settings.update_token and write_gate is None:
         raise ValueError("writes are enabled (update_token) but no write_gate was given: "
                          "pass the project's gate (loaders.pipeline.Loader(store).check_write) "

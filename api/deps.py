@@ -13,14 +13,14 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from mipex_kg.api.errors import Forbidden, Unauthorized
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.settings import Settings
 
 T = TypeVar("T")
 
 
-def get_store(request: Request) -> KnowledgeStore:
-    store: KnowledgeStore = request.app.state.store
+def get_store(request: Request) -> QuadStore:
+    store: QuadStore = request.app.state.store
     return store
 
 
@@ -29,7 +29,7 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-StoreDep = Annotated[KnowledgeStore, Depends(get_store)]
+StoreDep = Annotated[QuadStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 

@@ -17,6 +17,9 @@ For each query, in order:
    limit (the request's ``timeout``, never more than ``MIPEX_KG_QUERY_TIMEOUT``); past
    it the worker is killed and the client gets a 503 that names the limit. A query
    whose client goes away (the caller is cancelled) has its worker killed too.
+   With a remote store there are no workers: the query is forwarded to the store
+   (``engine.remote_queries``), the HTTP request cut at the limit; steps 1 and 2
+   apply all the same, step 4 does not (the store's engine shares its own work).
 4. **fair share**: a query first runs as a short one, on any idle worker. One still
    running after ``MIPEX_KG_FAST_LANE_TIMEOUT`` seconds becomes long: it goes on only
    if a long slot is free (its worker's CPU priority is lowered), else it is stopped
@@ -44,7 +47,10 @@ from mipex_kg.engine.admission import Admission, Limits
 from mipex_kg.engine.clients import ClientIdentity
 from mipex_kg.engine.guard import NetworkPolicy, decode_outside_literals
 from mipex_kg.engine.pool import QueryPool
+from mipex_kg.engine.remote_queries import RemoteQueries
 from mipex_kg.engine.worker import QueryOutcome, QueryTask
+from mipex_kg.graph.quad_store import QuadStore
+from mipex_kg.graph.remote_store import RemoteStore
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings
 from starlette.concurrency import run_in_threadpool
@@ -62,18 +68,26 @@ def federation_endpoints(settings: Settings) -> list[str]:
 
 
 class QueryEngine:
-    """The worker pools, the network policy and the admission rules, together."""
+    """The worker pools (or, for a remote store, the forwarding to it), the network
+    policy and the admission rules, together."""
 
-    def __init__(self, store: KnowledgeStore, settings: Settings) -> None:
+    def __init__(self, store: QuadStore, settings: Settings) -> None:
         workers = max(settings.query_workers, 1)
         short = min(max(settings.fast_lane_workers, 0), workers - 1) if workers > 1 else 0
         self.store = store
         self.settings = settings
         self.timeout = settings.query_timeout if settings.query_timeout > 0 else None
         self.short_timeout = settings.fast_lane_timeout
-        self.pool = QueryPool(store, workers=workers, memory_mb=settings.query_memory_mb)
-        self.federation_pool = QueryPool(store, workers=1, sandboxed=False,
-                                         memory_mb=settings.query_memory_mb)
+        self.remote: RemoteQueries | None = None
+        self.pool: QueryPool | None = None
+        self.federation_pool: QueryPool | None = None
+        if isinstance(store, RemoteStore):
+            self.remote = RemoteQueries(store, workers)
+        else:
+            assert isinstance(store, KnowledgeStore)
+            self.pool = QueryPool(store, workers=workers, memory_mb=settings.query_memory_mb)
+            self.federation_pool = QueryPool(store, workers=1, sandboxed=False,
+                                             memory_mb=settings.query_memory_mb)
         self.policy = NetworkPolicy.of(federation_endpoints(settings), settings.load_sources)
         self.clients = ClientIdentity(settings.trusted_proxies)
         self._in_process = asyncio.Semaphore(workers)
@@ -88,13 +102,18 @@ class QueryEngine:
     def warm(self) -> None:
         """Start the workers and load the current data (blocking; after start and writes).
 
-        The federated-query worker starts on the first federated query.
+        The federated-query worker starts on the first federated query. Nothing to
+        do for a remote store.
         """
-        self.pool.warm()
+        if self.pool is not None:
+            self.pool.warm()
 
     def close(self) -> None:
-        self.pool.close()
-        self.federation_pool.close()
+        if self.remote is not None:
+            self.remote.close()
+        if self.pool is not None and self.federation_pool is not None:
+            self.pool.close()
+            self.federation_pool.close()
 
     # -- queries -----------------------------------------------------------------------
 
@@ -120,13 +139,23 @@ class QueryEngine:
                                             prefixes=task.prefixes)
         limit = self.limit_for(timeout)
         async with self.admission.admit(client):
-            if federated:
+            if self.remote is not None:
+                reply = await self._run_remote(task, limit)
+            elif federated:
                 reply = await self._run_federated(task, limit)
             else:
                 reply = await self._run_shared(task, client, limit)
         return _outcome(reply)
 
+    async def _run_remote(self, task: QueryTask, limit: float | None) -> tuple[object, ...]:
+        assert self.remote is not None
+        try:
+            return await self.remote.answer(task, limit, self.admission.waiting)
+        except TimeoutError:
+            raise self._timed_out(limit) from None
+
     async def _run_federated(self, task: QueryTask, limit: float | None) -> tuple[object, ...]:
+        assert self.federation_pool is not None
         async with self.federation_pool.turn(limit, self.admission.waiting) as worker:
             await self.federation_pool.send(worker, task)
             reply = await self.federation_pool.answer(worker, limit)
@@ -142,6 +171,7 @@ class QueryEngine:
         def left() -> float | None:
             return None if limit is None else max(limit - (loop.time() - started), 0.0)
 
+        assert self.pool is not None
         long = False
         if self.admission.is_heavy(client):
             await self.admission.long_slot(client, left())

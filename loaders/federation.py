@@ -54,7 +54,7 @@ import httpx
 import pyoxigraph as ox
 
 from mipex_kg.graph.namespaces import PREFIXES, sparql_prologue
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.settings import Settings
 
 #: The EU endpoints the named queries are written for -> the setting that may move them.
@@ -309,7 +309,7 @@ def _without_prologue(text: str) -> str:
     return re.sub(r"(?is)^\s*((PREFIX\s+[\w.-]*:\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*", "", text)
 
 
-def rewrite(store: KnowledgeStore, sparql: str, settings: Settings,
+def rewrite(store: QuadStore, sparql: str, settings: Settings,
             substitutions: Mapping[ox.Variable, Any] | None = None,
             client: httpx.Client | None = None) -> FederatedRun:
     """The query with every SERVICE block replaced by the remote answers (see module doc)."""
@@ -339,7 +339,7 @@ def rewrite(store: KnowledgeStore, sparql: str, settings: Settings,
     return run
 
 
-def _call(store: KnowledgeStore, prologue: str, text: str, blocks: list[ServiceBlock],
+def _call(store: QuadStore, prologue: str, text: str, blocks: list[ServiceBlock],
           block: ServiceBlock, endpoint: str, settings: Settings, fixed: dict[str, Any],
           client: httpx.Client | None) -> tuple[list[str], list[list[object]]]:
     """Probe the local join values, then ask the endpoint for the block's solutions."""
@@ -385,7 +385,7 @@ def retarget(sparql: str, settings: Settings) -> str:
     return sparql
 
 
-def run_federated(store: KnowledgeStore, sparql: str, settings: Settings,
+def run_federated(store: QuadStore, sparql: str, settings: Settings,
                   substitutions: Mapping[ox.Variable, Any] | None = None,
                   client: httpx.Client | None = None) -> tuple[Any, FederatedRun]:
     """Run a federated SELECT; returns (pyoxigraph solutions, what was called).

@@ -20,7 +20,7 @@ from fractions import Fraction
 import pyoxigraph as ox
 
 from mipex_kg.graph.namespaces import MKG, XSD
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.loaders.aggregation_rules import Rule
 
 _QUERY = """
@@ -45,7 +45,7 @@ class GroupMeanRule:
         return Rule(self.iri, self.label, composite, MKG.ArithmeticMean, self.editions)
 
 
-def read_group_rules(store: KnowledgeStore) -> list[GroupMeanRule]:
+def read_group_rules(store: QuadStore) -> list[GroupMeanRule]:
     """Every group mean rule in the store, with its group's members."""
     found: dict[ox.NamedNode, dict] = {}
     for row in store.query(_QUERY):
@@ -82,7 +82,7 @@ def recompute_group_means(scores, rules: list[GroupMeanRule]) -> list:
     return results
 
 
-def group_mean_counts(store: KnowledgeStore, tolerance: Decimal) -> list[tuple[str, int, int]]:
+def group_mean_counts(store: QuadStore, tolerance: Decimal) -> list[tuple[str, int, int]]:
     """(rule label, averages reproduced, averages published) per group mean rule, from
     the stored recomputation."""
     rows = store.query(

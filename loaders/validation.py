@@ -12,7 +12,7 @@ from importlib.resources import files
 from typing import Any
 
 from mipex_kg.graph.shacl import compile_shapes, validate
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 
 
 def shapes_text() -> str:
@@ -30,9 +30,9 @@ def project_constraints() -> list[Any]:
     return compile_shapes(shapes_text())
 
 
-def validate_store(store: KnowledgeStore, cube: bool = False) -> tuple[str, bool]:
+def validate_store(store: QuadStore, cube: bool = False) -> tuple[str, bool]:
     """Validate every graph of the store together; returns (readable report, conforms)."""
-    report = validate(store.oxigraph, project_constraints())
+    report = validate(store, project_constraints())
     text, conforms = report.to_text(), report.conforms
     if cube:
         from mipex_kg.loaders.cube import check_cube

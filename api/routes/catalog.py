@@ -20,7 +20,7 @@ from mipex_kg.api.conditional import respond
 from mipex_kg.api.deps import read_bounded
 from mipex_kg.api.errors import BadRequest
 from mipex_kg.api.formats import choose
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.loaders.catalog import PROFILES, CatalogBuild, build_catalog
 
 PATH = "/catalog"
@@ -54,7 +54,7 @@ _BUILT: dict[tuple[int, str, str, str], CatalogBuild] = {}
 _BUILT_LOCK = threading.Lock()
 
 
-def _build(store: KnowledgeStore, base: str, profile: str) -> CatalogBuild:
+def _build(store: QuadStore, base: str, profile: str) -> CatalogBuild:
     """The catalogue of this store version (built once for all formats asking for it)."""
     key = (id(store), store.version, profile, base)
     with _BUILT_LOCK:

@@ -34,7 +34,7 @@ from mipex_kg.api.html import Links
 from mipex_kg.api.templating import render
 from mipex_kg.api.routes.linked_data import add_read_route, service_base
 from mipex_kg.graph.namespaces import GRAPH
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 
 router = APIRouter(tags=["Downloads"])
 
@@ -92,7 +92,7 @@ def _index(request: Request) -> Response:
     return respond(request, state.store, state.response_cache, ("downloads", base), build)
 
 
-def _index_page(store: KnowledgeStore, links: Links) -> str:
+def _index_page(store: QuadStore, links: Links) -> str:
     graphs = store.named_graphs()
     sizes = store.graph_sizes()
 

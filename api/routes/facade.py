@@ -45,7 +45,7 @@ from mipex_kg.engine.guard import may_connect
 from mipex_kg.engine.query_engine import QueryEngine
 from mipex_kg.engine.worker import QueryTask
 from mipex_kg.graph.namespaces import PREFIXES, XSD
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.loaders.federation import retarget
 from starlette.datastructures import URL
 
@@ -91,7 +91,7 @@ class Facade:
     the first pages of unfiltered lists) cost a scan of every observation.
     """
 
-    store: KnowledgeStore
+    store: QuadStore
     registry: QueryRegistry
     engine: QueryEngine
     cache_size: int = 256
