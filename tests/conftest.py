@@ -11,6 +11,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders.bootstrap import crosswalk_after, recompute_after
 from mipex_kg.loaders.pipeline import Loader, LoadReport
@@ -22,6 +23,17 @@ CORE_WORKBOOK = MIPEX_DATA / "mipex_core_2007-2019.xlsx"
 EU_WORKBOOK = MIPEX_DATA / "mipex_EU_2020-2024.xlsx"
 EDITION_2015_WORKBOOK = MIPEX_DATA / "policy_indicators_finalwebsite.xlsx"
 CONFORMANCE = SHARED / "conformance"
+
+#: Fixtures of real store engines (``oxigraph_server``, ``remote_store``), for every test.
+pytest_plugins = ["tests.backends.oxigraph_server"]
+
+
+@pytest.fixture(params=["embedded", pytest.param("oxigraph", marks=pytest.mark.backend)])
+def any_store(request: pytest.FixtureRequest) -> QuadStore:
+    """An empty store of each kind: embedded, and a remote one on an Oxigraph server."""
+    if request.param == "embedded":
+        return KnowledgeStore()
+    return request.getfixturevalue("remote_store")
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +50,18 @@ def reference_store(reference_dump: bytes) -> KnowledgeStore:
     store = KnowledgeStore()
     store.oxigraph.load(reference_dump, ox.RdfFormat.N_QUADS)
     return store
+
+
+@pytest.fixture
+def any_reference_store(any_store: QuadStore, reference_dump: bytes) -> QuadStore:
+    """``reference_store`` on each kind of store (``any_store``)."""
+    by_graph: dict[ox.NamedNode, list[ox.Triple]] = {}
+    for quad in ox.parse(reference_dump, format=ox.RdfFormat.N_QUADS):
+        by_graph.setdefault(quad.graph_name, []).append(quad.triple)
+    with any_store.batch():
+        for graph, triples in by_graph.items():
+            any_store.replace_graph(graph, triples)
+    return any_store
 
 
 @pytest.fixture(scope="session")
