@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 import pyoxigraph as ox
-from mipex_kg.api.errors import QueryFailed, QuerySyntaxError
+from mipex_kg.api.errors import QueryEvaluationError, QueryFailed, QuerySyntaxError
 from mipex_kg.api.sparql_text import query_form
 from mipex_kg.engine.worker import (
     BufferFull,
@@ -80,7 +80,7 @@ class RemoteQueries:
         ``waiting`` is the admission's queue counter, held while no slot is free.
 
         Raises:
-            QuerySyntaxError: the store refused the query (400).
+            QuerySyntaxError, QueryEvaluationError: the store refused the query (400).
             QueryFailed: the store failed or cannot be reached.
             TimeoutError: past ``limit`` seconds (the caller answers 503).
         """
@@ -146,7 +146,12 @@ class RemoteQueries:
 
 
 def _failure(response: httpx.Response) -> Exception:
+    """400: the query does not parse; 500: it cannot be evaluated (Oxigraph server answers
+    so, e.g., to an unknown function: a 400 of the service, as on the embedded store);
+    anything else: the store failed (503)."""
     text = response.text.strip()[:2000]
     if response.status_code == 400:
         return QuerySyntaxError(text or "the store refused the query")
+    if response.status_code == 500:
+        return QueryEvaluationError(f"the query cannot be evaluated: {text}")
     return QueryFailed(f"the store answered HTTP {response.status_code}: {text}")

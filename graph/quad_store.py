@@ -16,7 +16,7 @@ this class. What it promises, on both:
 * ``replace_graph`` replaces one named graph so that no reader ever sees it half
   written; ``update`` is one transaction;
 * ``version`` changes on every write (ETags and caches depend on it);
-* graphs the store uses for itself (staging, the service graph) are hidden from
+* graphs the store uses for itself (staging, version) are hidden from
   ``named_graphs``, ``graph_sizes`` and dumps.
 """
 
@@ -34,17 +34,18 @@ from mipex_kg.graph.namespaces import GRAPH, PREFIXES
 #: Graphs that older versions loaded new content into before moving it into place;
 #: still hidden and dropped on open, should a store hold one.
 STAGING_PREFIX = GRAPH + "staging/"
-#: The graph where a remote store keeps its write version (``RemoteStore.version``).
-SERVICE_GRAPH = ox.NamedNode(GRAPH + "service")
+#: Where a remote store names the empty graph that carries its write version
+#: (``RemoteStore.version``).
+VERSION_PREFIX = GRAPH + "service/version/"
 
 GraphName = ox.NamedNode | ox.DefaultGraph
 
 
 def is_hidden(graph: object) -> bool:
-    """Whether a graph is the store's own (staging or service graph), not data."""
+    """Whether a graph is the store's own (staging or version graph), not data."""
     if not isinstance(graph, ox.NamedNode):
         return False
-    return graph.value.startswith(STAGING_PREFIX) or graph == SERVICE_GRAPH
+    return graph.value.startswith((STAGING_PREFIX, VERSION_PREFIX))
 
 
 class QuadStore(ABC):

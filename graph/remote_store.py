@@ -14,11 +14,16 @@ nothing engine-specific; where engines differ it is told by settings
   the Graph Store Protocol first and one ``MOVE`` puts it in place (for engines that
   refuse large updates; the staged triples are visible in the union default graph
   meanwhile, which is why it is not the default).
-* **version**: every write this class sends ends with two more operations in the
-  same request, which replace one triple in the service graph (``SERVICE_GRAPH``)
-  with a fresh random value. ``version`` reads that triple again once it is older
-  than ``MIPEX_KG_STORE_VERSION_TTL`` seconds, so writes by other service copies
-  are noticed within that time, and this copy's own writes at once.
+* **version**: every write this class sends ends, in the same request, with
+  operations that drop the *version graph* it knows of and create an empty one with a
+  fresh random name under ``VERSION_PREFIX``. An empty graph holds no triple, so
+  nothing shows in any query's answer (a triple would, in the union default graph).
+  ``version`` reads the names of those graphs again once older than
+  ``MIPEX_KG_STORE_VERSION_TTL`` seconds, so writes by other service copies are
+  noticed within that time; it also counts this object's writes, which change it at
+  once, also on engines that keep no empty graphs (Virtuoso: there only this copy's
+  writes are seen). Two copies writing at once may leave two version graphs; the
+  version is then both names, and the next write drops them.
 """
 
 from __future__ import annotations
@@ -34,10 +39,10 @@ import httpx
 import pyoxigraph as ox
 
 from mipex_kg.api.sparql_text import query_form
-from mipex_kg.graph.namespaces import MKG, sparql_prologue
+from mipex_kg.graph.namespaces import sparql_prologue
 from mipex_kg.graph.quad_store import (
-    SERVICE_GRAPH,
     STAGING_PREFIX,
+    VERSION_PREFIX,
     GraphName,
     QuadStore,
     counted_ntriples,
@@ -52,9 +57,6 @@ from mipex_kg.graph.remote_protocol import (
     declarations,
     then,
 )
-
-#: The predicate of the version triple in the service graph.
-VERSION = ox.NamedNode(str(MKG) + "storeVersion")
 
 SPARQL_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
@@ -94,7 +96,8 @@ class RemoteStore(QuadStore):
         self.load_sources: tuple[str, ...] = ()
         self._client = httpx.Client(**endpoints.client_options())  # type: ignore[arg-type]
         self._lock = threading.Lock()
-        self._version = ""
+        self._version_graphs: list[str] = []
+        self._writes = 0
         self._version_read = float("-inf")
         self._graphs: tuple[str, list[ox.NamedNode]] | None = None
         try:
@@ -121,17 +124,19 @@ class RemoteStore(QuadStore):
         with self._lock:
             if time.monotonic() - self._version_read > self.endpoints.version_ttl:
                 self._read_version()
-            return self._version
+            names = "+".join(g[len(VERSION_PREFIX):] for g in self._version_graphs) or "0"
+            return f"{names}-{self._writes}"
 
     def _read_version(self) -> None:
-        rows = list(self._select(
-            f"SELECT ?v WHERE {{ GRAPH {SERVICE_GRAPH} {{ {SERVICE_GRAPH} {VERSION} ?v }} }}"))
-        self._version = rows[0]["v"].value if rows else "0"
+        rows = self._select("SELECT ?g WHERE { GRAPH ?g { } "
+                            f'FILTER(STRSTARTS(STR(?g), "{VERSION_PREFIX}")) }}')
+        self._version_graphs = sorted(row["g"].value for row in rows)
         self._version_read = time.monotonic()
 
-    def _written(self, new_version: str) -> None:
+    def _written(self, version_graph: str) -> None:
         with self._lock:
-            self._version = new_version
+            self._writes += 1
+            self._version_graphs = [version_graph]
             self._version_read = time.monotonic()
 
     # -- reading -----------------------------------------------------------------------
@@ -205,8 +210,13 @@ class RemoteStore(QuadStore):
         return b"" if response.status_code == 404 else response.content
 
     def __len__(self) -> int:
-        """The triples of every named graph (hidden ones left out)."""
-        return sum(self.graph_sizes().values())
+        """The triples of every named graph (hidden ones left out) and of the default
+        graph, when the engine keeps that apart (it has a union parameter)."""
+        named = sum(self.graph_sizes().values())
+        if not self.endpoints.union_parameter:
+            return named
+        rows = self._select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        return named + int(next(iter(rows))["n"].value)
 
     def dump(self, output: IO[bytes] | None, fmt: ox.RdfFormat, graph: GraphName | None = None,
              *, prefixes: dict[str, str] | None = None) -> bytes | None:
@@ -253,10 +263,11 @@ class RemoteStore(QuadStore):
 
     def _write(self, update: str) -> None:
         """Send one update request that also sets a new version (see the module doc)."""
-        new_version = uuid.uuid4().hex
-        text = then(update, f"DELETE WHERE {{ GRAPH {SERVICE_GRAPH} {{ {SERVICE_GRAPH} "
-                            f"{VERSION} ?v }} }} ;\nINSERT DATA {{ GRAPH {SERVICE_GRAPH} {{ "
-                            f"{SERVICE_GRAPH} {VERSION} \"{new_version}\" }} }}")
+        new_version = VERSION_PREFIX + uuid.uuid4().hex
+        with self._lock:
+            known = list(self._version_graphs)
+        marks = [f"DROP SILENT GRAPH <{g}>" for g in known] + [f"CREATE SILENT GRAPH <{new_version}>"]
+        text = then(update, " ;\n".join(marks))
         try:
             self._send("POST", self.endpoints.update_url, content=text.encode("utf-8"), sparql=True,
                        headers={"Content-Type": "application/sparql-update"})

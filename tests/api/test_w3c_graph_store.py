@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.backends.oxigraph_server import BACKENDS, store_for
 from tests.api.live import SPARQL11_TESTS, TOKEN, LiveServer, live_server, settings_for_tests
 from tests.api.w3c_manifest import HttpTest, read_http_tests, replay
 
@@ -38,9 +39,9 @@ def _tests() -> list[Any]:
     return params
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
-    with live_server(settings_for_tests()) as running:
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    with live_server(settings_for_tests(), store_for(request)) as running:
         yield running
 
 

@@ -19,6 +19,7 @@ import pytest
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 
+from tests.backends.oxigraph_server import BACKENDS, store_for
 from tests.api.live import (
     CONFORMANCE,
     SPARQL11_TESTS,
@@ -62,9 +63,9 @@ def _protocol_tests() -> list[Any]:
     return [pytest.param(t, id=t.name) for t in read_http_tests(PROTOCOL_MANIFEST)]
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
-    with live_server(settings_for_tests()) as running:
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    with live_server(settings_for_tests(), store_for(request)) as running:
         yield running
 
 

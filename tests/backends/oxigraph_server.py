@@ -112,3 +112,16 @@ def remote_store(oxigraph_server: OxigraphServer) -> Iterator[RemoteStore]:
         yield store
     finally:
         store.close()
+
+
+#: ``params`` for a fixture that runs its tests on each kind of store.
+BACKENDS = ["embedded", pytest.param("oxigraph", marks=pytest.mark.backend)]
+
+
+def store_for(request: pytest.FixtureRequest) -> RemoteStore | None:
+    """For a fixture with ``params=BACKENDS``: None (embedded: the caller's default
+    store) or an emptied ``RemoteStore`` on the session's Oxigraph server."""
+    if request.param == "embedded":
+        return None
+    server: OxigraphServer = request.getfixturevalue("oxigraph_server")
+    return emptied(server.store())
