@@ -1,4 +1,4 @@
-"""The worker pool on its own: shared data, a memory cap per query, recovery.
+"""The worker pool on its own: workers as threads of one process, a memory cap, recovery.
 
 The engine is driven directly on an event loop (no HTTP), on a tiny store.
 """
@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
-from mipex_kg.api.errors import QueryFailed
+from mipex_kg.api.errors import QueryFailed, QueryTimeout
 from mipex_kg.engine.query_engine import QueryEngine
 from mipex_kg.engine.worker import QueryTask
 from mipex_kg.graph.store import KnowledgeStore
@@ -39,10 +39,40 @@ def run(engine: QueryEngine, query: str) -> bytes:
 
 
 def test_a_query_past_its_memory_cap_fails_alone(engine: QueryEngine) -> None:
+    first = engine.pool.worker_pids()
     with pytest.raises(QueryFailed, match="MIPEX_KG_QUERY_MEMORY_MB"):
         run(engine, GREEDY)
     assert b'"boolean":true' in run(engine, "ASK { <http://a/1> ?p ?o }")
-    assert len(engine.pool.worker_pids()) == 2
+    assert len(engine.pool.worker_pids()) == 1  # both workers are threads of one process
+    assert not set(first) & set(engine.pool.worker_pids())  # the failed one was replaced
+
+
+def test_a_query_whose_process_is_stopped_for_another_is_run_again(
+        engine: QueryEngine) -> None:
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?x ?b . ?c ?y ?d }"  # 9 M solutions
+    runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?x ?b . ?c ?y ?d . ?e ?z ?f }"
+
+    async def both() -> tuple[bytes, BaseException | None]:
+        async def stopped() -> BaseException | None:
+            try:
+                await engine.run(QueryTask(runaway, JSON, "text/turtle", 100), client="a",
+                                 timeout=0.3)
+            except QueryTimeout as error:
+                return error
+            return None
+
+        victim = asyncio.create_task(engine.run(QueryTask(slow, JSON, "text/turtle", 100),
+                                                client="b"))
+        await asyncio.sleep(0)  # the slow query is sent first
+        stop = await stopped()
+        return (await victim).body, stop
+
+    engine.warm()
+    before = engine.pool.worker_pids()
+    body, stop = asyncio.run(both())
+    assert isinstance(stop, QueryTimeout)
+    assert b'"9000000"' in body or b'9000000' in body  # answered despite the stop
+    assert engine.pool.worker_pids() != before
 
 
 def test_workers_follow_the_store_to_its_new_version(engine: QueryEngine) -> None:
