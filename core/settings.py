@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         default="update",
         description="How the remote store replaces a graph: one update that drops it and "
                     "inserts the new content, or an upload to a staging graph then MOVE.")
+    store_system_graphs: list[str] = Field(
+        default=["http://www.openlinksw.com/schemas/virtrdf#", "http://www.w3.org/ns/ldp#",
+                 "http://localuriqaserver/sparql"],
+        description="IRI prefixes of graphs the remote store's engine keeps for itself (left "
+                    "out of the named graphs; the defaults are Virtuoso's).")
     store_version_ttl: float = Field(
         default=1.0,
         description="Seconds the remote store's version is trusted before it is read again "

@@ -5,25 +5,22 @@ What a ``QueryTask`` means does not change (``graph.remote_protocol`` turns its
 pyoxigraph options into text and protocol parameters): its dataset is sent as
 ``default-graph-uri`` / ``named-graph-uri``, the union default graph as the engine's
 parameter for it, its substitutions as a ``VALUES`` block, its prefixes and base IRI
-as declarations. The answer is read as it streams in:
+as declarations. The answer is read as it streams in, in formats every engine writes
+to the standard:
 
-* SELECT: asked for as TSV, read line by line until one row past the cap (then the
-  connection is closed: the rest is never transferred), and written in the asked
-  format by pyoxigraph, as a worker does (``worker.tsv_results_as``);
-* CONSTRUCT / DESCRIBE: the same with N-Triples (``worker.ntriples_as``);
-* ASK: asked for in the asked format directly.
+* SELECT / ASK: SPARQL XML, read until one ``</result>`` past the row cap (then the
+  connection is closed: the rest is never transferred; the document is closed after
+  the last row kept), parsed and written in the asked format by pyoxigraph;
+* CONSTRUCT / DESCRIBE: N-Triples, read line by line up to the cap, and written in the
+  asked format as a worker does (``worker.ntriples_as``).
 
-The time limit is sent to the store when the engine has a parameter for it
-(``MIPEX_KG_STORE_TIMEOUT_PARAMETER``) and always cuts the HTTP request: past it the
-connection is closed and the client gets 503. A query whose client goes away is
-cancelled the same way. At most ``MIPEX_KG_QUERY_WORKERS`` queries of this service
-copy are at the store at once; more wait in the engine's queue.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -35,12 +32,19 @@ from mipex_kg.engine.worker import (
     LineBuffer,
     QueryTask,
     ntriples_as,
-    tsv_results_as,
 )
-from mipex_kg.graph.remote_protocol import bind_values, dataset_params, declarations
-from mipex_kg.graph.remote_store import N_TRIPLES, RemoteStore
+from mipex_kg.graph.remote_protocol import (
+    N_TRIPLES,
+    SPARQL_XML,
+    XML_RESULTS_END,
+    bind_values,
+    dataset_params,
+    declarations,
+    parse_results,
+)
+from mipex_kg.graph.remote_store import RemoteStore
 
-TSV = "text/tab-separated-values"
+RESULT_END = b"</result>"
 
 Reply = tuple[object, ...]
 
@@ -86,27 +90,25 @@ class RemoteQueries:
         """
         client, slots = self._client()
         text, params = self.request(task, limit)
-        form = query_form(text)
+        graph_form = query_form(text) in ("CONSTRUCT", "DESCRIBE")
         async with asyncio.timeout(limit):
             with waiting():
                 await slots.acquire()
             try:
-                if form == "ASK":
-                    body, _ = await self._fetch(client, text, params, task.results_format, 0)
-                    return ("ok", "results", body, False)
-                if form in ("CONSTRUCT", "DESCRIBE"):
-                    ntriples, cut = await self._fetch(client, text, params, N_TRIPLES,
-                                                      task.row_limit)
-                    fmt = ox.RdfFormat.from_media_type(task.rdf_format)
-                    assert fmt is not None
-                    return ("ok", "rdf", ntriples_as(ntriples, fmt, task.prefixes), cut)
-                header = 1 if task.row_limit > 0 else 0
-                tsv, cut = await self._fetch(client, text, params, TSV, task.row_limit + header)
-                fmt_results = ox.QueryResultsFormat.from_media_type(task.results_format)
-                assert fmt_results is not None
-                return ("ok", "results", tsv_results_as(tsv, fmt_results), cut)
+                async with self._stream(client, text, params,
+                                        N_TRIPLES if graph_form else SPARQL_XML) as response:
+                    if graph_form:
+                        ntriples, cut = await _lines(response, task.row_limit)
+                        fmt = ox.RdfFormat.from_media_type(task.rdf_format)
+                        assert fmt is not None
+                        return ("ok", "rdf", ntriples_as(ntriples, fmt, task.prefixes), cut)
+                    xml, cut = await _results(response, task.row_limit)
             finally:
                 slots.release()
+        results_format = ox.QueryResultsFormat.from_media_type(task.results_format)
+        assert results_format is not None
+        body = parse_results(xml).serialize(format=results_format) or b""
+        return ("ok", "results", body, cut)
 
     def request(self, task: QueryTask, limit: float | None) -> tuple[str, list[tuple[str, str]]]:
         """The query text and the protocol parameters that ask ``task``."""
@@ -120,10 +122,10 @@ class RemoteQueries:
             params.append((self.endpoints.timeout_parameter, str(int(limit * 1000))))
         return text, params
 
-    async def _fetch(self, client: httpx.AsyncClient, text: str, params: list[tuple[str, str]],
-                     accept: str, max_lines: int) -> tuple[bytes, bool]:
-        """The answer's bytes, at most ``max_lines`` lines of it (0: all), and whether
-        there were more."""
+    @contextlib.asynccontextmanager
+    async def _stream(self, client: httpx.AsyncClient, text: str, params: list[tuple[str, str]],
+                      accept: str) -> AsyncIterator[httpx.Response]:
+        """The store's answer, open for reading (closed, unread, when the block ends)."""
         url = self.endpoints.query_url
         try:
             async with client.stream("POST", url, params=params, data={"query": text},
@@ -131,18 +133,44 @@ class RemoteQueries:
                 if not response.is_success:
                     await response.aread()
                     raise _failure(response)
-                if max_lines <= 0:
-                    return await response.aread(), False
-                buffer = LineBuffer(max_lines)
-                try:
-                    async for chunk in response.aiter_bytes():
-                        buffer.write(chunk)
-                except BufferFull:
-                    return buffer.kept, True
-                return buffer.kept, False
+                yield response
         except httpx.HTTPError as error:
             raise QueryFailed(f"the store at {url} cannot be reached: "
                               f"{type(error).__name__}") from None
+
+
+async def _lines(response: httpx.Response, max_lines: int) -> tuple[bytes, bool]:
+    """At most ``max_lines`` lines of the answer (0: all), and whether there were more."""
+    if max_lines <= 0:
+        return await response.aread(), False
+    buffer = LineBuffer(max_lines)
+    try:
+        async for chunk in response.aiter_bytes():
+            buffer.write(chunk)
+    except BufferFull:
+        return buffer.kept, True
+    return buffer.kept, False
+
+
+async def _results(response: httpx.Response, max_rows: int) -> tuple[bytes, bool]:
+    """SPARQL XML results with at most ``max_rows`` results (0: all), and whether there
+    were more. (In XML a ``</result>`` can only be the end of one: ``<`` in text is
+    escaped, and ``</results>`` differs.)"""
+    if max_rows <= 0:
+        return await response.aread(), False
+    data = bytearray()
+    scan = rows = 0
+    last_end = 0
+    async for chunk in response.aiter_bytes():
+        data += chunk
+        while (found := data.find(RESULT_END, scan)) >= 0:
+            scan = found + len(RESULT_END)
+            rows += 1
+            if rows > max_rows:
+                return bytes(data[:last_end]) + XML_RESULTS_END, True
+            last_end = scan
+        scan = max(scan, len(data) - len(RESULT_END))
+    return bytes(data), False
 
 
 def _failure(response: httpx.Response) -> Exception:

@@ -168,15 +168,11 @@ def _solutions(result: ox.QuerySolutions, task: QueryTask) -> QueryOutcome:
         result.serialize(cast(IO[bytes], buffer), format=ox.QueryResultsFormat.TSV)
     except BufferFull:
         truncated = True
-    return QueryOutcome("results", tsv_results_as(buffer.kept, fmt), truncated)
-
-
-def tsv_results_as(tsv: bytes, fmt: ox.QueryResultsFormat) -> bytes:
-    """SPARQL results written as TSV, in ``fmt`` (lossless both ways)."""
+    tsv = buffer.kept
     if fmt == ox.QueryResultsFormat.TSV:
-        return tsv
+        return QueryOutcome("results", tsv, truncated)
     parsed = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
-    return parsed.serialize(format=fmt) or b""
+    return QueryOutcome("results", parsed.serialize(format=fmt) or b"", truncated)
 
 
 def _triples(result: ox.QueryTriples, task: QueryTask) -> QueryOutcome:

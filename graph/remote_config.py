@@ -39,6 +39,7 @@ class RemoteEndpoints:
     timeout_parameter: str = ""
     replace: str = "update"
     version_ttl: float = 1.0
+    system_graphs: tuple[str, ...] = ()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RemoteEndpoints:
@@ -63,7 +64,8 @@ class RemoteEndpoints:
                    auth_scheme=settings.store_auth,
                    union_parameter=settings.store_union_parameter,
                    timeout_parameter=settings.store_timeout_parameter,
-                   replace=settings.store_replace, version_ttl=settings.store_version_ttl)
+                   replace=settings.store_replace, version_ttl=settings.store_version_ttl,
+                   system_graphs=tuple(settings.store_system_graphs))
 
     def auth(self) -> httpx.Auth | None:
         """The HTTP authentication for every request (None without a user)."""

@@ -14,6 +14,11 @@ text and parameters here, so that a query means the same on both kinds of store:
   would leave none), so those are listed;
 * the union default graph -> the engine's parameter for it (Oxigraph server:
   ``union-default-graph``), or nothing when the engine does so itself.
+
+Answers are asked for in formats every engine writes to the standard: SPARQL XML for
+SELECT and ASK (Virtuoso's TSV is not SPARQL TSV, its JSON loses a boolean's lexical
+form) and N-Triples for graphs. Virtuoso labels blank nodes ``nodeID://b1`` in
+results, which no parser takes; ``readable_results`` makes them ``_:vnodeb1``.
 """
 
 from __future__ import annotations
@@ -26,6 +31,21 @@ import pyoxigraph as ox
 from mipex_kg.api.sparql_text import tokens
 
 Params = list[tuple[str, str]]
+
+SPARQL_XML = "application/sparql-results+xml"
+N_TRIPLES = "application/n-triples"
+#: Closes a SPARQL XML results document cut after a ``</result>``.
+XML_RESULTS_END = b"</results></sparql>"
+
+
+def readable_results(xml: bytes) -> bytes:
+    """SPARQL XML results with Virtuoso's ``nodeID://`` blank node labels made valid."""
+    return xml.replace(b">nodeID://", b">vnode") if b">nodeID://" in xml else xml
+
+
+def parse_results(xml: bytes) -> Any:
+    """Solutions or a boolean, as pyoxigraph's ``QuerySolutions`` / ``QueryBoolean``."""
+    return ox.parse_query_results(readable_results(xml), format=ox.QueryResultsFormat.XML)
 
 
 def declarations(prefixes: Mapping[str, str] | None, base_iri: str | None) -> str:

@@ -5,7 +5,7 @@ nothing engine-specific; where engines differ it is told by settings
 (``graph.remote_config``). It offers what ``QuadStore`` promises:
 
 * **queries** answer with pyoxigraph's own result objects: solutions (asked for as
-  SPARQL JSON) or a boolean, parsed by ``pyoxigraph.parse_query_results``; CONSTRUCT
+  SPARQL XML) or a boolean, parsed by ``pyoxigraph.parse_query_results``; CONSTRUCT
   and DESCRIBE give ``RemoteTriples`` (asked for as N-Triples). The options of
   pyoxigraph become text and protocol parameters (``graph.remote_protocol``).
 * **atomic replacement**: one update request drops the graph and inserts its new
@@ -51,15 +51,15 @@ from mipex_kg.graph.quad_store import (
 )
 from mipex_kg.graph.remote_config import RemoteEndpoints
 from mipex_kg.graph.remote_protocol import (
+    N_TRIPLES,
+    SPARQL_XML,
     Params,
     bind_values,
     dataset_params,
     declarations,
+    parse_results,
     then,
 )
-
-SPARQL_JSON = "application/sparql-results+json"
-N_TRIPLES = "application/n-triples"
 
 
 class RemoteStoreError(OSError):
@@ -156,12 +156,10 @@ class RemoteStore(QuadStore):
             raise TypeError(f"options a remote store does not take: {', '.join(kwargs)}")
         if query_form(text) in ("CONSTRUCT", "DESCRIBE"):
             return RemoteTriples(self._ask(text, params, N_TRIPLES))
-        return ox.parse_query_results(self._ask(text, params, SPARQL_JSON),
-                                      format=ox.QueryResultsFormat.JSON)
+        return parse_results(self._ask(text, params, SPARQL_XML))
 
     def _select(self, text: str) -> Any:
-        return ox.parse_query_results(self._ask(text, [], SPARQL_JSON),
-                                      format=ox.QueryResultsFormat.JSON)
+        return parse_results(self._ask(text, [], SPARQL_XML))
 
     def _ask(self, text: str, params: Params, accept: str) -> bytes:
         response = self._send("POST", self.endpoints.query_url, params=params, sparql=True,
@@ -174,11 +172,15 @@ class RemoteStore(QuadStore):
         if self._graphs is not None and self._graphs[0] == version:
             return list(self._graphs[1])
         rows = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
-        graphs = sorted((row["g"] for row in rows
-                         if isinstance(row["g"], ox.NamedNode) and not is_hidden(row["g"])),
+        graphs = sorted((row["g"] for row in rows if isinstance(row["g"], ox.NamedNode)
+                         and not is_hidden(row["g"]) and not self._is_system(row["g"])),
                         key=lambda g: g.value)
         self._graphs = (version, graphs)
         return list(graphs)
+
+    def _is_system(self, graph: ox.NamedNode) -> bool:
+        """A graph the engine keeps for itself (``MIPEX_KG_STORE_SYSTEM_GRAPHS``)."""
+        return graph.value.startswith(self.endpoints.system_graphs)
 
     def has_graph(self, graph: ox.NamedNode) -> bool:
         # a query, not the Graph Store Protocol's HEAD: Oxigraph 0.5 sends a body with
@@ -204,6 +206,11 @@ class RemoteStore(QuadStore):
             yield ox.Quad(*(term if term is not None else row[n] for n, term in terms), name)
 
     def _graph_ntriples(self, graph: GraphName) -> bytes:
+        """One graph as N-Triples (empty when it does not exist). The default graph of an
+        engine whose default graph is the union (no union parameter) is taken as empty:
+        that union is not a graph of its own, and the project writes named graphs."""
+        if isinstance(graph, ox.DefaultGraph) and not self.endpoints.union_parameter:
+            return b""
         params = [("default", "")] if isinstance(graph, ox.DefaultGraph) else [("graph", graph.value)]
         response = self._send("GET", self.endpoints.graph_store_url, params=params,
                               headers={"Accept": N_TRIPLES}, missing_ok=True)
