@@ -113,6 +113,11 @@ class QuadStore(ABC):
     def batch(self) -> AbstractContextManager[None]:
         """Group writes (the embedded store writes its snapshot once, at the end)."""
 
+    def hides(self, graph: object) -> bool:
+        """Whether ``graph`` is left out of ``named_graphs``, sizes and dumps (the
+        store's own graphs; a remote store also leaves out its engine's)."""
+        return is_hidden(graph)
+
     def flush(self) -> None:
         """Make pending writes durable now (nothing to do unless the store buffers)."""
 
@@ -140,7 +145,7 @@ class QuadStore(ABC):
         rows = self.query(f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} "
                           f"GRAPH {g} {{ ?s {p} ?o }} }}", prologue=False)
         return [ox.Quad(row["s"], predicate or row["p"], row["o"], graph or row["g"])
-                for row in rows if graph is not None or not is_hidden(row["g"])]
+                for row in rows if graph is not None or not self.hides(row["g"])]
 
     def graph_sizes(self) -> dict[str, int]:
         """Triple count of every named graph, by graph IRI."""
@@ -148,7 +153,7 @@ class QuadStore(ABC):
             row["g"].value: int(row["n"].value)
             for row in self.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
                                   "GROUP BY ?g", prologue=False)
-            if not is_hidden(row["g"])
+            if not self.hides(row["g"])
         }
         return dict(sorted(sizes.items()))
 

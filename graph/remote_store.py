@@ -171,21 +171,30 @@ class RemoteStore(QuadStore):
         version = self.version
         if self._graphs is not None and self._graphs[0] == version:
             return list(self._graphs[1])
-        rows = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
-        graphs = sorted((row["g"] for row in rows if isinstance(row["g"], ox.NamedNode)
-                         and not is_hidden(row["g"]) and not self._is_system(row["g"])),
-                        key=lambda g: g.value)
+        graphs = self._graph_names("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
+        if not graphs:  # engines that list only some graphs so (Virtuoso): those with triples
+            graphs = self._graph_names("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
         self._graphs = (version, graphs)
         return list(graphs)
 
-    def _is_system(self, graph: ox.NamedNode) -> bool:
-        """A graph the engine keeps for itself (``MIPEX_KG_STORE_SYSTEM_GRAPHS``)."""
-        return graph.value.startswith(self.endpoints.system_graphs)
+    def _graph_names(self, query: str) -> list[ox.NamedNode]:
+        names = (row["g"] for row in self._select(query))
+        return sorted((g for g in names if isinstance(g, ox.NamedNode) and not self.hides(g)),
+                      key=lambda g: g.value)
+
+    def hides(self, graph: object) -> bool:
+        """The store's own graphs, and those its engine keeps for itself
+        (``MIPEX_KG_STORE_SYSTEM_GRAPHS``)."""
+        return is_hidden(graph) or (isinstance(graph, ox.NamedNode)
+                                    and graph.value.startswith(self.endpoints.system_graphs))
 
     def has_graph(self, graph: ox.NamedNode) -> bool:
         # a query, not the Graph Store Protocol's HEAD: Oxigraph 0.5 sends a body with
-        # its 404 to HEAD, which breaks the connection
-        return bool(self._select(f"ASK {{ GRAPH {graph} {{ }} }}"))
+        # its 404 to HEAD, which breaks the connection (Virtuoso answers 501). An empty
+        # graph counts where the engine keeps one (Oxigraph); on Virtuoso, whose
+        # ``GRAPH <g> {}`` matches any IRI, a graph exists while it holds triples.
+        return bool(self._select(f"ASK {{ {{ GRAPH ?g {{ }} FILTER(?g = {graph}) }} "
+                                 f"UNION {{ GRAPH {graph} {{ ?s ?p ?o }} }} }}"))
 
     def quads(self, subject: Any = None, predicate: Any = None, obj: Any = None,
               graph: Any = None) -> Iterator[ox.Quad]:
