@@ -12,7 +12,8 @@ to the standard:
   connection is closed: the rest is never transferred; the document is closed after
   the last row kept), parsed and written in the asked format by pyoxigraph;
 * CONSTRUCT / DESCRIBE: N-Triples, read line by line up to the cap, and written in the
-  asked format as a worker does (``worker.ntriples_as``).
+  asked format as a worker does (``worker.ntriples_as``; N-Triples too are written
+  again, so that every engine's answer reads alike).
 
 """
 
@@ -101,7 +102,8 @@ class RemoteQueries:
                         ntriples, cut = await _lines(response, task.row_limit)
                         fmt = ox.RdfFormat.from_media_type(task.rdf_format)
                         assert fmt is not None
-                        return ("ok", "rdf", ntriples_as(ntriples, fmt, task.prefixes), cut)
+                        body = ntriples_as(_canonical(ntriples), fmt, task.prefixes)
+                        return ("ok", "rdf", body, cut)
                     xml, cut = await _results(response, task.row_limit)
             finally:
                 slots.release()
@@ -137,6 +139,12 @@ class RemoteQueries:
         except httpx.HTTPError as error:
             raise QueryFailed(f"the store at {url} cannot be reached: "
                               f"{type(error).__name__}") from None
+
+
+def _canonical(ntriples: bytes) -> bytes:
+    """N-Triples as pyoxigraph writes them (Virtuoso separates terms by tabs)."""
+    triples = [quad.triple for quad in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)]
+    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
 
 
 async def _lines(response: httpx.Response, max_lines: int) -> tuple[bytes, bool]:
