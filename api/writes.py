@@ -32,6 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TypeAlias
 
 import pyoxigraph as ox
+
 from mipex_kg.api.errors import (
     NotFound,
     QueryEvaluationError,

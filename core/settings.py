@@ -45,7 +45,8 @@ class Settings(BaseSettings):
     store_timeout_parameter: str = Field(
         default="",
         description="Query parameter that passes the time limit (milliseconds) to the remote "
-                    "store, e.g. 'timeout' for Virtuoso; empty: none is sent.")
+                    "store; empty: none is sent (leave it so for Virtuoso, whose 'timeout' "
+                    "answers a partial result as if whole).")
     store_replace: Literal["update", "move"] = Field(
         default="update",
         description="How the remote store replaces a graph: one update that drops it and "
@@ -84,9 +85,6 @@ class Settings(BaseSettings):
     cordis_endpoint: str = Field(
         default="https://cordis.europa.eu/datalab/sparql",
         description="SPARQL endpoint of CORDIS (EURIO) for federated queries.",
-    )
-    federation_timeout: float = Field(
-        default=20.0, description="Seconds a remote SPARQL endpoint may take to answer."
     )
     query_workers: int = Field(
         default=4, description="Query workers: how many queries may run at once."

@@ -55,12 +55,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
+from starlette.concurrency import run_in_threadpool
+
 from mipex_kg.api.errors import QueryFailed, ServiceUnavailable, WorkersBusy
 from mipex_kg.engine.worker import (
+    COPY,
     FORK,
     HEADER,
     KILL,
     PID,
+    SHARE,
     STOP,
     QueryTask,
     Snapshot,
@@ -70,7 +74,6 @@ from mipex_kg.engine.worker import (
     unpickle,
 )
 from mipex_kg.graph.store import KnowledgeStore
-from starlette.concurrency import run_in_threadpool
 
 log = logging.getLogger(__name__)
 
@@ -140,9 +143,10 @@ class Zygote:
             data += chunk
         return int(PID.unpack(data)[0])
 
-    def fork(self, threads: int) -> WorkerProcess:
+    def fork(self, threads: int, *, copy_data: bool = False) -> WorkerProcess:
         """A new worker process with this zygote's data and ``threads`` workers
-        (blocking, milliseconds).
+        (blocking, milliseconds; with ``copy_data`` its threads start once it has its
+        own copy of the data's pages, a few tenths of a second).
 
         Raises:
             ZygoteGone: the zygote has stopped (a newer one replaced it).
@@ -153,7 +157,8 @@ class Zygote:
             with self._lock:
                 if self.stopped:
                     raise ZygoteGone
-                socket.send_fds(self.control, [FORK], [theirs.fileno() for _, theirs in pairs])
+                socket.send_fds(self.control, [FORK + (COPY if copy_data else SHARE)],
+                                [theirs.fileno() for _, theirs in pairs])
                 pid = self._read_pid()
                 self.processes += 1
         except BaseException:
@@ -336,7 +341,7 @@ class QueryPool:
 
     def __init__(self, store: KnowledgeStore, *, workers: int = 4, processes: int = 1,
                  sandboxed: bool = True, memory_mb: int = 0,
-                 snapshots: Snapshots | None = None) -> None:
+                 snapshots: Snapshots | None = None, copy_data: bool = False) -> None:
         """Prepare the pool; processes start on ``start()`` or the first query.
 
         Args:
@@ -348,12 +353,15 @@ class QueryPool:
             snapshots: the zygotes to fork from, shared with other pools (closed by
                 their owner); by default the pool's own (then ``sandboxed`` and
                 ``memory_mb`` apply).
+            copy_data: each process takes its own copy of the data's pages when it
+                starts (``worker.copy_data_pages``): for a pool that will be busy.
         """
         if workers < 1:
             raise ValueError("a query pool needs at least one worker")
         self.store = store
         self.size = workers
         self.threads = -(-workers // max(1, min(processes, workers)))  # per process
+        self.copy_data = copy_data
         self._owns_snapshots = snapshots is None
         self.snapshots = snapshots or Snapshots(store, sandboxed=sandboxed, memory_mb=memory_mb)
         self._slots: list[Worker] = []
@@ -416,6 +424,12 @@ class QueryPool:
                 slot.sock.close()
         if self._owns_snapshots:
             self.snapshots.close()
+
+    @property
+    def running(self) -> bool:
+        """Started and not closed: the pool takes queries (for the readiness check)."""
+        with self._lock:
+            return self._started and not self._closed
 
     def worker_pids(self) -> list[int]:
         """The process ids of the live worker processes (for monitoring and tests)."""
@@ -489,7 +503,7 @@ class QueryPool:
         """A worker process forked from the current zygote (blocking)."""
         while True:
             try:
-                return self.current_zygote().fork(self.threads)
+                return self.current_zygote().fork(self.threads, copy_data=self.copy_data)
             except ZygoteGone:  # replaced by a newer one meanwhile: fork from that
                 continue
 

@@ -39,6 +39,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from starlette.concurrency import run_in_threadpool
+
 from mipex_kg.api.errors import (
     QueryEvaluationError,
     QueryFailed,
@@ -48,7 +50,7 @@ from mipex_kg.api.errors import (
 )
 from mipex_kg.engine.admission import Admission, Limits
 from mipex_kg.engine.clients import ClientIdentity
-from mipex_kg.engine.guard import NetworkPolicy, decode_outside_literals
+from mipex_kg.engine.guard import NetworkPolicy, decode_outside_literals, network_use
 from mipex_kg.engine.pool import QueryPool, Snapshots, WorkerLost
 from mipex_kg.engine.remote_queries import RemoteQueries
 from mipex_kg.engine.worker import QueryOutcome, QueryTask
@@ -56,7 +58,6 @@ from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.graph.remote_store import RemoteStore
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings
-from starlette.concurrency import run_in_threadpool
 
 T = TypeVar("T")
 
@@ -92,7 +93,7 @@ class QueryEngine:
             assert isinstance(store, KnowledgeStore)
             self.snapshots = Snapshots(store, memory_mb=settings.query_memory_mb)
             self.pool = QueryPool(store, workers=workers, processes=settings.query_processes,
-                                  snapshots=self.snapshots)
+                                  snapshots=self.snapshots, copy_data=True)
             self.long_pool = QueryPool(store, workers=max(workers - short, 1), processes=1,
                                        snapshots=self.snapshots)
             self.federation_pool = QueryPool(store, workers=1, processes=1, sandboxed=False,
@@ -117,6 +118,14 @@ class QueryEngine:
         if self.pool is not None and self.long_pool is not None:
             self.pool.warm()
             self.long_pool.warm()
+
+    @property
+    def running(self) -> bool:
+        """Both lanes' workers are started and not stopped (``api.readiness``); with a
+        remote store, the engine is not closed (the store's own check is the probe's)."""
+        if self.pool is None or self.long_pool is None:
+            return self.remote is not None and not self.remote.closed
+        return self.pool.running and self.long_pool.running
 
     def close(self) -> None:
         if self.remote is not None:
@@ -171,6 +180,11 @@ class QueryEngine:
             reply = await self.federation_pool.answer(worker, limit)
             if reply is None:
                 raise self._timed_out(limit)
+            if reply[0] != "ok" and reply[1] != "syntax":  # say which endpoints it called
+                use = network_use(task.query, update=False, base_iri=task.base_iri,
+                                  prefixes=task.prefixes)
+                called = ", ".join(f"<{service}>" for service in use.services)
+                return (*reply[:2], f"{reply[2]} (the query calls SERVICE {called})")
             return reply
 
     async def _run_shared(self, task: QueryTask, client: str,
@@ -205,9 +219,9 @@ class QueryEngine:
         assert self.pool is not None and self.long_pool is not None
         if not self.admission.is_heavy(client):
             short = self.short_timeout if limit is None else min(self.short_timeout, limit)
-            reply = await self._ask(self.pool, task, left(), short)
+            reply, took = await self._ask(self.pool, task, left(), short)
             if reply is not None:
-                if reply[0] == "ok" and loop.time() - started > self.short_timeout / 2:
+                if took > self.short_timeout / 2:
                     self.admission.mark_heavy(client)  # costly, though it finished
                 return reply
             if limit is not None and limit <= short:
@@ -216,8 +230,8 @@ class QueryEngine:
         else:
             await self.admission.long_slot(client, left())
         try:
-            reply = await self._ask(self.long_pool, task, left(), left(),
-                                    niceness=LONG_QUERY_NICENESS)
+            reply, _ = await self._ask(self.long_pool, task, left(), left(),
+                                       niceness=LONG_QUERY_NICENESS)
             if reply is None:
                 raise self._timed_out(limit)
             return reply
@@ -225,19 +239,24 @@ class QueryEngine:
             self.admission.free_long_slot(client)
 
     async def _ask(self, pool: QueryPool, task: QueryTask, wait: float | None,
-                   limit: float | None, *, niceness: int = 0) -> tuple[object, ...] | None:
+                   limit: float | None, *, niceness: int = 0
+                   ) -> tuple[tuple[object, ...] | None, float]:
         """The reply of a worker of ``pool`` within ``limit`` seconds (after up to
-        ``wait`` for a worker); None when the limit ran out (that worker is stopped)."""
+        ``wait`` for a worker; None when the limit ran out: that worker is stopped),
+        and the seconds the worker took (waiting for it, or for new data, not counted)."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         try:
             async with pool.turn(wait, self.admission.waiting) as worker:
                 await pool.send(worker, task)
+                started = loop.time()
                 worker.renice(niceness)
                 reply = await pool.answer(worker, limit)
                 if reply is None:
                     raise _RanOut  # inside the turn: the worker is stopped
-                return reply
+                return reply, loop.time() - started
         except _RanOut:
-            return None
+            return None, loop.time() - started
 
     def _become_long(self, client: str) -> bool:
         """A short query ran past its time: it goes on as long if a long slot is free."""

@@ -57,6 +57,7 @@ class RemoteQueries:
         self.store = store
         self.endpoints = store.endpoints
         self.concurrency = max(concurrency, 1)
+        self.closed = False
         self._clients: dict[asyncio.AbstractEventLoop, tuple[httpx.AsyncClient,
                                                              asyncio.Semaphore]] = {}
 
@@ -73,6 +74,7 @@ class RemoteQueries:
 
     def close(self) -> None:
         """Close the clients (from any thread; a loop that has ended is skipped)."""
+        self.closed = True
         for loop, (client, _) in list(self._clients.items()):
             if not loop.is_closed() and loop.is_running():
                 asyncio.run_coroutine_threadsafe(client.aclose(), loop)

@@ -29,11 +29,9 @@ from typing import IO, Any
 
 import pyoxigraph as ox
 
+from mipex_kg.graph.iris import STAGING_PREFIX
 from mipex_kg.graph.namespaces import GRAPH, PREFIXES
 
-#: Graphs that older versions loaded new content into before moving it into place;
-#: still hidden and dropped on open, should a store hold one.
-STAGING_PREFIX = GRAPH + "staging/"
 #: Where a remote store names the empty graph that carries its write version
 #: (``RemoteStore.version``).
 VERSION_PREFIX = GRAPH + "service/version/"

@@ -36,7 +36,8 @@ from functools import lru_cache
 import pyoxigraph as ox
 
 from mipex_kg.graph import iris
-from mipex_kg.graph.namespaces import DCT, DCAT, ID, MKG, PROV, QB, RDF, SDMX_ATTRIBUTE, XSD
+from mipex_kg.graph.iris import RECOMPUTED_GRAPH
+from mipex_kg.graph.namespaces import DCAT, DCT, ID, MKG, PROV, QB, RDF, SDMX_ATTRIBUTE, XSD
 from mipex_kg.graph.shacl import validate
 from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.loaders.aggregation_rules import (
@@ -51,7 +52,6 @@ from mipex_kg.loaders.group_means import read_group_rules, recompute_group_means
 from mipex_kg.loaders.provenance import now, software_triples
 from mipex_kg.loaders.validation import project_constraints
 
-RECOMPUTED_GRAPH = iris.named_graph("recomputed")
 RECOMPUTED = iris.concept("status", "recomputed")
 UNIT = iris.concept("unit", "points-0-100")
 DSD = ox.NamedNode(f"{ID}dsd/mipex-scores")
@@ -274,7 +274,8 @@ def check(store: QuadStore, triples: list[ox.Triple]) -> None:
     indicators, periods), so that sh:class checks see them. Only results on nodes of
     the new graph count: the published data was checked when it was loaded.
     """
-    from mipex_kg.loaders.pipeline import ONTOLOGY_GRAPH, Loader
+    from mipex_kg.graph.iris import ONTOLOGY_GRAPH
+    from mipex_kg.loaders.pipeline import Loader
 
     scratch = ox.Store()
     scratch.extend(ox.Quad(t.subject, t.predicate, t.object, RECOMPUTED_GRAPH) for t in triples)

@@ -49,7 +49,7 @@ def validate_store(store: QuadStore, cube: bool = False) -> tuple[str, bool]:
     report = validate(data, project_constraints())  # type: ignore[arg-type]
     text, conforms = report.to_text(), report.conforms
     if cube:
-        from mipex_kg.loaders.cube import check_cube
+        from mipex_kg.publish.cube import check_cube
 
         cube_text, cube_ok = check_cube(store)
         text, conforms = f"{text}\n\n{cube_text}", conforms and cube_ok

@@ -10,7 +10,6 @@ the whole run (it starts in well under a second); ``remote_store`` gives each te
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ import pytest
 from mipex_kg.graph.remote_store import RemoteStore
 from mipex_kg.graph.remote_config import RemoteEndpoints
 from mipex_kg.settings import Settings
+from tests.backends.processes import free_port
 
 
 def oxigraph_command() -> str:
@@ -34,12 +34,6 @@ def oxigraph_command() -> str:
     if found is None:
         raise RuntimeError("no oxigraph command: pip install oxigraph (in the test extras)")
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -115,7 +109,7 @@ def remote_store(oxigraph_server: OxigraphServer) -> Iterator[RemoteStore]:
 
 
 #: ``params`` for a fixture that runs its tests on each kind of store.
-BACKENDS = ["embedded", pytest.param("oxigraph", marks=pytest.mark.backend)]
+BACKENDS = ["embedded", pytest.param("oxigraph", marks=pytest.mark.engines)]
 
 
 def store_for(request: pytest.FixtureRequest) -> RemoteStore | None:

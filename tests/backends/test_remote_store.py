@@ -26,7 +26,7 @@ from tests.api.live import LiveServer, live_server, settings_for_tests
 from tests.backends.oxigraph_server import OxigraphServer, emptied, free_port
 from tests.queries.conftest import fixture_store  # noqa: F401  (a shared fixture)
 
-pytestmark = pytest.mark.backend
+pytestmark = pytest.mark.engines
 
 G = ox.NamedNode("https://w3id.org/mipex-kg/graph/test")
 P = ox.NamedNode("http://example.org/p")

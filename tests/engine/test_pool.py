@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
+
 from mipex_kg.api.errors import QueryFailed, QueryTimeout
 from mipex_kg.engine.query_engine import QueryEngine
 from mipex_kg.engine.worker import QueryTask
@@ -82,3 +83,40 @@ def test_workers_follow_the_store_to_its_new_version(engine: QueryEngine) -> Non
     engine.warm()
     assert not first & set(engine.pool.worker_pids())  # all forked from the new data
     assert b'"boolean":true' in run(engine, "ASK { <http://new> ?p ?o }")
+
+
+def _private_dirty_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            if line.startswith("Private_Dirty:"):
+                return int(line.split()[1])
+    raise AssertionError("no Private_Dirty line")
+
+
+def test_short_lane_processes_take_their_own_copy_of_the_data_at_once(
+        engine: QueryEngine) -> None:
+    engine.warm()
+    short, = engine.pool.worker_pids()
+    long, = engine.long_pool.worker_pids()
+    # same zygote, no query yet: only the short lane's process has copied its pages
+    assert _private_dirty_kib(short) > 2 * _private_dirty_kib(long)
+
+
+def test_waiting_for_a_worker_does_not_make_a_client_heavy() -> None:
+    store = KnowledgeStore()
+    store.update("INSERT DATA { <http://a/1> <http://b> 1 }")
+    engine = QueryEngine(store, Settings(store=None, query_workers=1, fast_lane_timeout=1.0))
+    engine.warm()
+
+    async def scenario() -> bytes:
+        async with engine.pool.turn(None):  # another query holds the only short worker
+            waiting = asyncio.create_task(
+                engine.run(QueryTask("ASK { ?s ?p 1 }", JSON, "text/turtle", 10), client="p"))
+            await asyncio.sleep(0.8)  # longer than half the short lane's time
+        return (await waiting).body
+
+    try:
+        assert b'"boolean":true' in asyncio.run(scenario())
+        assert not engine.admission.is_heavy("p")  # it waited; its query was quick
+    finally:
+        engine.close()

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
+
 from mipex_kg.engine.clients import ClientIdentity
 
 from tests.api.live import TOKEN, LiveServer, live_server, settings_for_tests
