@@ -6,12 +6,16 @@ are skipped with a clear reason when ../shared/data is absent.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
 from mipex_kg.graph.quad_store import QuadStore
+from mipex_kg.graph.remote_config import RemoteEndpoints
+from mipex_kg.graph.remote_store import RemoteStore
+from mipex_kg.settings import Settings
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders.bootstrap import crosswalk_after, recompute_after
 from mipex_kg.loaders.pipeline import Loader, LoadReport
@@ -54,16 +58,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
-#: Fixtures of real store engines (``oxigraph_server``, ``remote_store``), for every test.
-pytest_plugins = ["tests.backends.oxigraph_server"]
+#: Fixtures of real store engines (``oxigraph_server``, ``remote_store``, ``virtuoso_server``).
+pytest_plugins = ["tests.backends.oxigraph_server", "tests.backends.virtuoso_server"]
 
 
-@pytest.fixture(params=["embedded", pytest.param("oxigraph", marks=pytest.mark.engines)])
-def any_store(request: pytest.FixtureRequest) -> QuadStore:
-    """An empty store of each kind: embedded, and a remote one on an Oxigraph server."""
+@pytest.fixture(params=["embedded", pytest.param("oxigraph", marks=pytest.mark.engines),
+                        pytest.param("virtuoso", marks=[pytest.mark.engines, pytest.mark.virtuoso])])
+def any_store(request: pytest.FixtureRequest) -> Iterator[QuadStore]:
+    """An empty store of each kind: embedded, and remote ones on an Oxigraph server and
+    on Virtuoso (skipped where it is not installed)."""
     if request.param == "embedded":
-        return KnowledgeStore()
-    return request.getfixturevalue("remote_store")
+        yield KnowledgeStore()
+    elif request.param == "oxigraph":
+        yield request.getfixturevalue("remote_store")
+    else:
+        from tests.backends.oxigraph_server import emptied
+
+        server = request.getfixturevalue("virtuoso_server")
+        store = emptied(RemoteStore(RemoteEndpoints.from_settings(
+            Settings(**server.settings_values()))))
+        try:
+            yield store
+        finally:
+            store.close()
 
 
 @pytest.fixture(scope="session")

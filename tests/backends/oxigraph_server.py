@@ -93,8 +93,16 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oxigra
 
 
 def emptied(store: RemoteStore) -> RemoteStore:
-    """``store`` with every graph dropped (through its own API: its version changes)."""
-    store.update("DROP SILENT ALL")
+    """``store`` with every graph dropped (through its own API: its version changes).
+
+    Graph by graph: Virtuoso's ``DROP ALL`` leaves the data (it would drop its own
+    graphs too); the default graph only where the engine keeps it apart.
+    """
+    drops = [f"DROP SILENT GRAPH {graph}" for graph in store.named_graphs()]
+    if store.endpoints.union_parameter:
+        drops.append("DROP SILENT DEFAULT")
+    if drops:
+        store.update(" ;\n".join(drops))
     return store
 
 
