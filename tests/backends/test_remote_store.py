@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pyoxigraph as ox
@@ -234,3 +235,26 @@ def test_a_query_past_its_time_is_cut(twins: tuple[LiveServer, LiveServer]) -> N
     response = remote.http.get(remote.endpoint, params={"query": slow, "timeout": "0.5"})
     assert response.status_code == 503 and response.json()["error"] == "query_timeout"
     assert remote.app.state.engine.pool is None  # no worker processes for a remote store
+
+
+@pytest.mark.virtuoso
+def test_a_workbook_loads_and_validates_on_virtuoso(virtuoso_server: Any, tmp_path: Path) -> None:
+    """The gate, a replacement by staging graph and MOVE, and whole-store validation on
+    Virtuoso (its settings: tests/backends/virtuoso_server.py, docs/backends.md)."""
+    from mipex_kg.loaders.pipeline import Loader, workbook_graph
+    from mipex_kg.loaders.validation import validate_store
+    from tests.workbook_builder import sheet, write_workbook
+
+    store = emptied(RemoteStore(RemoteEndpoints.from_settings(
+        Settings(**virtuoso_server.settings_values()))))
+    try:
+        loader = Loader(store)
+        loader.load_reference_data()
+        path = write_workbook(tmp_path / "tiny_2014-2019.xlsx", {"SE": sheet()})
+        assert loader.load_workbook(path).status == "loaded"
+        assert store.has_graph(workbook_graph(path))
+        assert loader.load_workbook(path).status == "unchanged"
+        text, conforms = validate_store(store, cube=True)
+        assert conforms, text
+    finally:
+        store.close()
