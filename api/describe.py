@@ -24,8 +24,7 @@ from dataclasses import dataclass, field, replace
 import pyoxigraph as ox
 
 from mipex_kg.graph.namespaces import DCT, FOAF, MKG, QB, RDFS, SKOS
-from mipex_kg.graph.quad_store import is_hidden
-from mipex_kg.graph.quad_store import QuadStore
+from mipex_kg.graph.quad_store import QuadStore, is_hidden
 
 #: What can be a subject (RDF 1.2 allows triple terms) and any term.
 Subject = ox.NamedNode | ox.BlankNode | ox.Triple

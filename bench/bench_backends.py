@@ -213,7 +213,7 @@ def main() -> None:
                 service(url, ports[2], served, args.workers)),
         }
         senders = {name: bs.http_sender(f"http://127.0.0.1:{port}/sparql")
-                   for name, port in zip(pids, ports)}
+                   for name, port in zip(pids, ports, strict=True)}
         meters = {name: bs.CpuMeter(pid) for name, pid in pids.items()}
         both = [meters["service, Oxigraph server"], meters["second copy, Oxigraph server"]]
         targets = [

@@ -8,7 +8,6 @@ the command line or by the caller of ``create_app`` and handed down.
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Literal
 
 from pydantic import Field, SecretStr

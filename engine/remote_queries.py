@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 import pyoxigraph as ox
+
 from mipex_kg.api.errors import QueryEvaluationError, QueryFailed, QuerySyntaxError
 from mipex_kg.api.sparql_text import query_form
 from mipex_kg.engine.worker import (
@@ -132,7 +133,8 @@ class RemoteQueries:
         """The store's answer, open for reading (closed, unread, when the block ends)."""
         url = self.endpoints.query_url
         try:
-            async with client.stream("POST", url, params=params, data={"query": text},
+            async with client.stream("POST", url, params=tuple(params),
+                                     data={"query": text},
                                      headers={"Accept": accept}) as response:
                 if not response.is_success:
                     await response.aread()

@@ -116,8 +116,9 @@ class QuadStore(ABC):
         store's own graphs; a remote store also leaves out its engine's)."""
         return is_hidden(graph)
 
+    @abstractmethod
     def flush(self) -> None:
-        """Make pending writes durable now (nothing to do unless the store buffers)."""
+        """Make pending writes durable now (where the store buffers them)."""
 
     @abstractmethod
     def close(self) -> None:

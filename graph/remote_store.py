@@ -39,9 +39,9 @@ import httpx
 import pyoxigraph as ox
 
 from mipex_kg.api.sparql_text import query_form
+from mipex_kg.graph.iris import STAGING_PREFIX
 from mipex_kg.graph.namespaces import sparql_prologue
 from mipex_kg.graph.quad_store import (
-    STAGING_PREFIX,
     VERSION_PREFIX,
     GraphName,
     QuadStore,
@@ -111,6 +111,9 @@ class RemoteStore(QuadStore):
 
     def close(self) -> None:
         self._client.close()
+
+    def flush(self) -> None:
+        """Nothing is pending: every write was one request, applied when it returned."""
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
@@ -211,8 +214,8 @@ class RemoteStore(QuadStore):
             raise ValueError("a remote store cannot be asked for its default graph alone")
         where = f"GRAPH {graph if graph is not None else '?g'} {{ {pattern} }}"
         for row in self._select(f"SELECT * WHERE {{ {where} }}"):
-            name = graph if graph is not None else row["g"]
-            yield ox.Quad(*(term if term is not None else row[n] for n, term in terms), name)
+            s, p, o = (term if term is not None else row[n] for n, term in terms)
+            yield ox.Quad(s, p, o, graph if graph is not None else row["g"])
 
     def _graph_ntriples(self, graph: GraphName) -> bytes:
         """One graph as N-Triples (empty when it does not exist). The default graph of an

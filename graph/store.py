@@ -28,17 +28,15 @@ import pyoxigraph as ox
 
 from mipex_kg.graph import persistence
 from mipex_kg.graph.crash_points import crash_point
+from mipex_kg.graph.iris import STAGING_PREFIX as STAGING_PREFIX  # re-exported
 from mipex_kg.graph.namespaces import sparql_prologue
 from mipex_kg.graph.quad_store import (
-    STAGING_PREFIX,
     GraphName,
     QuadStore,
     counted_ntriples,
     is_hidden,
     stay_offline,
 )
-
-__all__ = ["STAGING_PREFIX", "KnowledgeStore"]
 
 
 class KnowledgeStore(QuadStore):

@@ -43,8 +43,8 @@ from mipex_kg.graph.iris import (
     workbook_graph,
 )
 from mipex_kg.graph.namespaces import ID
-from mipex_kg.graph.shacl import validate
 from mipex_kg.graph.quad_store import QuadStore
+from mipex_kg.graph.shacl import validate
 from mipex_kg.loaders import known_sources
 from mipex_kg.loaders.errors import LoadError, Problem
 from mipex_kg.loaders.mipex2015_rdf import locations as mipex2015_locations

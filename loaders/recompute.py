@@ -38,8 +38,8 @@ import pyoxigraph as ox
 from mipex_kg.graph import iris
 from mipex_kg.graph.iris import RECOMPUTED_GRAPH
 from mipex_kg.graph.namespaces import DCAT, DCT, ID, MKG, PROV, QB, RDF, SDMX_ATTRIBUTE, XSD
-from mipex_kg.graph.shacl import validate
 from mipex_kg.graph.quad_store import QuadStore
+from mipex_kg.graph.shacl import validate
 from mipex_kg.loaders.aggregation_rules import (
     Rule,
     fraction,

@@ -15,10 +15,10 @@ import pytest
 from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.graph.remote_config import RemoteEndpoints
 from mipex_kg.graph.remote_store import RemoteStore
-from mipex_kg.settings import Settings
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders.bootstrap import crosswalk_after, recompute_after
 from mipex_kg.loaders.pipeline import Loader, LoadReport
+from mipex_kg.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -79,8 +79,8 @@ def any_store(request: pytest.FixtureRequest) -> Iterator[QuadStore]:
             Settings(**server.settings_values()))))
         try:
             yield store
-        finally:
-            store.close()
+        finally:  # the server is the session's: the Virtuoso tests must find it empty
+            emptied(store).close()
 
 
 @pytest.fixture(scope="session")

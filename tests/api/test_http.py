@@ -11,8 +11,8 @@ import pytest
 
 from mipex_kg.engine.guard import NetworkPolicy
 
-from tests.backends.oxigraph_server import BACKENDS, store_for
 from tests.api.live import TOKEN, LiveServer, live_server, settings_for_tests
+from tests.backends.oxigraph_server import BACKENDS, store_for
 
 EX = "http://example.org/"
 DATA = f"""

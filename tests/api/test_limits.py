@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.backends.oxigraph_server import BACKENDS, store_for
 from tests.api.live import TOKEN, LiveServer, live_server, settings_for_tests
+from tests.backends.oxigraph_server import BACKENDS, store_for
 
 EX = "http://example.org/"
 ROW_LIMIT = 10

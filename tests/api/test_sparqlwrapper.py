@@ -32,8 +32,8 @@ from SPARQLWrapper import (
     SPARQLWrapper,
 )
 
-from tests.backends.oxigraph_server import BACKENDS, store_for
 from tests.api.live import TOKEN, LiveServer, live_server, settings_for_tests
+from tests.backends.oxigraph_server import BACKENDS, store_for
 
 EX = "http://example.org/"
 DATA = f"""

@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.backends.oxigraph_server import BACKENDS, store_for
 from tests.api.live import SPARQL11_TESTS, TOKEN, LiveServer, live_server, settings_for_tests
 from tests.api.w3c_manifest import HttpTest, read_http_tests, replay
+from tests.backends.oxigraph_server import BACKENDS, store_for
 
 MANIFEST = SPARQL11_TESTS / "graph-store-protocol" / "manifest.ttl"
 MISSING = f"the W3C SPARQL 1.1 test suite is not in {SPARQL11_TESTS} (../shared/conformance)"

@@ -19,7 +19,6 @@ import pytest
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 
-from tests.backends.oxigraph_server import BACKENDS, store_for
 from tests.api.live import (
     CONFORMANCE,
     SPARQL11_TESTS,
@@ -29,6 +28,7 @@ from tests.api.live import (
     settings_for_tests,
 )
 from tests.api.w3c_manifest import RDF_TYPES, HttpTest, media_type, read_http_tests, replay
+from tests.backends.oxigraph_server import BACKENDS, store_for
 
 PROTOCOL_MANIFEST = SPARQL11_TESTS / "protocol" / "manifest.ttl"
 SD_MANIFEST = SPARQL11_TESTS / "service-description" / "manifest.ttl"

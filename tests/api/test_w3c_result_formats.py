@@ -21,8 +21,8 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Namespace, URIRef
 
-from tests.backends.oxigraph_server import BACKENDS, store_for
 from tests.api.live import SPARQL11_TESTS, LiveServer, live_server, settings_for_tests
+from tests.backends.oxigraph_server import BACKENDS, store_for
 
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 QT = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-query#")

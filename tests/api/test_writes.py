@@ -8,8 +8,9 @@ import pyoxigraph as ox
 import pytest
 
 from mipex_kg.api.writes import Changes
-from tests.backends.oxigraph_server import BACKENDS, store_for
+
 from tests.api.live import TOKEN, LiveServer, live_server, settings_for_tests
+from tests.backends.oxigraph_server import BACKENDS, store_for
 
 EX = "http://example.org/"
 G = ox.NamedNode(EX + "g")

@@ -21,9 +21,10 @@ from typing import Any
 import httpx
 import pytest
 
-from mipex_kg.graph.remote_store import RemoteStore
 from mipex_kg.graph.remote_config import RemoteEndpoints
+from mipex_kg.graph.remote_store import RemoteStore
 from mipex_kg.settings import Settings
+
 from tests.backends.processes import free_port
 
 
@@ -61,7 +62,8 @@ class OxigraphServer:
                 if process.poll() is not None or time.monotonic() > deadline:
                     server.stop()
                     raise RuntimeError("oxigraph serve did not start: "
-                                       f"{process.stderr.read().decode() if process.stderr else ''}")
+                                       f"{process.stderr.read().decode() if process.stderr else ''}"
+                                       ) from None
                 time.sleep(0.05)
 
     def settings(self, **overrides: Any) -> Settings:

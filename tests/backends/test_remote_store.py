@@ -23,6 +23,7 @@ from mipex_kg.graph.remote_config import RemoteEndpoints, open_store
 from mipex_kg.graph.remote_store import RemoteStore, RemoteStoreError
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings
+
 from tests.api.live import LiveServer, live_server, settings_for_tests
 from tests.backends.oxigraph_server import OxigraphServer, emptied, free_port
 from tests.queries.conftest import fixture_store  # noqa: F401  (a shared fixture)
@@ -192,7 +193,7 @@ def test_the_command_line_loads_validates_and_exports_on_a_url(
 
 
 @pytest.fixture(scope="module")
-def twins(fixture_store: KnowledgeStore, oxigraph_server: OxigraphServer
+def twins(fixture_store: KnowledgeStore, oxigraph_server: OxigraphServer,  # noqa: F811
           ) -> Iterator[tuple[LiveServer, LiveServer]]:
     """The service over the fixture graph twice: embedded, and on the Oxigraph server."""
     remote = emptied(oxigraph_server.store())
@@ -243,6 +244,7 @@ def test_a_workbook_loads_and_validates_on_virtuoso(virtuoso_server: Any, tmp_pa
     Virtuoso (its settings: tests/backends/virtuoso_server.py, docs/backends.md)."""
     from mipex_kg.loaders.pipeline import Loader, workbook_graph
     from mipex_kg.loaders.validation import validate_store
+
     from tests.workbook_builder import sheet, write_workbook
 
     store = emptied(RemoteStore(RemoteEndpoints.from_settings(
@@ -256,5 +258,5 @@ def test_a_workbook_loads_and_validates_on_virtuoso(virtuoso_server: Any, tmp_pa
         assert loader.load_workbook(path).status == "unchanged"
         text, conforms = validate_store(store, cube=True)
         assert conforms, text
-    finally:
-        store.close()
+    finally:  # the server is the session's: the Virtuoso tests must find it empty
+        emptied(store).close()

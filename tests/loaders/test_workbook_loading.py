@@ -22,7 +22,6 @@ from mipex_kg.loaders.pipeline import Loader, workbook_graph
 from tests.workbook_builder import Column, Strand, sheet, write_workbook
 
 
-
 @pytest.fixture
 def reference_store(any_reference_store: QuadStore) -> QuadStore:
     """Each test runs on the embedded store and on an Oxigraph server."""
