@@ -217,11 +217,12 @@ class QueryEngine:
             return None if limit is None else max(limit - (loop.time() - started), 0.0)
 
         assert self.pool is not None and self.long_pool is not None
+        ran = 0.0  # seconds the query has run so far (waiting and loading data not counted)
         if not self.admission.is_heavy(client):
             short = self.short_timeout if limit is None else min(self.short_timeout, limit)
-            reply, took = await self._ask(self.pool, task, left(), short)
+            reply, ran = await self._ask(self.pool, task, left(), short)
             if reply is not None:
-                if took > self.short_timeout / 2:
+                if ran > self.short_timeout / 2:
                     self.admission.mark_heavy(client)  # costly, though it finished
                 return reply
             if limit is not None and limit <= short:
@@ -230,7 +231,8 @@ class QueryEngine:
         else:
             await self.admission.long_slot(client, left())
         try:
-            reply, _ = await self._ask(self.long_pool, task, left(), left(),
+            run_limit = None if limit is None else max(limit - ran, 0.0)
+            reply, _ = await self._ask(self.long_pool, task, left(), run_limit,
                                        niceness=LONG_QUERY_NICENESS)
             if reply is None:
                 raise self._timed_out(limit)
