@@ -4,7 +4,7 @@
     app = create_app(settings, store)                # a store the caller opened and filled
     app = create_app(settings, store, write_gate=gate, startup=[load_data])
 
-What it sets up, all on ``app.state``: ``settings``, ``store`` (a KnowledgeStore),
+What it sets up, all on ``app.state``: ``settings``, ``store`` (a QuadStore: embedded, or remote for a URL in ``settings.store``),
 ``engine`` (the bounded query engine every read goes through, ``mipex_kg.engine``:
 worker processes, time limits, network policy, fair sharing; started with the app
 and stopped with it), ``readiness`` (what ``/ready`` answers, ``api.readiness``),
@@ -37,10 +37,11 @@ from mipex_kg.api.routes import void as void_route
 from mipex_kg.api.routes.resources import register_rest
 from mipex_kg.api.writes import WriteGate
 from mipex_kg.engine.query_engine import QueryEngine
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
+from mipex_kg.graph.remote_config import open_store
 from mipex_kg.settings import Settings
 
-StartupHook = Callable[[KnowledgeStore], object]
+StartupHook = Callable[[QuadStore], object]
 
 #: Response headers a browser script may read (CORS).
 EXPOSED_HEADERS = ["ETag", "Location", "X-Result-Truncated", "X-Result-Row-Limit"]
@@ -48,7 +49,7 @@ EXPOSED_HEADERS = ["ETag", "Location", "X-Result-Truncated", "X-Result-Row-Limit
 
 def create_app(
     settings: Settings | None = None,
-    store: KnowledgeStore | None = None,
+    store: QuadStore | None = None,
     *,
     write_gate: WriteGate | None = None,
     startup: Sequence[StartupHook] = (),
@@ -74,7 +75,7 @@ def create_app(
     """
     settings = settings if settings is not None else Settings()
     owns_store = store is None
-    store = store if store is not None else KnowledgeStore(settings.store)
+    store = store if store is not None else open_store(settings)
     if settings.update_token and write_gate is None:
         raise ValueError("writes are enabled (update_token) but no write_gate was given: "
                          "pass the project's gate (loaders.pipeline.Loader(store).check_write) "

@@ -16,14 +16,14 @@ from collections.abc import Awaitable, Callable
 from fastapi import Request, Response
 
 from mipex_kg.api.cache import CachedResponse, ResponseCache, cache_key, etag_for, etag_matches
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 
 _UNCACHEABLE = {"Vary": "Accept", "Cache-Control": "no-store"}
 
 
 async def respond(
     request: Request,
-    store: KnowledgeStore,
+    store: QuadStore,
     cache: ResponseCache,
     key_parts: tuple[object, ...],
     build: Callable[[], Awaitable[CachedResponse]],

@@ -16,14 +16,14 @@ from fastapi import Depends, Request
 
 from mipex_kg.api.errors import Forbidden, Unauthorized
 from mipex_kg.engine.query_engine import QueryEngine
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.settings import Settings
 
 T = TypeVar("T")
 
 
-def get_store(request: Request) -> KnowledgeStore:
-    store: KnowledgeStore = request.app.state.store
+def get_store(request: Request) -> QuadStore:
+    store: QuadStore = request.app.state.store
     return store
 
 
@@ -32,7 +32,7 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-StoreDep = Annotated[KnowledgeStore, Depends(get_store)]
+StoreDep = Annotated[QuadStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 import pyoxigraph as ox
 
 from mipex_kg.graph.namespaces import DCT, FOAF, MKG, QB, RDFS, SKOS
-from mipex_kg.graph.store import STAGING_PREFIX, KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore, is_hidden
 
 #: What can be a subject (RDF 1.2 allows triple terms) and any term.
 Subject = ox.NamedNode | ox.BlankNode | ox.Triple
@@ -35,25 +35,23 @@ RECOMPUTED = ox.NamedNode("https://w3id.org/mipex-kg/id/status/recomputed")
 
 
 def _quads(
-    store: KnowledgeStore,
+    store: QuadStore,
     subject: Subject | None = None,
     predicate: ox.NamedNode | None = None,
     obj: Term | None = None,
 ) -> Iterator[ox.Quad]:
-    for quad in store.oxigraph.quads_for_pattern(subject, predicate, obj, None):
-        graph = quad.graph_name
-        if isinstance(graph, ox.NamedNode) and graph.value.startswith(STAGING_PREFIX):
-            continue
-        yield quad
+    for quad in store.quads(subject, predicate, obj, None):
+        if not is_hidden(quad.graph_name):
+            yield quad
 
 
-def is_known(store: KnowledgeStore, node: ox.NamedNode) -> bool:
+def is_known(store: QuadStore, node: ox.NamedNode) -> bool:
     """Whether the store says anything about ``node`` (as subject or object)."""
     return (next(_quads(store, node), None) is not None
             or next(_quads(store, None, None, node), None) is not None)
 
 
-def concise_bounded_description(store: KnowledgeStore, node: Subject) -> list[ox.Triple]:
+def concise_bounded_description(store: QuadStore, node: Subject) -> list[ox.Triple]:
     """The CBD of ``node``: its triples and those of the blank nodes they reach.
 
     Returns:
@@ -96,7 +94,7 @@ def _no_offset(key: str) -> int:
     return 0
 
 
-def inbound(store: KnowledgeStore, node: ox.NamedNode, limit: int = 50,
+def inbound(store: QuadStore, node: ox.NamedNode, limit: int = 50,
             offset: Callable[[str], int] = _no_offset) -> list[InboundGroup]:
     """The links to ``node`` by property and collection: ``limit`` subjects of each group,
     from ``offset(group.key)``."""
@@ -114,7 +112,7 @@ def inbound(store: KnowledgeStore, node: ox.NamedNode, limit: int = 50,
     return groups
 
 
-def _collection(store: KnowledgeStore, subject: Subject) -> ox.NamedNode | None:
+def _collection(store: QuadStore, subject: Subject) -> ox.NamedNode | None:
     datasets = sorted(q.object.value for q in _quads(store, subject, QB.dataSet)
                       if isinstance(q.object, ox.NamedNode))
     return ox.NamedNode(datasets[0]) if datasets else None
@@ -123,7 +121,7 @@ def _collection(store: KnowledgeStore, subject: Subject) -> ox.NamedNode | None:
 class Labels:
     """Display names of resources, looked up in the store and remembered."""
 
-    def __init__(self, store: KnowledgeStore) -> None:
+    def __init__(self, store: QuadStore) -> None:
         self.store = store
         self._cache: dict[Subject, str | None] = {}
 
@@ -192,7 +190,7 @@ class ScoreTable:
     rows: list[ScoreRow]
 
 
-def score_tables(store: KnowledgeStore, jurisdiction: ox.NamedNode,
+def score_tables(store: QuadStore, jurisdiction: ox.NamedNode,
                  labels: Labels) -> list[ScoreTable]:
     """The overall and policy-area scores of ``jurisdiction`` by year, per system."""
     solutions = store.query(_SCORES, substitutions={ox.Variable("j"): jurisdiction})

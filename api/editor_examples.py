@@ -23,7 +23,7 @@ import pyoxigraph as ox
 from mipex_kg.api.query_params import Vocabulary
 from mipex_kg.api.query_registry import NamedQuery, QueryRegistry, dataset_for, sparql_term
 from mipex_kg.graph.namespaces import PREFIXES
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 
 _OUTER_WHERE = re.compile(r"\bWHERE\b", re.I)
 _WHERE_GROUP = re.compile(r"\bWHERE\s*\{", re.I)
@@ -89,7 +89,7 @@ def example_text(query: NamedQuery, vocabulary: Vocabulary,
 
 
 def examples(registry: QueryRegistry, vocabulary: Vocabulary,
-             store: KnowledgeStore) -> list[Example]:
+             store: QuadStore) -> list[Example]:
     """Every named query as an editor example, in the registry's order."""
     return [Example(q.name, q.summary, q.description,
                     example_text(q, vocabulary, dataset_for(store, q).get("default_graph", ())))

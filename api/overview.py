@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 
 #: The sentence that tells how to get the scores into the store.
 MISSING_DATA_HINT = (
@@ -46,7 +46,7 @@ ORDER BY ?system ?first ?edition
 _ANY_EDITION_SCORE = "ASK { ?o qb:dataSet ?edition ; mkg:score ?score . ?edition mkg:editionOf ?s }"
 
 
-def scores_loaded(store: KnowledgeStore) -> bool:
+def scores_loaded(store: QuadStore) -> bool:
     """Whether any edition of an indicator system has scores in the store (the workbooks
     are loaded); scores that publications report do not count."""
     return bool(store.query(_ANY_EDITION_SCORE))
@@ -85,7 +85,7 @@ class Overview:
     editions: tuple[Edition, ...]
 
     @classmethod
-    def of(cls, store: KnowledgeStore) -> Overview:
+    def of(cls, store: QuadStore) -> Overview:
         counts = next(iter(store.query(_COUNTS)))
         editions = tuple(
             Edition(row["edition"].value, _text(row["title"]) or row["edition"].value,

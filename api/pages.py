@@ -59,7 +59,7 @@ from mipex_kg.graph.namespaces import (
     SDMX_ATTRIBUTE,
     SKOS,
 )
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 
 #: Properties shown first, in this order; the rest follow by their short name.
 FIRST = (RDF.type, SKOS.prefLabel, RDFS.label, DCT.title, SKOS.notation, SKOS.definition,
@@ -107,7 +107,7 @@ class Nested:
 
 # -- a resource -------------------------------------------------------------------------
 
-def resource_page(store: KnowledgeStore, node: ox.NamedNode, links: Links,
+def resource_page(store: QuadStore, node: ox.NamedNode, links: Links,
                   alternates: Sequence[Alternate], paging: Paging = Paging()) -> str:
     """The HTML page of ``node`` (which the store knows)."""
     labels = Labels(store)
@@ -200,7 +200,7 @@ class ObservationView:
     provenance: list[tuple[str, Anchor | str]] = field(default_factory=list)
 
 
-def _observation(store: KnowledgeStore, own: list[ox.Triple], links: Links,
+def _observation(store: QuadStore, own: list[ox.Triple], links: Links,
                  labels: Labels) -> ObservationView:
     first: dict[ox.NamedNode, Term] = {}
     for t in sorted(own, key=lambda t: str(t.object)):
@@ -369,10 +369,10 @@ class TermView:
     details: list[tuple[str, list[Any]]]
 
 
-def ontology_page(store: KnowledgeStore, links: Links, alternates: Sequence[Alternate]) -> str:
+def ontology_page(store: QuadStore, links: Links, alternates: Sequence[Alternate]) -> str:
     """The ontology document: its metadata, then every class, property and other term."""
     by_subject: dict[Subject, list[ox.Triple]] = defaultdict(list)
-    for quad in store.oxigraph.quads_for_pattern(None, None, None, ONTOLOGY_GRAPH):
+    for quad in store.quads(graph=ONTOLOGY_GRAPH):
         by_subject[quad.subject].append(quad.triple)
     labels = Labels(store)
     ontology = ox.NamedNode(ONTOLOGY)

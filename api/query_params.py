@@ -27,7 +27,7 @@ import pyoxigraph as ox
 
 from mipex_kg.graph.iris import slug
 from mipex_kg.graph.namespaces import MKG, XSD
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 
 Term = ox.NamedNode | ox.Literal
 MAX_ITEMS = 60
@@ -60,7 +60,7 @@ class Vocabulary:
         return cls()
 
     @classmethod
-    def of(cls, store: KnowledgeStore) -> Vocabulary:
+    def of(cls, store: QuadStore) -> Vocabulary:
         """Read every known code from the store (a few small queries)."""
         vocab = cls()
         for row in store.query(_JURISDICTIONS):
@@ -117,7 +117,7 @@ SELECT DISTINCT ?c ?code ?system ?area WHERE {
 class VocabularyCache:
     """The store's ``Vocabulary``, rebuilt when the store's version changes."""
 
-    def __init__(self, store: KnowledgeStore) -> None:
+    def __init__(self, store: QuadStore) -> None:
         self.store = store
         self._lock = threading.Lock()
         self._version: str | None = None

@@ -46,7 +46,7 @@ from mipex_kg.api.query_params import LIST_PATTERN, TYPES, ParamType, Term, Voca
 from mipex_kg.api.sparql_text import keyword_count
 from mipex_kg.graph.iris import RECOMPUTED_GRAPH
 from mipex_kg.graph.namespaces import XSD, sparql_prologue
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 
 MARKER = re.compile(r"^(?P<indent>[ \t]*)#@bind(?P<vars>(?:[ \t]+\?\w+)+)[ \t]*$", re.MULTILINE)
 PAGE_MARKER = re.compile(r"^(?P<indent>[ \t]*)#@page[ \t]*$", re.MULTILINE)
@@ -281,7 +281,7 @@ class QueryRegistry:
     def __getitem__(self, name: str) -> NamedQuery:
         return self.queries[name]
 
-    def prepare(self, store: KnowledgeStore, name: str,
+    def prepare(self, store: QuadStore, name: str,
                 bound: Mapping[str, Sequence[Term] | None], limit: int | None = None,
                 offset: int = 0) -> PreparedQuery:
         """The SPARQL, substitutions and dataset of one run (one page when paginated)."""
@@ -296,7 +296,7 @@ class QueryRegistry:
             None if default_graph is None else tuple(g.value for g in default_graph),
             limit, offset, query.pagination is not None)
 
-    def run(self, store: KnowledgeStore, name: str, bound: Mapping[str, Sequence[Term] | None],
+    def run(self, store: QuadStore, name: str, bound: Mapping[str, Sequence[Term] | None],
             limit: int | None = None, offset: int = 0) -> Rows:
         """Run one named query in this process (tests, tools; the service uses the engine)."""
         prepared = self.prepare(store, name, bound, limit, offset)
@@ -333,7 +333,7 @@ class PreparedQuery:
 RECOMPUTED_TAG = "recompute"
 
 
-def dataset_for(store: KnowledgeStore, query: NamedQuery) -> dict[str, Any]:
+def dataset_for(store: QuadStore, query: NamedQuery) -> dict[str, Any]:
     """The query's default graph: every graph, but graph/recomputed only when tagged."""
     if RECOMPUTED_TAG in query.tags or not store.has_graph(RECOMPUTED_GRAPH):
         return {}

@@ -21,7 +21,7 @@ import pyoxigraph as ox
 
 from mipex_kg.api.formats import FORMATS_NS, GRAPH_INPUT_FORMATS, RDF_FORMATS, RESULT_FORMATS
 from mipex_kg.graph.namespaces import RDF, SD, VOID, XSD
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 
 _INPUT_FORMAT_IRIS = {
     ox.RdfFormat.TURTLE: "Turtle",
@@ -33,7 +33,7 @@ _INPUT_FORMAT_IRIS = {
 
 
 def service_description(
-    store: KnowledgeStore, endpoint: str, *, updates: bool, federated: bool = False
+    store: QuadStore, endpoint: str, *, updates: bool, federated: bool = False
 ) -> list[ox.Triple]:
     """The description of the endpoint at ``endpoint`` serving ``store``.
 
@@ -83,7 +83,7 @@ def service_description(
     return triples
 
 
-def _union_size(store: KnowledgeStore) -> int:
+def _union_size(store: QuadStore) -> int:
     """Triples in the default graph queries see: the union of all graphs."""
     solutions = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
     return int(next(iter(solutions))["n"].value)

@@ -42,7 +42,7 @@ from mipex_kg.api.errors import (
     WriteRefused,
 )
 from mipex_kg.graph.namespaces import PREFIXES
-from mipex_kg.graph.store import STAGING_PREFIX, KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore, is_hidden
 
 GraphName: TypeAlias = ox.NamedNode | ox.DefaultGraph
 Changes: TypeAlias = Mapping[GraphName, list[ox.Triple]]
@@ -59,7 +59,7 @@ def accept_all(changes: Changes) -> list[str]:
 class GraphWriter:
     """Writes to one store through one gate, one write at a time."""
 
-    def __init__(self, store: KnowledgeStore, gate: WriteGate, lock: threading.Lock) -> None:
+    def __init__(self, store: QuadStore, gate: WriteGate, lock: threading.Lock) -> None:
         self.store = store
         self.gate = gate
         self.lock = lock
@@ -80,10 +80,10 @@ class GraphWriter:
             for _ in range(_ATTEMPTS):
                 version = self.store.version
                 scratch = ox.Store()
-                scratch.load(self.store.oxigraph.dump(format=ox.RdfFormat.N_QUADS),
+                scratch.load(self.store.dump(None, ox.RdfFormat.N_QUADS),
                              format=ox.RdfFormat.N_QUADS)
                 _run_update(scratch, text, base_iri)
-                self._check(changed_graphs(self.store.oxigraph, scratch))
+                self._check(changed_graphs(self.store, scratch))
                 if self.store.version == version:
                     _run_update(self.store, text, base_iri)
                     return
@@ -137,8 +137,7 @@ class GraphWriter:
         return isinstance(graph, ox.DefaultGraph) or self.store.has_graph(graph)
 
     def triples(self, graph: GraphName) -> list[ox.Triple]:
-        quads = self.store.oxigraph.quads_for_pattern(None, None, None, graph)
-        return [q.triple for q in quads]
+        return [q.triple for q in self.store.quads(graph=graph)]
 
     def _check(self, changes: Changes) -> None:
         if not changes:
@@ -153,31 +152,30 @@ class GraphWriter:
             )
 
 
-def changed_graphs(before: ox.Store, after: ox.Store) -> dict[GraphName, list[ox.Triple]]:
-    """The graphs whose triples differ between two stores, with their content in ``after``."""
-    graphs: list[GraphName] = [ox.DefaultGraph()]
-    for store in (before, after):
-        for name in store.named_graphs():
-            if (isinstance(name, ox.NamedNode) and name not in graphs
-                    and not name.value.startswith(STAGING_PREFIX)):
-                graphs.append(name)
+def changed_graphs(before: QuadStore, after: ox.Store) -> dict[GraphName, list[ox.Triple]]:
+    """The graphs whose triples differ between the store and a scratch copy, with their
+    content in the copy."""
+    graphs: list[GraphName] = [ox.DefaultGraph(), *before.named_graphs()]
+    for name in after.named_graphs():
+        if isinstance(name, ox.NamedNode) and name not in graphs and not is_hidden(name):
+            graphs.append(name)
     changes: dict[GraphName, list[ox.Triple]] = {}
     for graph in graphs:
-        old = before.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph) or b""
+        old = before.dump(None, ox.RdfFormat.N_TRIPLES, graph) or b""
         new = after.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph) or b""
         if set(old.splitlines()) != set(new.splitlines()):
             changes[graph] = [q.triple for q in ox.parse(new, format=ox.RdfFormat.N_TRIPLES)]
     return changes
 
 
-def _run_update(target: ox.Store | KnowledgeStore, text: str, base_iri: str | None) -> None:
+def _run_update(target: ox.Store | QuadStore, text: str, base_iri: str | None) -> None:
     """Run an update on a plain store or the service's store (which counts versions).
 
     The project's prefixes are predeclared through pyoxigraph (not as a text prologue,
     which would shift the line numbers of syntax errors).
     """
     try:
-        if isinstance(target, KnowledgeStore):
+        if isinstance(target, QuadStore):
             target.update(text, prologue=False, base_iri=base_iri, prefixes=PREFIXES)
         else:
             target.update(text, base_iri=base_iri, prefixes=PREFIXES)

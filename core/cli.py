@@ -10,7 +10,8 @@
     mipex-kg catalog [--profile] [--validate DIR]  the DCAT-AP catalogue of the store
     mipex-kg recompute [--report-only]      recompute composite scores, verify them (report)
 
-Every command takes ``--store PATH`` (default ``MIPEX_KG_STORE`` or ./mipex-kg-store).
+Every command takes ``--store PATH|URL`` (default ``MIPEX_KG_STORE`` or ./mipex-kg-store;
+a URL is a remote SPARQL 1.1 store, see ``graph.remote_config``).
 Exit codes: 0 success, 1 the data was refused or does not conform, 2 usage or
 environment error. User errors are one clear message on stderr, never a traceback.
 """
@@ -37,7 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mipex-kg", description=__doc__.split("\n")[0])
     parser.add_argument("--version", action="version", version=f"mipex-kg {__version__}")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--store", type=Path, help="store folder (default: MIPEX_KG_STORE)")
+    common.add_argument("--store", help="store folder, or the http(s) URL of a SPARQL 1.1 "
+                        "store (default: MIPEX_KG_STORE)")
     common.add_argument("--memory", action="store_true", help="use an in-memory store")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -120,11 +122,11 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _open_store(settings: Settings, read_only: bool = False):  # type: ignore[no-untyped-def]
-    from mipex_kg.graph.store import KnowledgeStore
+    from mipex_kg.graph.remote_config import open_store
 
     try:
-        return KnowledgeStore(settings.store, read_only=read_only)
-    except OSError as exc:
+        return open_store(settings, read_only=read_only)
+    except (OSError, ValueError) as exc:
         raise UsageError(f"cannot open the store at {settings.store}: {exc}") from exc
 
 

@@ -8,8 +8,9 @@ the command line or by the caller of ``create_app`` and handed down.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -18,10 +19,46 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="MIPEX_KG_", extra="ignore")
 
-    store: Path | None = Field(
+    store: str | Path | None = Field(
         default=Path("mipex-kg-store"),
-        description="Folder of the on-disk Oxigraph store; None means an in-memory store.",
+        description="Folder of the on-disk Oxigraph store (None: in memory), or the http(s) "
+                    "URL of a SPARQL 1.1 engine laid out as Oxigraph server: /query, "
+                    "/update, /store under it (see graph.remote_config).",
     )
+    store_query_url: str = Field(
+        default="", description="The remote store's SPARQL query endpoint (default: STORE/query).")
+    store_update_url: str = Field(
+        default="", description="The remote store's SPARQL update endpoint (default: STORE/update).")
+    store_graph_store_url: str = Field(
+        default="",
+        description="The remote store's Graph Store Protocol endpoint (default: STORE/store).")
+    store_user: str = Field(default="", description="User name at the remote store.")
+    store_password: SecretStr | None = Field(
+        default=None, description="Password at the remote store (never logged).")
+    store_auth: Literal["basic", "digest"] = Field(
+        default="basic", description="HTTP authentication the remote store asks for.")
+    store_union_parameter: str = Field(
+        default="union-default-graph",
+        description="Query parameter that makes the remote store's default graph the union "
+                    "of all graphs (Oxigraph server); empty when the engine does so itself.")
+    store_timeout_parameter: str = Field(
+        default="",
+        description="Query parameter that passes the time limit (milliseconds) to the remote "
+                    "store; empty: none is sent (leave it so for Virtuoso, whose 'timeout' "
+                    "answers a partial result as if whole).")
+    store_replace: Literal["update", "move"] = Field(
+        default="update",
+        description="How the remote store replaces a graph: one update that drops it and "
+                    "inserts the new content, or an upload to a staging graph then MOVE.")
+    store_system_graphs: list[str] = Field(
+        default=["http://www.openlinksw.com/schemas/virtrdf#", "http://www.w3.org/ns/ldp#",
+                 "http://localuriqaserver/sparql"],
+        description="IRI prefixes of graphs the remote store's engine keeps for itself (left "
+                    "out of the named graphs; the defaults are Virtuoso's).")
+    store_version_ttl: float = Field(
+        default=1.0,
+        description="Seconds the remote store's version is trusted before it is read again "
+                    "(how late writes by other service copies are noticed).")
     data_dir: Path | None = Field(
         default=None,
         description="Folder holding the official MIPEX workbooks, loaded on first start.",

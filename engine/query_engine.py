@@ -26,6 +26,10 @@ For each query, in order:
    heavy for a while (so does the client of a query that took over half that time, or
    whose process died twice under it), and a heavy client's queries go straight to the
    long lane when a slot is free. The short lane thus never runs a long query.
+
+With a remote store there are no worker processes: the query is forwarded to the
+store (``engine.remote_queries``), the HTTP request cut at the time limit; steps 1
+and 2 apply all the same, step 4 does not (the store's engine schedules its own work).
 """
 
 from __future__ import annotations
@@ -48,7 +52,10 @@ from mipex_kg.engine.admission import Admission, Limits
 from mipex_kg.engine.clients import ClientIdentity
 from mipex_kg.engine.guard import NetworkPolicy, decode_outside_literals, network_use
 from mipex_kg.engine.pool import QueryPool, Snapshots, WorkerLost
+from mipex_kg.engine.remote_queries import RemoteQueries
 from mipex_kg.engine.worker import QueryOutcome, QueryTask
+from mipex_kg.graph.quad_store import QuadStore
+from mipex_kg.graph.remote_store import RemoteStore
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings
 
@@ -65,22 +72,32 @@ def federation_endpoints(settings: Settings) -> list[str]:
 
 
 class QueryEngine:
-    """The worker pools, the network policy and the admission rules, together."""
+    """The worker pools (or, for a remote store, the forwarding to it), the network
+    policy and the admission rules, together."""
 
-    def __init__(self, store: KnowledgeStore, settings: Settings) -> None:
+    def __init__(self, store: QuadStore, settings: Settings) -> None:
         workers = max(settings.query_workers, 1)
         short = min(max(settings.fast_lane_workers, 0), workers - 1) if workers > 1 else 0
         self.store = store
         self.settings = settings
         self.timeout = settings.query_timeout if settings.query_timeout > 0 else None
         self.short_timeout = settings.fast_lane_timeout
-        self.snapshots = Snapshots(store, memory_mb=settings.query_memory_mb)
-        self.pool = QueryPool(store, workers=workers, processes=settings.query_processes,
-                              snapshots=self.snapshots, copy_data=True)
-        self.long_pool = QueryPool(store, workers=max(workers - short, 1), processes=1,
-                                   snapshots=self.snapshots)
-        self.federation_pool = QueryPool(store, workers=1, processes=1, sandboxed=False,
-                                         memory_mb=settings.query_memory_mb)
+        self.remote: RemoteQueries | None = None
+        self.snapshots: Snapshots | None = None
+        self.pool: QueryPool | None = None
+        self.long_pool: QueryPool | None = None
+        self.federation_pool: QueryPool | None = None
+        if isinstance(store, RemoteStore):
+            self.remote = RemoteQueries(store, workers)
+        else:
+            assert isinstance(store, KnowledgeStore)
+            self.snapshots = Snapshots(store, memory_mb=settings.query_memory_mb)
+            self.pool = QueryPool(store, workers=workers, processes=settings.query_processes,
+                                  snapshots=self.snapshots, copy_data=True)
+            self.long_pool = QueryPool(store, workers=max(workers - short, 1), processes=1,
+                                       snapshots=self.snapshots)
+            self.federation_pool = QueryPool(store, workers=1, processes=1, sandboxed=False,
+                                             memory_mb=settings.query_memory_mb)
         self.policy = NetworkPolicy.of(federation_endpoints(settings), settings.load_sources)
         self.clients = ClientIdentity(settings.trusted_proxies)
         self._in_process = asyncio.Semaphore(workers)
@@ -95,21 +112,27 @@ class QueryEngine:
     def warm(self) -> None:
         """Start the workers and load the current data (blocking; after start and writes).
 
-        The federated-query worker starts on the first federated query.
+        The federated-query worker starts on the first federated query. Nothing to
+        do for a remote store.
         """
-        self.pool.warm()
-        self.long_pool.warm()
+        if self.pool is not None and self.long_pool is not None:
+            self.pool.warm()
+            self.long_pool.warm()
 
     @property
     def running(self) -> bool:
-        """Both lanes' workers are started and not stopped (``api.readiness``)."""
+        """Both lanes' workers are started and not stopped (``api.readiness``); with a
+        remote store, the engine is not closed (the store's own check is the probe's)."""
+        if self.pool is None or self.long_pool is None:
+            return self.remote is not None and not self.remote.closed
         return self.pool.running and self.long_pool.running
 
     def close(self) -> None:
-        self.pool.close()
-        self.long_pool.close()
-        self.snapshots.close()
-        self.federation_pool.close()
+        if self.remote is not None:
+            self.remote.close()
+        for pool in (self.pool, self.long_pool, self.snapshots, self.federation_pool):
+            if pool is not None:
+                pool.close()
 
     # -- queries -----------------------------------------------------------------------
 
@@ -135,13 +158,23 @@ class QueryEngine:
                                             prefixes=task.prefixes)
         limit = self.limit_for(timeout)
         async with self.admission.admit(client):
-            if federated:
+            if self.remote is not None:
+                reply = await self._run_remote(task, limit)
+            elif federated:
                 reply = await self._run_federated(task, limit)
             else:
                 reply = await self._run_shared(task, client, limit)
         return _outcome(reply)
 
+    async def _run_remote(self, task: QueryTask, limit: float | None) -> tuple[object, ...]:
+        assert self.remote is not None
+        try:
+            return await self.remote.answer(task, limit, self.admission.waiting)
+        except TimeoutError:
+            raise self._timed_out(limit) from None
+
     async def _run_federated(self, task: QueryTask, limit: float | None) -> tuple[object, ...]:
+        assert self.federation_pool is not None
         async with self.federation_pool.turn(limit, self.admission.waiting) as worker:
             await self.federation_pool.send(worker, task)
             reply = await self.federation_pool.answer(worker, limit)
@@ -183,6 +216,7 @@ class QueryEngine:
         def left() -> float | None:
             return None if limit is None else max(limit - (loop.time() - started), 0.0)
 
+        assert self.pool is not None and self.long_pool is not None
         ran = 0.0  # seconds the query has run so far (waiting and loading data not counted)
         if not self.admission.is_heavy(client):
             short = self.short_timeout if limit is None else min(self.short_timeout, limit)

@@ -81,14 +81,14 @@ class QueryOutcome:
     truncated: bool = False
 
 
-class _Full(Exception):
+class BufferFull(Exception):
     """The buffer holds one line more than it may keep."""
 
 
-class _LineBuffer(io.RawIOBase):
+class LineBuffer(io.RawIOBase):
     """A binary sink that keeps at most ``max_lines`` complete lines.
 
-    The write that brings line ``max_lines + 1`` raises ``_Full``: there is more, and
+    The write that brings line ``max_lines + 1`` raises ``BufferFull``: there is more, and
     ``kept`` holds exactly the first ``max_lines`` lines.
     """
 
@@ -110,7 +110,7 @@ class _LineBuffer(io.RawIOBase):
                 end = data.find(b"\n", end + 1)
             self.data += data[: end + 1]
             self.lines = self.max_lines
-            raise _Full
+            raise BufferFull
         self.data += data
         self.lines += newlines
         return len(data)
@@ -163,11 +163,11 @@ def _solutions(result: ox.QuerySolutions, task: QueryTask) -> QueryOutcome:
     fmt = _results_format(task.results_format)
     if task.row_limit <= 0:
         return QueryOutcome("results", result.serialize(format=fmt) or b"")
-    buffer = _LineBuffer(task.row_limit + 1)  # the header line, then one line per row
+    buffer = LineBuffer(task.row_limit + 1)  # the header line, then one line per row
     truncated = False
     try:
         result.serialize(cast(IO[bytes], buffer), format=ox.QueryResultsFormat.TSV)
-    except _Full:
+    except BufferFull:
         truncated = True
     tsv = buffer.kept
     if fmt == ox.QueryResultsFormat.TSV:
@@ -179,23 +179,26 @@ def _solutions(result: ox.QuerySolutions, task: QueryTask) -> QueryOutcome:
 def _triples(result: ox.QueryTriples, task: QueryTask) -> QueryOutcome:
     fmt = _rdf_format(task.rdf_format)
     limit = task.row_limit if task.row_limit > 0 else sys.maxsize
-    buffer = _LineBuffer(limit)  # one line per triple
+    buffer = LineBuffer(limit)  # one line per triple
     truncated = False
     try:
         result.serialize(cast(IO[bytes], buffer), format=ox.RdfFormat.N_TRIPLES)
-    except _Full:
+    except BufferFull:
         truncated = True
-    ntriples = buffer.kept
+    return QueryOutcome("rdf", ntriples_as(buffer.kept, fmt, task.prefixes), truncated)
+
+
+def ntriples_as(ntriples: bytes, fmt: ox.RdfFormat, prefixes: dict[str, str]) -> bytes:
+    """N-Triples in ``fmt``; Turtle, TriG and N3 get those of ``prefixes`` in use."""
     if fmt == ox.RdfFormat.N_TRIPLES:
-        return QueryOutcome("rdf", ntriples, truncated)
-    # Written again from N-Triples so that Turtle, TriG and N3 get the prefixes in use.
+        return ntriples
     quads = list(ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES))
-    used = {p: ns for p, ns in task.prefixes.items() if ns.encode() in ntriples} or None
+    used = {p: ns for p, ns in prefixes.items() if ns.encode() in ntriples} or None
     if fmt.supports_datasets:
         body = ox.serialize(quads, format=fmt, prefixes=used)
     else:
         body = ox.serialize([q.triple for q in quads], format=fmt, prefixes=used)
-    return QueryOutcome("rdf", body or b"", truncated)
+    return body or b""
 
 
 def open_snapshot(path: str) -> ox.Store:

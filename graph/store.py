@@ -1,6 +1,6 @@
-"""The quad store: embedded Oxigraph, in memory, with an optional snapshot on disk.
+"""The embedded quad store: Oxigraph in memory, with an optional snapshot on disk.
 
-One ``KnowledgeStore`` wraps a ``pyoxigraph.Store`` and adds what the project needs:
+One ``KnowledgeStore`` (a ``graph.quad_store.QuadStore``) wraps a ``pyoxigraph.Store`` and adds what the project needs:
 
 * replacing one named graph as a single transaction (one SPARQL update that drops
   the graph and inserts the new content), so readers never see a half-loaded graph;
@@ -29,10 +29,17 @@ import pyoxigraph as ox
 from mipex_kg.graph import persistence
 from mipex_kg.graph.crash_points import crash_point
 from mipex_kg.graph.iris import STAGING_PREFIX as STAGING_PREFIX  # re-exported
-from mipex_kg.graph.namespaces import PREFIXES, sparql_prologue
+from mipex_kg.graph.namespaces import sparql_prologue
+from mipex_kg.graph.quad_store import (
+    GraphName,
+    QuadStore,
+    counted_ntriples,
+    is_hidden,
+    stay_offline,
+)
 
 
-class KnowledgeStore:
+class KnowledgeStore(QuadStore):
     """An Oxigraph store with atomic graph replacement and a write version."""
 
     def __init__(self, path: Path | str | None = None, *, read_only: bool = False) -> None:
@@ -43,8 +50,6 @@ class KnowledgeStore:
         """
         self.path = Path(path) if path is not None else None
         self.read_only = read_only
-        #: URL prefixes that SPARQL Update's LOAD may read from (the service sets them
-        #: from MIPEX_KG_LOAD_SOURCES); nothing else here may reach the network.
         self.load_sources: tuple[str, ...] = ()
         self._lock: persistence.WriterLock | None = None
         self._batch_depth = 0
@@ -122,55 +127,38 @@ class KnowledgeStore:
         Raises:
             SyntaxError: the query does not parse.
         """
-        _stay_offline(sparql, update=False, load_sources=())
+        stay_offline(sparql, update=False, load_sources=())
         text = sparql_prologue() + sparql if prologue else sparql
+        union = kwargs.pop("use_default_graph_as_union", union_default_graph)
         return self._store.query(
             text,
             substitutions=substitutions,
-            use_default_graph_as_union=union_default_graph and "default_graph" not in kwargs,
+            use_default_graph_as_union=union and "default_graph" not in kwargs,
             **kwargs,
         )
 
     def named_graphs(self) -> list[ox.NamedNode]:
         """Every named graph except staging ones, sorted by IRI."""
-        graphs = [
-            g
-            for g in self._store.named_graphs()
-            if isinstance(g, ox.NamedNode) and not g.value.startswith(STAGING_PREFIX)
-        ]
+        graphs = [g for g in self._store.named_graphs()
+                  if isinstance(g, ox.NamedNode) and not is_hidden(g)]
         return sorted(graphs, key=lambda g: g.value)
-
-    def graph_sizes(self) -> dict[str, int]:
-        """Triple count of every named graph, by graph IRI."""
-        sizes: dict[str, int] = {}
-        solutions = self._store.query(
-            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
-        )
-        assert isinstance(solutions, ox.QuerySolutions)
-        for solution in solutions:
-            graph = solution["g"].value
-            if not graph.startswith(STAGING_PREFIX):
-                sizes[graph] = int(solution["n"].value)
-        return dict(sorted(sizes.items()))
 
     def has_graph(self, graph: ox.NamedNode) -> bool:
         return self._store.contains_named_graph(graph)
 
-    def triples(self, graph: ox.NamedNode) -> Iterator[ox.Triple]:
-        """The triples of one named graph."""
-        for quad in self._store.quads_for_pattern(None, None, None, graph):
-            yield quad.triple
+    def quads(self, subject: Any = None, predicate: Any = None, obj: Any = None,
+              graph: Any = None) -> Iterator[ox.Quad]:
+        return iter(self._store.quads_for_pattern(subject, predicate, obj, graph))
 
     def __len__(self) -> int:
         return len(self._store)
 
-    def dump(
-        self, output: IO[bytes] | None, fmt: ox.RdfFormat, graph: ox.NamedNode | None = None
-    ) -> bytes | None:
+    def dump(self, output: IO[bytes] | None, fmt: ox.RdfFormat, graph: GraphName | None = None,
+             *, prefixes: dict[str, str] | None = None) -> bytes | None:
         """Serialise one graph (any format) or the whole dataset (N-Quads or TriG)."""
         if graph is None:
-            return self._store.dump(output, fmt)
-        return self._store.dump(output, fmt, from_graph=graph)
+            return self._store.dump(output, fmt, prefixes=prefixes)
+        return self._store.dump(output, fmt, from_graph=graph, prefixes=prefixes)
 
     # -- writing -------------------------------------------------------------------
 
@@ -186,15 +174,7 @@ class KnowledgeStore:
         half-way, nothing has changed. Blank nodes become fresh ones, as in any
         ``INSERT DATA``.
         """
-        count = 0
-
-        def counted() -> Iterator[ox.Triple]:
-            nonlocal count
-            for triple in triples:
-                count += 1
-                yield triple
-
-        data = (ox.serialize(counted(), format=ox.RdfFormat.N_TRIPLES) or b"").decode("utf-8")
+        data, count = counted_ntriples(triples)
         with self._write_lock:
             self._store.update(f"DROP SILENT GRAPH <{graph.value}> ; "
                                f"INSERT DATA {{ GRAPH <{graph.value}> {{ {data} }} }}")
@@ -214,7 +194,7 @@ class KnowledgeStore:
         Raises:
             SyntaxError: the update does not parse.
         """
-        _stay_offline(sparql_update, update=True, load_sources=self.load_sources)
+        stay_offline(sparql_update, update=True, load_sources=self.load_sources)
         text = sparql_prologue() + sparql_update if prologue else sparql_update
         with self._write_lock:
             self._store.update(text, **kwargs)
@@ -232,22 +212,3 @@ class KnowledgeStore:
             if isinstance(g, ox.NamedNode) and g.value.startswith(STAGING_PREFIX):
                 self._store.remove_graph(g)
 
-
-def _stay_offline(text: str, *, update: bool, load_sources: tuple[str, ...]) -> None:
-    """Queries and updates run in this process (loaders, recompute, tools) never reach
-    the network: a text that may name SERVICE or LOAD is checked against a policy that
-    allows no SERVICE and LOAD only from ``load_sources`` (``engine.guard``; the
-    service's federated queries run in its engine instead).
-
-    Raises:
-        NetworkAccessRefused: the text would call another endpoint or load a URL.
-    """
-    lowered = text.lower()
-    if "service" in lowered or "\\" in text or (update and "load" in lowered):
-        from mipex_kg.engine.guard import NetworkPolicy  # here: query workers stay light
-
-        policy = NetworkPolicy.of((), load_sources)
-        if update:
-            policy.check_update(text, prefixes=PREFIXES)
-        else:
-            policy.check_query(text, prefixes=PREFIXES)

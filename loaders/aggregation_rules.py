@@ -28,7 +28,7 @@ from importlib.resources import files
 import pyoxigraph as ox
 
 from mipex_kg.graph.namespaces import ID, MKG
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 
 METHODS = {
     MKG.ArithmeticMean.value: "arithmetic mean",
@@ -158,7 +158,7 @@ class _RuleParts:
         default_factory=dict)
 
 
-def read_rules(store: KnowledgeStore, rule: ox.NamedNode | None = None) -> dict[ox.NamedNode, Rule]:
+def read_rules(store: QuadStore, rule: ox.NamedNode | None = None) -> dict[ox.NamedNode, Rule]:
     """Every aggregation rule in the store (or only ``rule``), by IRI.
 
     Runs the named query ``recompute-rules.rq`` once.

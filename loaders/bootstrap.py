@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.loaders.fetch import fetch_workbooks
 from mipex_kg.loaders.known_sources import KNOWN_WORKBOOKS, KnownWorkbook
 from mipex_kg.loaders.pipeline import Loader, LoadReport
@@ -29,7 +29,7 @@ def workbooks_in(data_dir: Path) -> list[Path]:
 
 
 def ensure_loaded(
-    store: KnowledgeStore,
+    store: QuadStore,
     data_dir: Path | None,
     report: Callable[[str], None] = lambda line: None,
 ) -> list[LoadReport]:
@@ -52,7 +52,7 @@ def ensure_loaded(
 
 
 def first_start(
-    store: KnowledgeStore,
+    store: QuadStore,
     data_dir: Path | None,
     *,
     fetch: bool = False,
@@ -79,7 +79,7 @@ def first_start(
     return ensure_loaded(store, data_dir, report)
 
 
-def recompute_after(store: KnowledgeStore, reports: list[LoadReport]) -> str | None:
+def recompute_after(store: QuadStore, reports: list[LoadReport]) -> str | None:
     """Recompute the composite scores when a load changed a workbook or the rules.
 
     Returns the recomputation's summary, or None when nothing needed recomputing.
@@ -94,7 +94,7 @@ def recompute_after(store: KnowledgeStore, reports: list[LoadReport]) -> str | N
     return recompute_store(store).summary()
 
 
-def crosswalk_after(store: KnowledgeStore, reports: list[LoadReport]) -> str | None:
+def crosswalk_after(store: QuadStore, reports: list[LoadReport]) -> str | None:
     """Rebuild the crosswalk between the 2015 and 2020 instruments when a load changed a
     workbook (their concepts) and both are in the store.
 

@@ -42,7 +42,7 @@ import pyoxigraph as ox
 from mipex_kg.graph import iris
 from mipex_kg.graph.iris import CROSSWALK_GRAPH
 from mipex_kg.graph.namespaces import ID, MKG, PROV, RDF, RDFS, SKOS, XSD
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 
 EARLIER = iris.system("mipex-2015")
 LATER = iris.system("mipex")
@@ -100,7 +100,7 @@ class ConceptText:
         return " ".join((self.title, self.question, self.answers))
 
 
-def read_concepts(store: KnowledgeStore, scheme: ox.NamedNode) -> list[ConceptText]:
+def read_concepts(store: QuadStore, scheme: ox.NamedNode) -> list[ConceptText]:
     """The concepts of one system with their texts (every wording, joined)."""
     rows = store.query(_CONCEPTS, substitutions={ox.Variable("scheme"): scheme})
     def text(row: ox.QuerySolution, name: str) -> str:
@@ -361,7 +361,7 @@ class CrosswalkReport:
                 f"<{CROSSWALK_GRAPH.value}>")
 
 
-def crosswalk_store(store: KnowledgeStore) -> CrosswalkReport | None:
+def crosswalk_store(store: QuadStore) -> CrosswalkReport | None:
     """Build the crosswalk from the store and replace graph/crosswalk; None when one of
     the two systems has no concepts in the store yet.
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 
 from mipex_kg.graph.namespaces import MKG, XSD
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.loaders.aggregation_rules import Rule
 
 if TYPE_CHECKING:  # recompute imports this module
@@ -49,7 +49,7 @@ class GroupMeanRule:
         return Rule(self.iri, self.label, composite, MKG.ArithmeticMean, self.editions)
 
 
-def read_group_rules(store: KnowledgeStore) -> list[GroupMeanRule]:
+def read_group_rules(store: QuadStore) -> list[GroupMeanRule]:
     """Every group mean rule in the store, with its group's members."""
     found: dict[ox.NamedNode, dict[str, Any]] = {}
     for row in store.query(_QUERY):
@@ -87,7 +87,7 @@ def recompute_group_means(scores: PublishedScores,
     return results
 
 
-def group_mean_counts(store: KnowledgeStore, tolerance: Decimal) -> list[tuple[str, int, int]]:
+def group_mean_counts(store: QuadStore, tolerance: Decimal) -> list[tuple[str, int, int]]:
     """(rule label, averages reproduced, averages published) per group mean rule, from
     the stored recomputation."""
     rows = store.query(

@@ -43,8 +43,8 @@ from mipex_kg.graph.iris import (
     workbook_graph,
 )
 from mipex_kg.graph.namespaces import ID
+from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.graph.shacl import validate
-from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders import known_sources
 from mipex_kg.loaders.errors import LoadError, Problem
 from mipex_kg.loaders.mipex2015_rdf import locations as mipex2015_locations
@@ -95,7 +95,7 @@ def _group_notes(notes: list[Problem]) -> dict[str, list[Problem]]:
 class Loader:
     """Loads sources into one store through the validation gate."""
 
-    def __init__(self, store: KnowledgeStore,
+    def __init__(self, store: QuadStore,
                  progress: Callable[[str, int, int], None] | None = None) -> None:
         self.store = store
         self.progress = progress
@@ -136,7 +136,7 @@ class Loader:
             scratch.extend(ox.Quad(t.subject, t.predicate, t.object, ONTOLOGY_GRAPH)
                            for t in self.ontology_triples)
         for context in self.context_graphs(excluding=set(graphs)):
-            scratch.extend(self.store.oxigraph.quads_for_pattern(None, None, None, context))
+            scratch.extend(self.store.quads(graph=context))
         scratch.extend(q for q in extra_context or [] if q.graph_name not in graphs)
         report = validate(scratch, project_constraints())
         if report.conforms:
@@ -307,7 +307,7 @@ class Loader:
         report = LoadReport(graph.value, path.name, "unchanged")
         if not force and self.already_loaded(graph, source.sha256):
             return report
-        reference = Reference.from_store(self.store.oxigraph)
+        reference = Reference.from_store(self.store)
         if not reference.jurisdictions or not reference.publications:
             raise LoadError([Problem(path.name, "", "the store holds no reference data "
                                      "(jurisdictions, publications): load it first "
@@ -327,8 +327,7 @@ class Loader:
         ours = {t.subject for t in triples if isinstance(t.subject, ox.NamedNode)}
         for other in self.store.named_graphs():
             if other != graph and other.value.startswith(REPORTED_PREFIX):
-                for node in ours:
-                    context.extend(self.store.oxigraph.quads_for_pattern(node, None, None, other))
+                context.extend(self.store.quads_about(ours, graph=other))
         self.commit([GraphLoad(graph, triples, source, report, context=context)],
                     path.name, locate)
         return report

@@ -38,8 +38,8 @@ import pyoxigraph as ox
 from mipex_kg.graph import iris
 from mipex_kg.graph.iris import RECOMPUTED_GRAPH
 from mipex_kg.graph.namespaces import DCAT, DCT, ID, MKG, PROV, QB, RDF, SDMX_ATTRIBUTE, XSD
+from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.graph.shacl import validate
-from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders.aggregation_rules import (
     Rule,
     fraction,
@@ -97,7 +97,7 @@ class PublishedScores:
     cells: dict[Key, dict[ox.NamedNode, Score]] = field(default_factory=dict)
 
     @classmethod
-    def from_store(cls, store: KnowledgeStore) -> PublishedScores:
+    def from_store(cls, store: QuadStore) -> PublishedScores:
         scores = cls()
         cells = scores.cells
         for obs, edition, jurisdiction, period, indicator, score in store.query(
@@ -266,7 +266,7 @@ def graph_triples(results: list[Recomputation], started: datetime,
 # -- the gate and the store ----------------------------------------------------------
 
 
-def check(store: KnowledgeStore, triples: list[ox.Triple]) -> None:
+def check(store: QuadStore, triples: list[ox.Triple]) -> None:
     """Validate the recomputed graph with the project's shapes; raise ``LoadError``.
 
     The scratch store holds the new triples, the ontology, curated and reference
@@ -285,16 +285,15 @@ def check(store: KnowledgeStore, triples: list[ox.Triple]) -> None:
         scratch.extend(ox.Quad(t.subject, t.predicate, t.object, ONTOLOGY_GRAPH)
                        for t in loader.ontology_triples)
     for graph in context:
-        scratch.extend(store.oxigraph.quads_for_pattern(None, None, None, graph))
+        scratch.extend(store.quads(graph=graph))
     subjects = {t.subject for t in triples}
     # prov:wasDerivedFrom only needs an IRI; typing its ~50 000 targets would make
     # them focus nodes of every observation shape for nothing.
     pointed_at = {t.object for t in triples
                   if isinstance(t.object, ox.NamedNode) and t.object not in subjects
                   and t.predicate != PROV.wasDerivedFrom}
-    for node in pointed_at:
-        scratch.extend(ox.Quad(q.subject, q.predicate, q.object, RECOMPUTED_GRAPH)
-                       for q in store.oxigraph.quads_for_pattern(node, RDF.type, None))
+    scratch.extend(ox.Quad(q.subject, q.predicate, q.object, RECOMPUTED_GRAPH)
+                   for q in store.quads_about(pointed_at, predicate=RDF.type))
     report = validate(scratch, project_constraints())
     problems = [
         Problem("recompute", f"resource <{result.focus_node.value}>",
@@ -330,7 +329,7 @@ class RecomputeReport:
                 f"total {sum(self.seconds.values()):.2f} s)")
 
 
-def recompute_store(store: KnowledgeStore, *, rules: Mapping[ox.NamedNode, Rule] | None = None,
+def recompute_store(store: QuadStore, *, rules: Mapping[ox.NamedNode, Rule] | None = None,
                     write: bool = True) -> RecomputeReport:
     """Recompute every published composite and replace graph/recomputed with the results.
 

@@ -26,7 +26,7 @@ import pyoxigraph as ox
 
 from mipex_kg.graph import iris
 from mipex_kg.graph.namespaces import ID, MKG, XSD
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.loaders.aggregation_rules import (
     METHODS,
     Rule,
@@ -42,7 +42,7 @@ KINDS = {MKG.OverallIndicator.value: "overall", MKG.PolicyArea.value: "policy ar
          MKG.SubIndicator.value: "sub-indicator"}
 
 
-def run_named(store: KnowledgeStore, name: str, **params: Any) -> list[dict[str, Any]]:
+def run_named(store: QuadStore, name: str, **params: Any) -> list[dict[str, Any]]:
     """Rows of a named SELECT query, parameters bound as terms (never pasted as text).
 
     ``params`` values: ``ox`` terms as they are, ``int`` as xsd:integer, ``Decimal``
@@ -217,7 +217,7 @@ class VerificationReport:
         return "\n".join(lines)
 
 
-def verification_report(store: KnowledgeStore, tolerance: Decimal = TOLERANCE,
+def verification_report(store: QuadStore, tolerance: Decimal = TOLERANCE,
                         scores: PublishedScores | None = None) -> VerificationReport:
     """The verification report, from the stored recomputation (run recompute_store first)."""
     summaries = [
@@ -250,7 +250,7 @@ def verification_report(store: KnowledgeStore, tolerance: Decimal = TOLERANCE,
                               group_mean_counts(store, tolerance))
 
 
-def _explain(store: KnowledgeStore, differences: list[Difference], tolerance: Decimal,
+def _explain(store: QuadStore, differences: list[Difference], tolerance: Decimal,
              scores: PublishedScores | None) -> None:
     """Closest rule and diagnoses for each difference (a few rule evaluations each)."""
     scores = scores or PublishedScores.from_store(store)
@@ -278,7 +278,7 @@ def _explain(store: KnowledgeStore, differences: list[Difference], tolerance: De
         d.diagnoses.extend(_formula_diagnosis(store, d.published_obs))
 
 
-def _formula_diagnosis(store: KnowledgeStore, published_obs: str) -> Iterator[str]:
+def _formula_diagnosis(store: QuadStore, published_obs: str) -> Iterator[str]:
     """The formula the source computed the published figure with, where it kept one."""
     if not published_obs:
         return
@@ -379,7 +379,7 @@ class AlternativeRanking:
         return "\n".join(lines)
 
 
-def alternative_ranking(store: KnowledgeStore, rule_id: str | ox.NamedNode,
+def alternative_ranking(store: QuadStore, rule_id: str | ox.NamedNode,
                         year: int) -> AlternativeRanking:
     """Rank the jurisdictions by the composite recomputed with ``rule_id`` in ``year``.
 
@@ -410,7 +410,7 @@ def alternative_ranking(store: KnowledgeStore, rule_id: str | ox.NamedNode,
     return AlternativeRanking(rule.value, composite, int(year), rows)
 
 
-def _composite_of(store: KnowledgeStore, rule: ox.NamedNode) -> str:
+def _composite_of(store: QuadStore, rule: ox.NamedNode) -> str:
     for row in store.query("SELECT ?rule ?composite WHERE { ?rule mkg:composite ?composite }",
                            substitutions={ox.Variable("rule"): rule}):
         return str(row["composite"].value)
@@ -462,7 +462,7 @@ class SeriesPoint:
         return flags
 
 
-def time_series(store: KnowledgeStore, jurisdiction: str | ox.NamedNode,
+def time_series(store: QuadStore, jurisdiction: str | ox.NamedNode,
                 composite: str | ox.NamedNode, system: str = "mipex") -> list[SeriesPoint]:
     """A jurisdiction's published series of one composite, with breaks flagged, and the
     score of its counterpart in the other instrument where that one is scored too.
@@ -497,7 +497,7 @@ def time_series(store: KnowledgeStore, jurisdiction: str | ox.NamedNode,
 # -- the command line --------------------------------------------------------------------
 
 
-def run_command(store: KnowledgeStore, *, tolerance: Decimal = TOLERANCE,
+def run_command(store: QuadStore, *, tolerance: Decimal = TOLERANCE,
                 report_only: bool = False, alternative: str | None = None,
                 year: int | None = None, series: str | None = None,
                 composite: str | None = None) -> str:

@@ -64,6 +64,7 @@ from mipex_kg.graph.namespaces import (
     XSD,
     sparql_prologue,
 )
+from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.loaders.errors import LoadError, Problem
 
 COLUMNS = ("jurisdiction", "system", "indicator", "year", "score", "comment", "source")
@@ -101,8 +102,9 @@ class Reference:
     titles: dict[ox.NamedNode, str] = field(default_factory=dict)
 
     @classmethod
-    def from_store(cls, store: ox.Store) -> Reference:
-        """Collect the reference data from every graph of ``store`` (a pyoxigraph store)."""
+    def from_store(cls, store: QuadStore | ox.Store) -> Reference:
+        """Collect the reference data from every graph of ``store`` (the project's store or
+        a pyoxigraph store)."""
         ref = cls()
 
         def select(query: str) -> Iterator[ox.QuerySolution]:

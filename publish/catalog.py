@@ -64,7 +64,7 @@ from mipex_kg.graph.namespaces import (
     XSD,
     Namespace,
 )
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 
 DCATAP = Namespace("http://data.europa.eu/r5r/")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
@@ -203,7 +203,7 @@ class _Dataset:
 class _Reader:
     """Everything the catalogue needs from the store, read with a few queries."""
 
-    def __init__(self, store: KnowledgeStore) -> None:
+    def __init__(self, store: QuadStore) -> None:
         self.store = store
         self.sizes = store.graph_sizes()
         self.loads = self._loads()
@@ -351,7 +351,7 @@ class CatalogBuild:
         return ox.serialize(self.triples, format=fmt, prefixes=SERIALIZATION_PREFIXES) or b""
 
 
-def build_catalog(store: KnowledgeStore, base_url: str, profile: str = "3.0.1") -> CatalogBuild:
+def build_catalog(store: QuadStore, base_url: str, profile: str = "3.0.1") -> CatalogBuild:
     """The DCAT-AP catalogue of the store; downloads and the endpoint under ``base_url``.
 
     Raises:

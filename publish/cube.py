@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 
 PROLOGUE = """PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -297,7 +297,8 @@ def _ask(store: ox.Store, query: str) -> bool:
 def _ntriples(store: ox.Store, construct: str, union: bool = False) -> bytes:
     """The triples a CONSTRUCT gives, as N-Triples (serialised by oxigraph itself)."""
     results = store.query(PROLOGUE + construct, use_default_graph_as_union=union)
-    assert isinstance(results, ox.QueryTriples)
+    # pyoxigraph's QueryTriples, or a remote store's RemoteTriples
+    assert not isinstance(results, (ox.QuerySolutions, ox.QueryBoolean))
     return results.serialize(format=ox.RdfFormat.N_TRIPLES) or b""
 
 
@@ -511,9 +512,9 @@ def integrity_report(source: ox.Store, only: Iterable[str] | None = None,
     return report
 
 
-def check_cube(store: KnowledgeStore) -> tuple[str, bool]:
+def check_cube(store: QuadStore) -> tuple[str, bool]:
     """The Data Cube integrity report of the whole store: (readable text, conforms)."""
-    report = integrity_report(store.oxigraph)
+    report = integrity_report(store)  # type: ignore[arg-type]
     return report.to_text(), report.conforms
 
 

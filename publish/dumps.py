@@ -30,7 +30,7 @@ import pyoxigraph as ox
 
 from mipex_kg.api.formats import RDF_FORMATS, Format
 from mipex_kg.graph.namespaces import GRAPH, PREFIXES
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.publish.catalog import graph_slug
 
 _BY_NAME = {f.name: f for f in RDF_FORMATS}
@@ -84,7 +84,7 @@ def store_downloads() -> list[Download]:
     return [Download(f"{ALL}.{ext}", fmt, None) for ext, fmt in STORE_FORMATS.items()]
 
 
-def find(store: KnowledgeStore, name: str) -> Download | None:
+def find(store: QuadStore, name: str) -> Download | None:
     """The download called ``name`` (``curated-countries.ttl``), or None."""
     base, dot, ext = name.rpartition(".")
     if not dot or not base:
@@ -101,7 +101,7 @@ def find(store: KnowledgeStore, name: str) -> Download | None:
     return None
 
 
-def writer(store: KnowledgeStore, download: Download) -> Callable[[IO[bytes]], None]:
+def writer(store: QuadStore, download: Download) -> Callable[[IO[bytes]], None]:
     """What writes ``download`` into a binary file-like object."""
     rdf_format = download.format.oxigraph
     assert isinstance(rdf_format, ox.RdfFormat)
@@ -111,7 +111,7 @@ def writer(store: KnowledgeStore, download: Download) -> Callable[[IO[bytes]], N
         if graph is None:
             store.dump(output, rdf_format)
         elif rdf_format in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):  # keep the graph name
-            quads = store.oxigraph.quads_for_pattern(None, None, None, graph)
+            quads = store.quads(graph=graph)
             ox.serialize(quads, output, format=rdf_format, prefixes=SERIALIZATION_PREFIXES)
         else:
             ox.serialize(store.triples(graph), output, format=rdf_format,

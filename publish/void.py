@@ -25,7 +25,7 @@ import pyoxigraph as ox
 
 from mipex_kg.api.describe import is_known
 from mipex_kg.graph.namespaces import DCT, FOAF, ID, RDF, VOID, XSD
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.publish.catalog import WHOLE_GRAPH
 from mipex_kg.publish.dumps import graph_downloads, store_downloads
 
@@ -68,7 +68,7 @@ SELECT ?c (MIN(STR(?s)) AS ?example) WHERE {{
 """
 
 
-def void_description(store: KnowledgeStore, service: str) -> list[ox.Triple]:
+def void_description(store: QuadStore, service: str) -> list[ox.Triple]:
     """The VoID triples of ``store`` as served at ``service`` (a base URL, no slash at the end).
 
     Args:
@@ -137,7 +137,7 @@ def void_description(store: KnowledgeStore, service: str) -> list[ox.Triple]:
     return sorted(out, key=lambda t: first_seen[t.subject])
 
 
-def _examples(store: KnowledgeStore) -> list[ox.NamedNode]:
+def _examples(store: QuadStore) -> list[ox.NamedNode]:
     preferred = [ox.NamedNode(iri) for iri in PREFERRED_EXAMPLES]
     found = [node for node in preferred if is_known(store, node)]
     if found:

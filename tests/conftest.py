@@ -6,14 +6,19 @@ are skipped with a clear reason when ../shared/data is absent.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
+from mipex_kg.graph.quad_store import QuadStore
+from mipex_kg.graph.remote_config import RemoteEndpoints
+from mipex_kg.graph.remote_store import RemoteStore
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders.bootstrap import crosswalk_after, recompute_after
 from mipex_kg.loaders.pipeline import Loader, LoadReport
+from mipex_kg.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -53,6 +58,31 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
+#: Fixtures of real store engines (``oxigraph_server``, ``remote_store``, ``virtuoso_server``).
+pytest_plugins = ["tests.backends.oxigraph_server", "tests.backends.virtuoso_server"]
+
+
+@pytest.fixture(params=["embedded", pytest.param("oxigraph", marks=pytest.mark.engines),
+                        pytest.param("virtuoso", marks=[pytest.mark.engines, pytest.mark.virtuoso])])
+def any_store(request: pytest.FixtureRequest) -> Iterator[QuadStore]:
+    """An empty store of each kind: embedded, and remote ones on an Oxigraph server and
+    on Virtuoso (skipped where it is not installed)."""
+    if request.param == "embedded":
+        yield KnowledgeStore()
+    elif request.param == "oxigraph":
+        yield request.getfixturevalue("remote_store")
+    else:
+        from tests.backends.oxigraph_server import emptied
+
+        server = request.getfixturevalue("virtuoso_server")
+        store = emptied(RemoteStore(RemoteEndpoints.from_settings(
+            Settings(**server.settings_values()))))
+        try:
+            yield store
+        finally:  # the server is the session's: the Virtuoso tests must find it empty
+            emptied(store).close()
+
+
 @pytest.fixture(scope="session")
 def reference_dump() -> bytes:
     """The ontology and curated graphs, loaded once, as N-Quads."""
@@ -66,6 +96,21 @@ def reference_store(reference_dump: bytes) -> KnowledgeStore:
     """A fresh in-memory store holding only the ontology and the curated graphs."""
     store = KnowledgeStore()
     store.oxigraph.load(reference_dump, ox.RdfFormat.N_QUADS)
+    return store
+
+
+@pytest.fixture(params=["embedded", pytest.param("oxigraph", marks=pytest.mark.engines)])
+def any_reference_store(request: pytest.FixtureRequest, reference_dump: bytes) -> QuadStore:
+    """``reference_store`` on the embedded store and on an Oxigraph server. (On Virtuoso
+    too the loading tests pass, 26 of them in 150 s here: too long to run each time.)"""
+    store: QuadStore = (KnowledgeStore() if request.param == "embedded"
+                        else request.getfixturevalue("remote_store"))
+    by_graph: dict[ox.NamedNode, list[ox.Triple]] = {}
+    for quad in ox.parse(reference_dump, format=ox.RdfFormat.N_QUADS):
+        by_graph.setdefault(quad.graph_name, []).append(quad.triple)
+    with store.batch():
+        for graph, triples in by_graph.items():
+            store.replace_graph(graph, triples)
     return store
 
 

@@ -23,7 +23,7 @@ from mipex_kg.api.errors import BadRequest
 from mipex_kg.api.formats import choose
 from mipex_kg.api.routes.linked_data import add_read_route
 from mipex_kg.api.urls import service_base
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.publish.catalog import PROFILES, CatalogBuild, build_catalog
 
 PATH = "/catalog"
@@ -49,7 +49,7 @@ _BUILT: dict[tuple[int, str, str, str], CatalogBuild] = {}
 _BUILT_LOCK = threading.Lock()
 
 
-def _build(store: KnowledgeStore, base: str, profile: str) -> CatalogBuild:
+def _build(store: QuadStore, base: str, profile: str) -> CatalogBuild:
     """The catalogue of this store version (built once for all formats asking for it)."""
     key = (id(store), store.version, profile, base)
     with _BUILT_LOCK:

@@ -26,7 +26,7 @@ from mipex_kg.api.routes.linked_data import add_read_route
 from mipex_kg.api.templating import render
 from mipex_kg.api.urls import service_base
 from mipex_kg.graph.namespaces import GRAPH
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.publish.dumps import (
     FORMAT_NAMES,
     GRAPH_FORMATS,
@@ -95,7 +95,7 @@ async def _index(request: Request) -> Response:
                          bounded(request, build))
 
 
-def _index_page(store: KnowledgeStore, links: Links) -> str:
+def _index_page(store: QuadStore, links: Links) -> str:
     graphs = store.named_graphs()
     sizes = store.graph_sizes()
 

@@ -48,7 +48,7 @@ from mipex_kg.engine.guard import may_connect
 from mipex_kg.engine.query_engine import QueryEngine
 from mipex_kg.engine.worker import QueryTask
 from mipex_kg.graph.namespaces import PREFIXES, XSD
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 
 Row = dict[str, Any]
 MAX_OFFSET = 1_000_000
@@ -95,7 +95,7 @@ class Facade:
     the first pages of unfiltered lists) cost a scan of every observation.
     """
 
-    store: KnowledgeStore
+    store: QuadStore
     registry: QueryRegistry
     engine: QueryEngine
     cache_size: int = 256

@@ -139,7 +139,7 @@ async def _read(request: Request, graph: GraphName) -> Response:
 
     def build() -> CachedResponse:
         rdf_format = choice.format.oxigraph
-        body = store.oxigraph.dump(format=rdf_format, from_graph=graph, prefixes=PREFIXES)
+        body = store.dump(None, rdf_format, graph, prefixes=PREFIXES)
         return CachedResponse(body or b"", choice.content_type)
 
     key = ("graph", str(graph), choice.media_type)

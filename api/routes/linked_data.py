@@ -39,7 +39,7 @@ from mipex_kg.api.pages import Paging, ontology_page, resource_page
 from mipex_kg.api.urls import service_base
 from mipex_kg.graph.iris import ONTOLOGY_GRAPH
 from mipex_kg.graph.namespaces import ID
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.publish.dumps import FORMAT_NAMES, SERIALIZATION_PREFIXES
 
 router = APIRouter(tags=["Linked data"])
@@ -143,12 +143,12 @@ async def _resource(request: Request, path: str) -> Response:
     except ValueError:
         raise NotFound(f"{iri!r} is not an IRI this knowledge graph mints") from None
 
-    def rdf(store: KnowledgeStore) -> list[ox.Triple]:
+    def rdf(store: QuadStore) -> list[ox.Triple]:
         return concise_bounded_description(store, node)
 
     paging = _paging(request)
 
-    def html(store: KnowledgeStore, links: Links, page: str) -> str:
+    def html(store: QuadStore, links: Links, page: str) -> str:
         return resource_page(store, node, links, alternates(page), paging)
 
     return await _answer(request, ("resource", iri, paging), "/id/" + path,
@@ -164,10 +164,10 @@ def _paging(request: Request) -> Paging:
 
 
 async def _ontology(request: Request) -> Response:
-    def rdf(store: KnowledgeStore) -> list[ox.Triple]:
+    def rdf(store: QuadStore) -> list[ox.Triple]:
         return list(store.triples(ONTOLOGY_GRAPH))
 
-    def html(store: KnowledgeStore, links: Links, page: str) -> str:
+    def html(store: QuadStore, links: Links, page: str) -> str:
         return ontology_page(store, links, alternates(page))
 
     return await _answer(request, ("ontology",), "/def",
@@ -179,14 +179,14 @@ async def _answer(
     request: Request,
     what: tuple[object, ...],
     path: str,
-    exists: Callable[[KnowledgeStore], bool],
+    exists: Callable[[QuadStore], bool],
     missing: str,
-    rdf: Callable[[KnowledgeStore], list[ox.Triple]],
-    html: Callable[[KnowledgeStore, Links, str], str],
+    rdf: Callable[[QuadStore], list[ox.Triple]],
+    html: Callable[[QuadStore, Links, str], str],
 ) -> Response:
     """Negotiate, then answer from the cache, with a 304, or by building the page."""
     state = request.app.state
-    store: KnowledgeStore = state.store
+    store: QuadStore = state.store
     representation = choose_representation(request.headers.get("accept"),
                                            request.query_params.getlist("format"))
     base = service_base(request)

@@ -30,10 +30,10 @@ from mipex_kg.api.routes import (
     systems,
 )
 from mipex_kg.api.routes.facade import Facade, remember_client
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.quad_store import QuadStore
 
 
-def register_rest(app: FastAPI, store: KnowledgeStore,
+def register_rest(app: FastAPI, store: QuadStore,
                   registry: QueryRegistry | None = None, *, cache_size: int = 256) -> Facade:
     """Add the named-query endpoints and the REST resources to ``app``.
 

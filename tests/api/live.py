@@ -24,6 +24,7 @@ from fastapi import FastAPI
 
 from mipex_kg.api.app import create_app
 from mipex_kg.api.writes import accept_all
+from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings
 
@@ -42,8 +43,8 @@ class LiveServer:
     http: httpx.Client
 
     @property
-    def store(self) -> KnowledgeStore:
-        store: KnowledgeStore = self.app.state.store
+    def store(self) -> QuadStore:
+        store: QuadStore = self.app.state.store
         return store
 
     @property
@@ -60,7 +61,7 @@ class LiveServer:
 
 
 def fill_store(
-    store: KnowledgeStore, trig: str = "", graphs: dict[str, bytes] | None = None
+    store: QuadStore, trig: str = "", graphs: dict[str, bytes] | None = None
 ) -> None:
     """Replace everything in ``store`` through its own API (so its version changes)."""
     store.update("DROP SILENT ALL")
@@ -105,12 +106,14 @@ def serving(app: Any, lifespan: str = "on") -> Iterator[str]:
 
 
 @contextmanager
-def live_server(settings: Settings | None = None, **app_options: Any) -> Iterator[LiveServer]:
-    """Serve ``create_app(settings, KnowledgeStore(), **app_options)`` until the block ends."""
+def live_server(settings: Settings | None = None, store: QuadStore | None = None,
+                **app_options: Any) -> Iterator[LiveServer]:
+    """Serve ``create_app(settings, store, **app_options)`` until the block ends (``store``
+    None: a new in-memory ``KnowledgeStore``)."""
     settings = settings or Settings(store=None)
     if settings.update_token:  # the protocol tests write anything: no gate, knowingly
         app_options.setdefault("write_gate", accept_all)
-    app = create_app(settings, KnowledgeStore(), **app_options)
+    app = create_app(settings, store if store is not None else KnowledgeStore(), **app_options)
     with serving(app) as url, httpx.Client(timeout=30) as http:
         yield LiveServer(app, url, http)
 

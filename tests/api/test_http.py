@@ -12,6 +12,7 @@ import pytest
 from mipex_kg.engine.guard import NetworkPolicy
 
 from tests.api.live import TOKEN, LiveServer, live_server, settings_for_tests
+from tests.backends.oxigraph_server import BACKENDS, store_for
 
 EX = "http://example.org/"
 DATA = f"""
@@ -24,9 +25,9 @@ CONSTRUCT = f"CONSTRUCT WHERE {{ ?s <{EX}p> ?o }}"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
-    with live_server(settings_for_tests()) as running:
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    with live_server(settings_for_tests(), store_for(request)) as running:
         running.fill(DATA)
         yield running
 

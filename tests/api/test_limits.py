@@ -10,15 +10,16 @@ from collections.abc import Iterator
 import pytest
 
 from tests.api.live import TOKEN, LiveServer, live_server, settings_for_tests
+from tests.backends.oxigraph_server import BACKENDS, store_for
 
 EX = "http://example.org/"
 ROW_LIMIT = 10
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     settings = settings_for_tests(query_timeout=1.0, max_result_rows=ROW_LIMIT)
-    with live_server(settings) as running:
+    with live_server(settings, store_for(request)) as running:
         yield running
 
 

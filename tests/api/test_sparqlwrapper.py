@@ -33,6 +33,7 @@ from SPARQLWrapper import (
 )
 
 from tests.api.live import TOKEN, LiveServer, live_server, settings_for_tests
+from tests.backends.oxigraph_server import BACKENDS, store_for
 
 EX = "http://example.org/"
 DATA = f"""
@@ -47,9 +48,9 @@ CONSTRUCT = f"CONSTRUCT {{ ?s <{EX}label> ?name }} WHERE {{ ?s <{EX}name> ?name 
 DESCRIBE = f"DESCRIBE <{EX}alice>"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
-    with live_server(settings_for_tests()) as running:
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    with live_server(settings_for_tests(), store_for(request)) as running:
         running.fill(DATA)
         yield running
 

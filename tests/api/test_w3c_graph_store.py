@@ -18,6 +18,7 @@ import pytest
 
 from tests.api.live import SPARQL11_TESTS, TOKEN, LiveServer, live_server, settings_for_tests
 from tests.api.w3c_manifest import HttpTest, read_http_tests, replay
+from tests.backends.oxigraph_server import BACKENDS, store_for
 
 MANIFEST = SPARQL11_TESTS / "graph-store-protocol" / "manifest.ttl"
 MISSING = f"the W3C SPARQL 1.1 test suite is not in {SPARQL11_TESTS} (../shared/conformance)"
@@ -38,9 +39,9 @@ def _tests() -> list[Any]:
     return params
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
-    with live_server(settings_for_tests()) as running:
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    with live_server(settings_for_tests(), store_for(request)) as running:
         yield running
 
 

@@ -28,6 +28,7 @@ from tests.api.live import (
     settings_for_tests,
 )
 from tests.api.w3c_manifest import RDF_TYPES, HttpTest, media_type, read_http_tests, replay
+from tests.backends.oxigraph_server import BACKENDS, store_for
 
 PROTOCOL_MANIFEST = SPARQL11_TESTS / "protocol" / "manifest.ttl"
 SD_MANIFEST = SPARQL11_TESTS / "service-description" / "manifest.ttl"
@@ -62,9 +63,9 @@ def _protocol_tests() -> list[Any]:
     return [pytest.param(t, id=t.name) for t in read_http_tests(PROTOCOL_MANIFEST)]
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
-    with live_server(settings_for_tests()) as running:
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    with live_server(settings_for_tests(), store_for(request)) as running:
         yield running
 
 

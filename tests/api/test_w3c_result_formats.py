@@ -22,6 +22,7 @@ import pytest
 from rdflib import Graph, Namespace, URIRef
 
 from tests.api.live import SPARQL11_TESTS, LiveServer, live_server, settings_for_tests
+from tests.backends.oxigraph_server import BACKENDS, store_for
 
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 QT = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-query#")
@@ -56,9 +57,9 @@ def _tests() -> list[Any]:
     return params
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
-    with live_server(settings_for_tests()) as running:
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    with live_server(settings_for_tests(), store_for(request)) as running:
         yield running
 
 

@@ -10,6 +10,7 @@ import pytest
 from mipex_kg.api.writes import Changes
 
 from tests.api.live import TOKEN, LiveServer, live_server, settings_for_tests
+from tests.backends.oxigraph_server import BACKENDS, store_for
 
 EX = "http://example.org/"
 G = ox.NamedNode(EX + "g")
@@ -38,9 +39,9 @@ class Gate:
 GATE = Gate()
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
-    with live_server(settings_for_tests(), write_gate=GATE) as running:
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    with live_server(settings_for_tests(), store_for(request), write_gate=GATE) as running:
         yield running
 
 
@@ -51,7 +52,7 @@ def fresh(server: LiveServer) -> None:
 
 
 def triples(server: LiveServer, graph: ox.NamedNode | ox.DefaultGraph = G) -> set[str]:
-    return {str(q.triple) for q in server.store.oxigraph.quads_for_pattern(None, None, None, graph)}
+    return {str(q.triple) for q in server.store.quads(graph=graph)}
 
 
 def test_an_accepted_update_shows_the_gate_the_whole_new_graph(server: LiveServer) -> None:

@@ -15,6 +15,7 @@ import pyoxigraph as ox
 import pytest
 
 from mipex_kg.graph.namespaces import ID
+from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders.errors import LoadError
 from mipex_kg.loaders.pipeline import Loader, reported_graph
@@ -24,6 +25,12 @@ EVIDENCE = ID + "publication/production-of-evidence-migrant-integration-policy-e
 HEADER = "jurisdiction,system,indicator,year,score,comment,source"
 GRAPH = "https://w3id.org/mipex-kg/graph/reported/"
 
+
+
+@pytest.fixture
+def reference_store(any_reference_store: QuadStore) -> QuadStore:
+    """Each test runs on the embedded store and on an Oxigraph server."""
+    return any_reference_store
 
 def write(folder: Path, *lines: str, name: str = "scores.csv") -> Path:
     path = folder / name

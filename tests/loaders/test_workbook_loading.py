@@ -13,6 +13,7 @@ import pyoxigraph as ox
 import pytest
 
 from mipex_kg.graph import iris
+from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders.errors import LoadError
 from mipex_kg.loaders.mipex_workbook import read_workbook
@@ -20,6 +21,11 @@ from mipex_kg.loaders.pipeline import Loader, workbook_graph
 
 from tests.workbook_builder import Column, Strand, sheet, write_workbook
 
+
+@pytest.fixture
+def reference_store(any_reference_store: QuadStore) -> QuadStore:
+    """Each test runs on the embedded store and on an Oxigraph server."""
+    return any_reference_store
 
 def snapshot(store: KnowledgeStore) -> bytes:
     return b"".join(sorted((store.dump(None, ox.RdfFormat.N_QUADS) or b"").splitlines()))

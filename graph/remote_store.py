@@ -1,0 +1,328 @@
+"""``RemoteStore``: the project's store on any SPARQL 1.1 engine, over HTTP only.
+
+It speaks the SPARQL 1.1 Query, Update and Graph Store HTTP protocols (httpx) and
+nothing engine-specific; where engines differ it is told by settings
+(``graph.remote_config``). It offers what ``QuadStore`` promises:
+
+* **queries** answer with pyoxigraph's own result objects: solutions (asked for as
+  SPARQL XML) or a boolean, parsed by ``pyoxigraph.parse_query_results``; CONSTRUCT
+  and DESCRIBE give ``RemoteTriples`` (asked for as N-Triples). The options of
+  pyoxigraph become text and protocol parameters (``graph.remote_protocol``).
+* **atomic replacement**: one update request drops the graph and inserts its new
+  content (the engine applies one request as one transaction, as Oxigraph does), or,
+  with ``MIPEX_KG_STORE_REPLACE=move``, the content goes to a staging graph through
+  the Graph Store Protocol first and one ``MOVE`` puts it in place (for engines that
+  refuse large updates; the staged triples are visible in the union default graph
+  meanwhile, which is why it is not the default).
+* **version**: every write this class sends ends, in the same request, with
+  operations that drop the *version graph* it knows of and create an empty one with a
+  fresh random name under ``VERSION_PREFIX``. An empty graph holds no triple, so
+  nothing shows in any query's answer (a triple would, in the union default graph).
+  ``version`` reads the names of those graphs again once older than
+  ``MIPEX_KG_STORE_VERSION_TTL`` seconds, so writes by other service copies are
+  noticed within that time; it also counts this object's writes, which change it at
+  once, also on engines that keep no empty graphs (Virtuoso: there only this copy's
+  writes are seen). Two copies writing at once may leave two version graphs; the
+  version is then both names, and the next write drops them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
+
+import httpx
+import pyoxigraph as ox
+
+from mipex_kg.api.sparql_text import query_form
+from mipex_kg.graph.iris import STAGING_PREFIX
+from mipex_kg.graph.namespaces import sparql_prologue
+from mipex_kg.graph.quad_store import (
+    VERSION_PREFIX,
+    GraphName,
+    QuadStore,
+    counted_ntriples,
+    is_hidden,
+    stay_offline,
+)
+from mipex_kg.graph.remote_config import RemoteEndpoints
+from mipex_kg.graph.remote_protocol import (
+    N_TRIPLES,
+    SPARQL_XML,
+    Params,
+    bind_values,
+    dataset_params,
+    declarations,
+    parse_results,
+    then,
+)
+
+
+class RemoteStoreError(OSError):
+    """The remote store refused or failed a request (its URL and answer, no credentials)."""
+
+
+class RemoteTriples:
+    """The triples of a CONSTRUCT or DESCRIBE, as ``pyoxigraph.QueryTriples`` offers them."""
+
+    def __init__(self, ntriples: bytes) -> None:
+        self.ntriples = ntriples
+
+    def __iter__(self) -> Iterator[ox.Triple]:
+        for quad in ox.parse(self.ntriples, format=ox.RdfFormat.N_TRIPLES):
+            yield quad.triple
+
+    def serialize(self, output: IO[bytes] | None = None,
+                  format: ox.RdfFormat = ox.RdfFormat.N_TRIPLES) -> bytes | None:  # noqa: A002
+        if format == ox.RdfFormat.N_TRIPLES and output is None:
+            return self.ntriples
+        return ox.serialize(iter(self), output, format=format)
+
+
+class RemoteStore(QuadStore):
+    """A store reached through the SPARQL 1.1 protocols (see the module doc)."""
+
+    def __init__(self, endpoints: RemoteEndpoints) -> None:
+        """Connect to the store and read its version.
+
+        Raises:
+            OSError: the store cannot be reached or refuses the credentials.
+        """
+        self.endpoints = endpoints
+        self.load_sources: tuple[str, ...] = ()
+        self._client = httpx.Client(**endpoints.client_options())  # type: ignore[arg-type]
+        self._lock = threading.Lock()
+        self._version_graphs: list[str] = []
+        self._writes = 0
+        self._version_read = float("-inf")
+        self._graphs: tuple[str, list[ox.NamedNode]] | None = None
+        try:
+            self._read_version()
+        except Exception:
+            self._client.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"RemoteStore(query_url={self.endpoints.query_url!r})"
+
+    def close(self) -> None:
+        self._client.close()
+
+    def flush(self) -> None:
+        """Nothing is pending: every write was one request, applied when it returned."""
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Nothing to group: every write is already one request, applied at once."""
+        yield
+
+    # -- the version -------------------------------------------------------------------
+
+    @property
+    def version(self) -> str:
+        with self._lock:
+            if time.monotonic() - self._version_read > self.endpoints.version_ttl:
+                self._read_version()
+            names = "+".join(g[len(VERSION_PREFIX):] for g in self._version_graphs) or "0"
+            return f"{names}-{self._writes}"
+
+    def _read_version(self) -> None:
+        rows = self._select("SELECT ?g WHERE { GRAPH ?g { } "
+                            f'FILTER(STRSTARTS(STR(?g), "{VERSION_PREFIX}")) }}')
+        self._version_graphs = sorted(row["g"].value for row in rows)
+        self._version_read = time.monotonic()
+
+    def _written(self, version_graph: str) -> None:
+        with self._lock:
+            self._writes += 1
+            self._version_graphs = [version_graph]
+            self._version_read = time.monotonic()
+
+    # -- reading -----------------------------------------------------------------------
+
+    def query(self, sparql: str, *, substitutions: dict[ox.Variable, Any] | None = None,
+              union_default_graph: bool = True, prologue: bool = True, **kwargs: Any) -> Any:
+        stay_offline(sparql, update=False, load_sources=())
+        union = kwargs.pop("use_default_graph_as_union", union_default_graph)
+        text = bind_values(sparql, substitutions)
+        text = declarations(kwargs.pop("prefixes", None), kwargs.pop("base_iri", None)) + text
+        if prologue:
+            text = sparql_prologue() + text
+        params = dataset_params(kwargs.pop("default_graph", None), kwargs.pop("named_graphs", None),
+                                union=union, union_parameter=self.endpoints.union_parameter,
+                                every_graph=self.named_graphs)
+        if kwargs:
+            raise TypeError(f"options a remote store does not take: {', '.join(kwargs)}")
+        if query_form(text) in ("CONSTRUCT", "DESCRIBE"):
+            return RemoteTriples(self._ask(text, params, N_TRIPLES))
+        return parse_results(self._ask(text, params, SPARQL_XML))
+
+    def _select(self, text: str) -> Any:
+        return parse_results(self._ask(text, [], SPARQL_XML))
+
+    def _ask(self, text: str, params: Params, accept: str) -> bytes:
+        response = self._send("POST", self.endpoints.query_url, params=params, sparql=True,
+                              data={"query": text}, headers={"Accept": accept})
+        return response.content
+
+    def named_graphs(self) -> list[ox.NamedNode]:
+        """Every named graph but hidden ones; remembered for the current version."""
+        version = self.version
+        if self._graphs is not None and self._graphs[0] == version:
+            return list(self._graphs[1])
+        graphs = self._graph_names("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
+        if not graphs:  # engines that list only some graphs so (Virtuoso): those with triples
+            graphs = self._graph_names("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        self._graphs = (version, graphs)
+        return list(graphs)
+
+    def _graph_names(self, query: str) -> list[ox.NamedNode]:
+        names = (row["g"] for row in self._select(query))
+        return sorted((g for g in names if isinstance(g, ox.NamedNode) and not self.hides(g)),
+                      key=lambda g: g.value)
+
+    def hides(self, graph: object) -> bool:
+        """The store's own graphs, and those its engine keeps for itself
+        (``MIPEX_KG_STORE_SYSTEM_GRAPHS``)."""
+        return is_hidden(graph) or (isinstance(graph, ox.NamedNode)
+                                    and graph.value.startswith(self.endpoints.system_graphs))
+
+    def has_graph(self, graph: ox.NamedNode) -> bool:
+        # a query, not the Graph Store Protocol's HEAD: Oxigraph 0.5 sends a body with
+        # its 404 to HEAD, which breaks the connection (Virtuoso answers 501). An empty
+        # graph counts where the engine keeps one (Oxigraph); on Virtuoso, whose
+        # ``GRAPH <g> {}`` matches any IRI, a graph exists while it holds triples.
+        return bool(self._select(f"ASK {{ {{ GRAPH ?g {{ }} FILTER(?g = {graph}) }} "
+                                 f"UNION {{ GRAPH {graph} {{ ?s ?p ?o }} }} }}"))
+
+    def quads(self, subject: Any = None, predicate: Any = None, obj: Any = None,
+              graph: Any = None) -> Iterator[ox.Quad]:
+        """Matching quads. With ``graph`` None, those of every named graph (the default
+        graph of the engine, which some engines make the union, is not read)."""
+        if graph is not None and subject is None and predicate is None and obj is None:
+            triples = self._graph_ntriples(graph)
+            yield from (ox.Quad(q.subject, q.predicate, q.object, graph)
+                        for q in ox.parse(triples, format=ox.RdfFormat.N_TRIPLES))
+            return
+        terms = [("s", subject), ("p", predicate), ("o", obj)]
+        pattern = " ".join(str(term) if term is not None else f"?{name}" for name, term in terms)
+        if isinstance(graph, ox.DefaultGraph):
+            raise ValueError("a remote store cannot be asked for its default graph alone")
+        where = f"GRAPH {graph if graph is not None else '?g'} {{ {pattern} }}"
+        for row in self._select(f"SELECT * WHERE {{ {where} }}"):
+            s, p, o = (term if term is not None else row[n] for n, term in terms)
+            yield ox.Quad(s, p, o, graph if graph is not None else row["g"])
+
+    def _graph_ntriples(self, graph: GraphName) -> bytes:
+        """One graph as N-Triples (empty when it does not exist). The default graph of an
+        engine whose default graph is the union (no union parameter) is taken as empty:
+        that union is not a graph of its own, and the project writes named graphs."""
+        if isinstance(graph, ox.DefaultGraph) and not self.endpoints.union_parameter:
+            return b""
+        params = [("default", "")] if isinstance(graph, ox.DefaultGraph) else [("graph", graph.value)]
+        response = self._send("GET", self.endpoints.graph_store_url, params=params,
+                              headers={"Accept": N_TRIPLES}, missing_ok=True)
+        return b"" if response.status_code == 404 else response.content
+
+    def __len__(self) -> int:
+        """The triples of every named graph (hidden ones left out) and of the default
+        graph, when the engine keeps that apart (it has a union parameter)."""
+        named = sum(self.graph_sizes().values())
+        if not self.endpoints.union_parameter:
+            return named
+        rows = self._select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        return named + int(next(iter(rows))["n"].value)
+
+    def dump(self, output: IO[bytes] | None, fmt: ox.RdfFormat, graph: GraphName | None = None,
+             *, prefixes: dict[str, str] | None = None) -> bytes | None:
+        """One graph, or every named graph (as a dataset), fetched with the Graph Store
+        Protocol and written by pyoxigraph (so any format it knows, with ``prefixes``)."""
+        if graph is not None:
+            triples = [q.triple for q in ox.parse(self._graph_ntriples(graph),
+                                                  format=ox.RdfFormat.N_TRIPLES)]
+            return ox.serialize(triples, output, format=fmt, prefixes=prefixes)
+        quads = (quad for name in self.named_graphs() for quad in self.quads(graph=name))
+        return ox.serialize(quads, output, format=fmt, prefixes=prefixes)
+
+    # -- writing -----------------------------------------------------------------------
+
+    def update(self, sparql_update: str, *, prologue: bool = True, **kwargs: Any) -> None:
+        stay_offline(sparql_update, update=True, load_sources=self.load_sources)
+        text = declarations(kwargs.pop("prefixes", None), kwargs.pop("base_iri", None))
+        text += sparql_update
+        if prologue:
+            text = sparql_prologue() + text
+        if kwargs:
+            raise TypeError(f"options a remote store does not take: {', '.join(kwargs)}")
+        self._write(text)
+
+    def replace_graph(self, graph: ox.NamedNode, triples: Iterable[ox.Triple]) -> int:
+        data, count = counted_ntriples(triples)
+        if self.endpoints.replace == "move":
+            staging = ox.NamedNode(f"{STAGING_PREFIX}{uuid.uuid4().hex}")
+            self._send("PUT", self.endpoints.graph_store_url, params=[("graph", staging.value)],
+                       content=data.encode("utf-8"), headers={"Content-Type": N_TRIPLES})
+            try:
+                self._write(f"MOVE SILENT GRAPH {staging} TO GRAPH {graph}")
+            except Exception:
+                with contextlib.suppress(Exception):
+                    self._write(f"DROP SILENT GRAPH {staging}")
+                raise
+        else:
+            self._write(f"DROP SILENT GRAPH {graph} ;\n"
+                        f"INSERT DATA {{ GRAPH {graph} {{ {data} }} }}")
+        return count
+
+    def drop_graph(self, graph: ox.NamedNode) -> None:
+        self._write(f"DROP SILENT GRAPH {graph}")
+
+    def _write(self, update: str) -> None:
+        """Send one update request that also sets a new version (see the module doc)."""
+        new_version = VERSION_PREFIX + uuid.uuid4().hex
+        with self._lock:
+            known = list(self._version_graphs)
+        marks = [f"DROP SILENT GRAPH <{g}>" for g in known] + [f"CREATE SILENT GRAPH <{new_version}>"]
+        text = then(update, " ;\n".join(marks))
+        try:
+            self._send("POST", self.endpoints.update_url, content=text.encode("utf-8"), sparql=True,
+                       headers={"Content-Type": "application/sparql-update"})
+        finally:
+            # also after a failure: a request cut short may have been applied
+            self._written(new_version)
+
+    # -- HTTP --------------------------------------------------------------------------
+
+    def _send(self, method: str, url: str, *, missing_ok: bool = False, sparql: bool = False,
+              **options: Any) -> httpx.Response:
+        """One request; an error names the URL and the store's answer.
+
+        Raises:
+            SyntaxError: the store answered 400 to a query or update (it does not parse).
+            RemoteStoreError: it could not be reached, or answered with another error.
+        """
+        try:
+            response = self._client.request(method, url, **options)
+        except httpx.HTTPError as error:
+            raise RemoteStoreError(f"the remote store at {url} cannot be reached: "
+                                   f"{type(error).__name__}: {error}") from None
+        if response.is_success or (missing_ok and response.status_code == 404):
+            return response
+        raise store_error(response, url, method, sparql=sparql)
+
+
+def store_error(response: httpx.Response, url: str, method: str, *, sparql: bool) -> Exception:
+    """The exception for an error answer of the store (its text shortened); a 400 to a
+    query or update is a ``SyntaxError``, as pyoxigraph raises."""
+    text = response.text.strip()[:2000]
+    if response.status_code == 400 and sparql:
+        return SyntaxError(f"the remote store refused the request: {text}")
+    if response.status_code in (401, 403):
+        return RemoteStoreError(f"the remote store at {url} refused the credentials "
+                                f"(HTTP {response.status_code}); see MIPEX_KG_STORE_USER, "
+                                "MIPEX_KG_STORE_PASSWORD and MIPEX_KG_STORE_AUTH")
+    return RemoteStoreError(f"the remote store at {url} answered HTTP {response.status_code} "
+                            f"to {method}: {text}")
