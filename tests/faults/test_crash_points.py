@@ -90,7 +90,7 @@ def test_every_crash_point_is_tested() -> None:
 
 def test_a_misspelt_crash_point_is_refused() -> None:
     result = mipex_kg("graphs", "--memory", crash_at="snapshot.after-the-first-rename")
-    assert result.returncode == 1 and "names no crash point" in result.stderr
+    assert result.returncode == 2 and "names no crash point" in result.stderr  # an error
 
 
 @pytest.mark.parametrize("point", LOADER_POINTS)
