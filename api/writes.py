@@ -14,11 +14,12 @@ How each write learns its would-be content:
 
 * Graph Store PUT / POST / DELETE: from the request body (and, for POST, the graph's
   current triples);
-* SPARQL Update: the update runs first in a scratch in-memory copy of the whole
-  store (fine at this project's size, about a million triples); the graphs whose
-  triples differ between the store and the copy are the changes. Only when the
-  gate accepts them does the same update run on the real store, in one transaction.
-  With the default gate no copy is made.
+* SPARQL Update: the update runs first in a scratch in-memory copy of the graphs it
+  can touch (``update_scope.touched_graphs``; of the whole store when a graph is a
+  variable); the graphs whose triples differ between the store and the copy are the
+  changes. Only when the gate accepts them does the same update run on the real
+  store, in one transaction, naming those graphs so that the store writes back only
+  what changed in them. With the default gate no copy is made.
 
 Writes made through the HTTP service are serialised by one lock, so nothing
 changes between the check and the write. Writes from elsewhere (a loader in the
@@ -32,6 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TypeAlias
 
 import pyoxigraph as ox
+from mipex_kg.api.update_scope import touched_graphs
 from mipex_kg.api.errors import (
     NotFound,
     QueryEvaluationError,
@@ -76,15 +78,23 @@ class GraphWriter:
             if self.gate is accept_all:
                 _run_update(self.store, text, base_iri)
                 return
+            scope = touched_graphs(text, base_iri=base_iri, prefixes=PREFIXES)
             for _ in range(_ATTEMPTS):
                 version = self.store.version
                 scratch = ox.Store()
-                scratch.load(self.store.oxigraph.dump(format=ox.RdfFormat.N_QUADS),
-                             format=ox.RdfFormat.N_QUADS)
+                if scope is None:
+                    scratch.load(self.store.oxigraph.dump(format=ox.RdfFormat.N_QUADS),
+                                 format=ox.RdfFormat.N_QUADS)
+                else:
+                    for graph in scope:
+                        scratch.extend(self.store.oxigraph.quads_for_pattern(None, None, None,
+                                                                             graph))
                 _run_update(scratch, text, base_iri)
-                self._check(changed_graphs(self.store.oxigraph, scratch))
+                changes = changed_graphs(self.store.oxigraph, scratch, scope)
+                self._check(changes)
                 if self.store.version == version:
-                    _run_update(self.store, text, base_iri)
+                    _run_update(self.store, text, base_iri,
+                                graphs=None if scope is None else list(changes))
                     return
         raise ServiceUnavailable("the store kept changing while the update was checked; try again")
 
@@ -98,7 +108,8 @@ class GraphWriter:
             if isinstance(graph, ox.NamedNode):
                 self.store.replace_graph(graph, triples)
             else:
-                self.store.update(f"DROP SILENT DEFAULT ; INSERT DATA {{ {_ntriples(triples)} }}")
+                self.store.update(f"DROP SILENT DEFAULT ; INSERT DATA {{ {_ntriples(triples)} }}",
+                                  graphs=[graph])
             return created
 
     def post(self, graph: GraphName, triples: list[ox.Triple]) -> bool:
@@ -112,7 +123,7 @@ class GraphWriter:
             data = _ntriples(triples)
             if isinstance(graph, ox.NamedNode):
                 data = f"GRAPH <{graph.value}> {{ {data} }}"
-            self.store.update(f"INSERT DATA {{ {data} }}")
+            self.store.update(f"INSERT DATA {{ {data} }}", graphs=[graph])
             return created
 
     def delete(self, graph: GraphName) -> None:
@@ -128,7 +139,7 @@ class GraphWriter:
             if isinstance(graph, ox.NamedNode):
                 self.store.drop_graph(graph)
             else:
-                self.store.update("CLEAR DEFAULT")
+                self.store.update("CLEAR DEFAULT", graphs=[graph])
 
     # -- reading ---------------------------------------------------------------------
 
@@ -152,11 +163,15 @@ class GraphWriter:
             )
 
 
-def changed_graphs(before: ox.Store, after: ox.Store) -> dict[GraphName, list[ox.Triple]]:
-    """The graphs whose triples differ between two stores, with their content in ``after``."""
+def changed_graphs(before: ox.Store, after: ox.Store, scope: set[GraphName] | None = None
+                   ) -> dict[GraphName, list[ox.Triple]]:
+    """The graphs whose triples differ between two stores, with their content in ``after``.
+
+    ``scope``: the only graphs that can differ (``after`` holds a copy of just those).
+    """
     graphs: list[GraphName] = [ox.DefaultGraph()]
     for store in (before, after):
-        for name in store.named_graphs():
+        for name in (store.named_graphs() if scope is None else scope):
             if (isinstance(name, ox.NamedNode) and name not in graphs
                     and not name.value.startswith(STAGING_PREFIX)):
                 graphs.append(name)
@@ -169,15 +184,18 @@ def changed_graphs(before: ox.Store, after: ox.Store) -> dict[GraphName, list[ox
     return changes
 
 
-def _run_update(target: ox.Store | KnowledgeStore, text: str, base_iri: str | None) -> None:
-    """Run an update on a plain store or the service's store (which counts versions).
+def _run_update(target: ox.Store | KnowledgeStore, text: str, base_iri: str | None,
+                graphs: list[GraphName] | None = None) -> None:
+    """Run an update on a plain store or the service's store (which counts versions;
+    ``graphs``: every graph the update changes, when known).
 
     The project's prefixes are predeclared through pyoxigraph (not as a text prologue,
     which would shift the line numbers of syntax errors).
     """
     try:
         if isinstance(target, KnowledgeStore):
-            target.update(text, prologue=False, base_iri=base_iri, prefixes=PREFIXES)
+            target.update(text, prologue=False, base_iri=base_iri, prefixes=PREFIXES,
+                          graphs=graphs)
         else:
             target.update(text, base_iri=base_iri, prefixes=PREFIXES)
     except SyntaxError as error:

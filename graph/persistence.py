@@ -1,4 +1,4 @@
-"""The on-disk copy of a store: read whole at start, written whole after each change.
+"""The on-disk copy of a store: read whole at start, brought up to date after each change.
 
 Oxigraph applies a ``MOVE`` of a 540 k-triple graph on disk in about 65 s (measured
 here; the same in memory takes under 2 s), so replacing a graph in place on disk is
@@ -9,6 +9,13 @@ folder's place by two renames. A reader of the folder sees the old or the new
 dataset, never a mix (between the renames it reads the old one where it was set
 aside, see ``readable``); a crash between the renames is repaired on the next open
 by a writer. ``crash_points`` names the steps, so tests can kill a writer at each.
+
+A small change whose quads are known (``delta.Delta``: an HTTP write of a graph, a
+SPARQL Update of a few graphs) is written into the folder in place instead
+(``write_delta``): one SPARQL update on the on-disk store, which Oxigraph applies as
+one RocksDB transaction, so a crash leaves the old dataset or the new one there too,
+and the cost follows the change (about 0.2 s for 100 triples, whatever the store's
+size) instead of the store (a 100-triple write used to rewrite all 0.86 M quads).
 
 The folder stays a plain Oxigraph (RocksDB) store that ``oxigraph serve --location``
 or ``pyoxigraph.Store.read_only`` can open. One process writes a folder at a time:
@@ -25,6 +32,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from mipex_kg.graph.crash_points import crash_point
+from mipex_kg.graph.delta import Delta
 
 NQUADS = ox.RdfFormat.N_QUADS
 
@@ -68,12 +76,32 @@ def read_into(memory: ox.Store, path: Path) -> None:
     del disk
 
 
+def holds_store(path: Path) -> bool:
+    """Whether ``path`` holds an on-disk store (a snapshot was written there)."""
+    return _is_store(path)
+
+
+def write_delta(path: Path, delta: Delta) -> None:
+    """Apply ``delta`` to the on-disk store at ``path``, in place, as one transaction.
+
+    The caller keeps it for small deltas without blank nodes (``Delta.as_update``).
+    """
+    disk = ox.Store(str(path))
+    crash_point("delta.opened")
+    disk.update(delta.as_update())
+    disk.flush()
+    crash_point("delta.written")
+    del disk  # closes the RocksDB handles
+
+
 def write_snapshot(memory: ox.Store, path: Path) -> None:
     """Replace the on-disk store at ``path`` with the content of ``memory``, atomically."""
     fresh = path.with_name(f".{path.name}.new-{uuid.uuid4().hex[:8]}")
     disk = ox.Store(str(fresh))
     crash_point("snapshot.fresh-created")
-    disk.bulk_load(memory.dump(format=NQUADS), format=NQUADS)
+    # Straight from store to store: 5.0 s against 6.6 s through N-Quads text for the
+    # 0.54 M quads of one workbook (measured side by side), without the text in memory.
+    disk.bulk_extend(memory)
     disk.flush()
     del disk  # closes the RocksDB handles before the folder moves
     crash_point("snapshot.fresh-written")
@@ -108,4 +136,5 @@ class WriterLock:
         self.release()
 
 
-__all__ = ["WriterLock", "read_into", "readable", "recover", "write_snapshot"]
+__all__ = ["WriterLock", "holds_store", "read_into", "readable", "recover", "write_delta",
+           "write_snapshot"]
