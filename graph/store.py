@@ -244,8 +244,10 @@ class KnowledgeStore:
 
     # -- writing -------------------------------------------------------------------
 
-    def replace_graph(self, graph: ox.NamedNode, triples: Iterable[ox.Triple]) -> int:
+    def replace_graph(self, graph: ox.NamedNode, triples: Iterable[ox.Triple | ox.Quad]) -> int:
         """Make ``graph`` hold exactly ``triples``, atomically; returns the triple count.
+
+        Quads already in ``graph`` are taken as they are (see ``in_graph``).
 
         One SPARQL update drops the graph and inserts the new content (one ``extend``
         when there is no graph to drop), which Oxigraph applies as one transaction: every reader, also one of the union of all graphs,
@@ -256,21 +258,21 @@ class KnowledgeStore:
         half-way, nothing has changed. Blank nodes become fresh ones, as in any
         ``INSERT DATA``.
         """
-        triples = list(triples)
+        quads = in_graph(triples, graph)
         with self._write_lock:
-            with self._changing([graph] if self._small(len(triples)) else None):
-                if not self._store.contains_named_graph(graph) and not _has_blank_nodes(triples):
+            with self._changing([graph] if self._small(len(quads)) else None):
+                if not self._store.contains_named_graph(graph) and not _has_blank_nodes(quads):
                     # Nothing to drop: one ``extend`` (also one transaction) inserts the
                     # quads without writing and parsing them as text, twice as fast.
-                    self._store.extend(ox.Quad(t.subject, t.predicate, t.object, graph)
-                                       for t in triples)
+                    self._store.extend(quads)
                 else:
-                    data = (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode()
+                    data = (ox.serialize([q.triple for q in quads], format=ox.RdfFormat.N_TRIPLES)
+                            or b"").decode()
                     self._store.update(f"DROP SILENT GRAPH <{graph.value}> ; "
                                        f"INSERT DATA {{ GRAPH <{graph.value}> {{ {data} }} }}")
                 crash_point("store.replaced")
             self._written()
-        return len(triples)
+        return len(quads)
 
     def drop_graph(self, graph: ox.NamedNode) -> None:
         with self._write_lock:
@@ -312,7 +314,17 @@ class KnowledgeStore:
                 self._delta = None  # the folder still holds it: the next write is whole
 
 
-def _has_blank_nodes(triples: Iterable[ox.Triple]) -> bool:
+def in_graph(triples: Iterable[ox.Triple | ox.Quad], graph: ox.NamedNode) -> list[ox.Quad]:
+    """``triples`` as quads of ``graph`` (quads already there are kept as they are).
+
+    A loader builds them once, for the validation gate and then ``replace_graph``:
+    making a quad costs about as much as inserting it.
+    """
+    return [t if isinstance(t, ox.Quad) and t.graph_name == graph
+            else ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples]
+
+
+def _has_blank_nodes(triples: Iterable[ox.Triple | ox.Quad]) -> bool:
     return any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)
                for t in triples)
 
