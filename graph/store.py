@@ -19,6 +19,7 @@ can open. ``read_only=True`` opens the folder itself, without a copy in memory.
 from __future__ import annotations
 
 import itertools
+import sys
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
@@ -60,6 +61,7 @@ class KnowledgeStore:
         #: the quads changed since the folder was written, while known (else None)
         self._delta: Delta | None = Delta()
         self._quads: int | None = None  # see _quad_count
+        self._ahead: persistence.SnapshotAhead | None = None  # see snapshot_ahead
         if self.path is not None and read_only:
             folder = persistence.readable(self.path)
             if not folder.is_dir():
@@ -96,6 +98,41 @@ class KnowledgeStore:
                 self._batch_depth -= 1
             self._persist()
 
+    @contextmanager
+    def snapshot_ahead(self) -> Iterator[None]:
+        """Inside a batch that will write a whole snapshot: start writing it now.
+
+        The dataset as it is is bulk-loaded into a fresh folder in the background
+        (``persistence.SnapshotAhead``) while the block runs; the block's writes are
+        tracked quad by quad and added to it at the end, when it takes the folder's
+        place. A first load wraps the recomputation in it: the snapshot, about one raw
+        bulk load, then costs little more than the recomputation it overlaps. When
+        there is nothing to gain (no folder, not in a batch, or the batch so far is a
+        small known change) the block just runs; a write in the block that names no
+        graphs, or an error, drops the fresh folder and the batch writes as before.
+        """
+        if (self.path is None or self.read_only or self._batch_depth == 0
+                or self._delta is not None or self._ahead is not None):
+            yield
+            return
+        with self._write_lock:
+            ahead = persistence.SnapshotAhead(self._store, self.path)
+            self._ahead, self._delta = ahead, Delta()
+        try:
+            yield
+        except BaseException:
+            with self._write_lock:
+                self._ahead, self._delta = None, None
+                ahead.abort()
+            raise
+        with self._write_lock:
+            delta, self._ahead, self._delta = self._delta, None, None
+            if delta is None:
+                ahead.abort()
+            else:
+                ahead.finish(delta)
+                self._delta, self._dirty = Delta(), False
+
     def _persist(self) -> None:
         if self._dirty and self._batch_depth == 0 and self.path is not None and not self.read_only:
             delta, self._delta = self._delta, None  # unknown until this write back ends
@@ -116,7 +153,7 @@ class KnowledgeStore:
         about 6-9 us a quad of the store (a bulk load into a fresh folder), so a
         change of up to a tenth of the store goes in place.
         """
-        return quads * IN_PLACE_SHARE <= self._quad_count()
+        return self._ahead is not None or quads * IN_PLACE_SHARE <= self._quad_count()
 
     def _quad_count(self) -> int:
         """``len(self)``, kept up to date by the writes that know what they change.
@@ -130,7 +167,7 @@ class KnowledgeStore:
 
     def _content(self, graphs: Iterable[ox.NamedNode | ox.DefaultGraph]) -> list[ox.Quad] | None:
         """Every quad of ``graphs``, or None when they are too large to track quad by quad."""
-        limit = self._quad_count() // IN_PLACE_SHARE
+        limit = sys.maxsize if self._ahead is not None else self._quad_count() // IN_PLACE_SHARE
         quads: list[ox.Quad] = []
         for graph in graphs:
             for quad in self._store.quads_for_pattern(None, None, None, graph):

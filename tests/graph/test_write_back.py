@@ -91,3 +91,35 @@ def test_the_delta_nets_additions_and_removals() -> None:
     assert delta.added == {b} and delta.removed == set()
     delta.record([b], [])
     assert len(delta) == 0 and delta.as_update() == ""
+
+
+def test_a_snapshot_written_ahead_holds_the_writes_made_meanwhile(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    store = KnowledgeStore(path)
+    with store.batch():
+        store.replace_graph(BIG, triples(500))
+        store.replace_graph(SMALL, triples(50, subject="t"))
+        with store.snapshot_ahead():
+            store.replace_graph(SMALL, triples(300, "w", subject="t"))  # large: tracked anyway
+            store.replace_graph(ox.NamedNode("https://w3id.org/mipex-kg/graph/b"),
+                                [ox.Triple(ox.BlankNode("x"), P, ox.Literal("b"))])
+        assert on_disk(path) == set(store.oxigraph)  # in place before the batch ends
+    assert on_disk(path) == set(store.oxigraph)
+    store.close()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".store.new")]
+
+
+def test_a_snapshot_ahead_is_dropped_when_the_block_fails(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    store = KnowledgeStore(path)
+    with store.batch():
+        store.replace_graph(BIG, triples(500))
+        try:
+            with store.snapshot_ahead():
+                store.replace_graph(SMALL, triples(5, subject="t"))
+                raise RuntimeError("the recomputation failed")
+        except RuntimeError:
+            pass
+    assert on_disk(path) == set(store.oxigraph)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".store.new")]
+    store.close()
