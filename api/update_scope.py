@@ -25,7 +25,6 @@ import re
 from collections.abc import Mapping
 
 import pyoxigraph as ox
-
 from mipex_kg.api.sparql_text import Token, tokens
 
 GraphName = ox.NamedNode | ox.DefaultGraph

@@ -14,15 +14,14 @@ def named(*iris: str) -> set[ox.NamedNode | ox.DefaultGraph]:
 
 
 @pytest.mark.parametrize(("update", "graphs"), [
-    ("DROP GRAPH <http://example.org/g> ; "
-     "INSERT DATA { GRAPH <http://example.org/g> { <http://example.org/a> <http://example.org/b> 1 } }",
-     named("g")),
-    ("DELETE { GRAPH <http://example.org/h> { ?s ?p ?o } } "
-     "WHERE { GRAPH <http://example.org/i> { ?s ?p ?o } }", named("h", "i")),
+    (("DROP GRAPH <http://example.org/g> ; INSERT DATA { GRAPH <http://example.org/g> { "
+      "<http://example.org/a> <http://example.org/b> 1 } }"), named("g")),
+    (("DELETE { GRAPH <http://example.org/h> { ?s ?p ?o } } "
+      "WHERE { GRAPH <http://example.org/i> { ?s ?p ?o } }"), named("h", "i")),
     ("WITH <http://example.org/w> INSERT { ?s ?p 1 } USING <http://example.org/u> WHERE { ?s ?p ?o }",
      named("w", "u")),
-    ("INSERT { ?s ?p 1 } WHERE { { GRAPH <http://example.org/q> { ?s ?p ?o } } "
-     "UNION { FILTER EXISTS { GRAPH <http://example.org/r> { ?s ?p ?o } } } }", named("q", "r")),
+    (("INSERT { ?s ?p 1 } WHERE { { GRAPH <http://example.org/q> { ?s ?p ?o } } "
+      "UNION { FILTER EXISTS { GRAPH <http://example.org/r> { ?s ?p ?o } } } }"), named("q", "r")),
     ("ADD DEFAULT TO <http://example.org/x> ; MOVE <http://example.org/a> TO DEFAULT",
      named("x", "a")),
     ("PREFIX ex: <http://example.org/> INSERT DATA { GRAPH ex:p { ex:a ex:b ex:c } }", named("p")),
