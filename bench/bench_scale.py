@@ -44,6 +44,7 @@ import pyoxigraph as ox
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_load import raw_bulk_load
 from bench_sparql import QUERIES, variants
 from mipex_kg.graph.namespaces import ID
 from mipex_kg.graph.store import KnowledgeStore
@@ -124,7 +125,7 @@ def load_at_scale(data: Path, folder: Path, scale: int) -> dict[str, float]:
     seconds["latency"] = query_latencies(store)  # type: ignore[assignment]
     seconds["write"] = small_write(store)
     store.close()
-    seconds["raw"] = raw_bulk_load(folder)
+    seconds["raw"] = raw_bulk_load(folder)[0]
     seconds["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return seconds
 
@@ -156,19 +157,6 @@ def small_write(store: KnowledgeStore, writes: int = 5) -> float:
         store.replace_graph(graph, triples)
         times.append(time.perf_counter() - mark)
     return statistics.median(times[1:])
-
-
-def raw_bulk_load(folder: Path) -> float:
-    """Seconds to bulk-load the quads of ``folder/store`` into a fresh on-disk store."""
-    source = ox.Store.read_only(str(folder / "store"))
-    nquads = source.dump(format=ox.RdfFormat.N_QUADS)
-    del source
-    mark = time.perf_counter()
-    target = ox.Store(str(folder / "raw"))
-    target.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
-    target.flush()
-    del target
-    return time.perf_counter() - mark
 
 
 def table(rows: list[tuple[int, dict]]) -> str:
