@@ -33,12 +33,12 @@ _ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _UNBOUNDED = frozenset({"LOAD", "SERVICE", "ALL", "BASE"})
 
 
-def touched_graphs(text: str, *, base_iri: str | None = None,
-                   prefixes: Mapping[str, str] | None = None) -> set[GraphName] | None:
+def touched_graphs(text: str, *, prefixes: Mapping[str, str] | None = None
+                   ) -> set[GraphName] | None:
     """The graphs ``text`` can read or change (a superset, with the default graph), or None.
 
     ``prefixes``: those declared for the update besides its own ``PREFIX`` lines.
-    ``base_iri`` only matters for relative IRIs, which make the answer None.
+    A relative IRI (resolved against a base) makes the answer None.
     """
     if "\\" in text:  # escapes in IRIs or names: what they stand for is left to the parser
         return None

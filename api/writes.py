@@ -78,7 +78,7 @@ class GraphWriter:
             if self.gate is accept_all:
                 _run_update(self.store, text, base_iri)
                 return
-            scope = touched_graphs(text, base_iri=base_iri, prefixes=PREFIXES)
+            scope = touched_graphs(text, prefixes=PREFIXES)
             for _ in range(_ATTEMPTS):
                 version = self.store.version
                 scratch = ox.Store()
