@@ -7,7 +7,8 @@
 What it sets up, all on ``app.state``: ``settings``, ``store`` (a KnowledgeStore),
 ``engine`` (the bounded query engine every read goes through, ``mipex_kg.engine``:
 worker processes, time limits, network policy, fair sharing; started with the app
-and stopped with it), ``response_cache`` (LRU of serialised answers),
+and stopped with it), ``readiness`` (what ``/ready`` answers, ``api.readiness``),
+``response_cache`` (LRU of serialised answers),
 ``write_gate`` and ``write_lock`` (see ``writes``). Then CORS for
 ``settings.cors_origins``, the Content-Security-Policy of the HTML pages, the JSON
 error handlers, the routers, and the static files of the pages (``/static``).
@@ -21,22 +22,23 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.concurrency import run_in_threadpool
+
 from mipex_kg import __version__
 from mipex_kg.api.cache import ResponseCache
 from mipex_kg.api.csp import ContentSecurityPolicy
 from mipex_kg.api.errors import install_error_handlers
+from mipex_kg.api.readiness import Readiness
 from mipex_kg.api.routes import catalog as catalog_route
 from mipex_kg.api.routes import downloads as downloads_route
-from mipex_kg.api.routes import graph_store, sparql
+from mipex_kg.api.routes import graph_store, health, sparql, web
 from mipex_kg.api.routes import linked_data as linked_data_route
 from mipex_kg.api.routes import void as void_route
-from mipex_kg.api.routes import web
 from mipex_kg.api.routes.resources import register_rest
 from mipex_kg.api.writes import WriteGate
 from mipex_kg.engine.query_engine import QueryEngine
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings
-from starlette.concurrency import run_in_threadpool
 
 StartupHook = Callable[[KnowledgeStore], object]
 
@@ -81,6 +83,7 @@ def create_app(
         settings = settings.model_copy(update={"query_workers": query_workers})
     engine = QueryEngine(store, settings)
     store.load_sources = engine.policy.load_sources
+    readiness = Readiness(store, engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -90,6 +93,7 @@ def create_app(
         try:
             yield
         finally:
+            readiness.close()
             await run_in_threadpool(engine.close)
             if owns_store:
                 await run_in_threadpool(store.close)
@@ -105,6 +109,7 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.engine = engine
+    app.state.readiness = readiness
     app.state.response_cache = ResponseCache()
     app.state.write_gate = write_gate
     app.state.write_lock = threading.Lock()
@@ -119,6 +124,7 @@ def create_app(
     )
     app.add_middleware(ContentSecurityPolicy)  # outermost: every HTML page gets the policy
     install_error_handlers(app)
+    app.include_router(health.router)
     app.include_router(sparql.router)
     app.include_router(graph_store.router)
     app.include_router(catalog_route.router)

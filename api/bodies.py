@@ -7,6 +7,7 @@ limit (a ``Content-Length`` over it is refused before anything is read).
 from __future__ import annotations
 
 from fastapi import Request
+
 from mipex_kg.api.errors import PayloadTooLarge
 
 

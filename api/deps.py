@@ -7,12 +7,15 @@ them with ``app.dependency_overrides``.
 
 from __future__ import annotations
 
+import functools
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+
 from mipex_kg.api.errors import Forbidden, Unauthorized
+from mipex_kg.engine.query_engine import QueryEngine
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings
 
@@ -60,19 +63,13 @@ def require_write_access(request: Request, settings: SettingsDep) -> None:
 WriteAccess = Annotated[None, Depends(require_write_access)]
 
 
-def endpoint_url(request: Request, settings: Settings) -> str:
-    """The absolute URL of the requested path, without its query string.
-
-    With ``base_url`` set (the service behind a proxy) the public base replaces the
-    scheme, host and root path the request arrived with.
-    """
-    if settings.base_url:
-        return settings.base_url.rstrip("/") + request.url.path
-    return str(request.url.replace(query="", fragment=""))
+def bounded(request: Request, work: Callable[[], T]) -> Callable[[], Awaitable[T]]:
+    """``work`` as a coroutine function that runs it with ``read_bounded``."""
+    return functools.partial(read_bounded, request, work)
 
 
 async def read_bounded(request: Request, work: Callable[..., T], *args: Any) -> T:
     """Run a synchronous read for ``request`` in a thread, within the engine's limits
     for its client (``QueryEngine.run_in_process``)."""
-    engine = request.app.state.engine
+    engine: QueryEngine = request.app.state.engine
     return await engine.run_in_process(engine.clients.of(request.scope), work, *args)

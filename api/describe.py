@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 import pyoxigraph as ox
+
 from mipex_kg.graph.namespaces import DCT, FOAF, MKG, QB, RDFS, SKOS
 from mipex_kg.graph.store import STAGING_PREFIX, KnowledgeStore
 

@@ -14,6 +14,7 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 from fastapi import Request
+
 from mipex_kg.api.errors import ApiError
 
 T = TypeVar("T")

@@ -1,4 +1,4 @@
-"""Exception types of the HTTP service, and the one JSON body every error is sent as.
+"""Exception types of the HTTP service, and the one problem body every error is sent as.
 
     ApiError                      any refusal the service explains (status, code, detail)
       BadRequest            400   malformed request
@@ -17,10 +17,17 @@
         WorkersBusy         503   every query worker stayed busy for the whole limit
         QueryFailed         503   a query worker failed (crashed, out of memory)
 
-Every error goes out as ``application/json``::
+Every error goes out as an RFC 9457 problem, ``application/problem+json``::
 
-    {"status": 400, "error": "syntax_error", "title": "Bad Request",
-     "detail": "error at 1:6: expected ...", "problems": [...]}   # problems: 422 only
+    {"type": "https://w3id.org/mipex-kg/problem#syntax_error", "title": "Bad Request",
+     "status": 400, "detail": "error at 1:6: expected ...", "instance": "/sparql",
+     "error": "syntax_error"}
+
+``type`` names the kind of problem (``PROBLEM_TYPES`` + the short code, which is
+also given as ``error``), ``title`` is the status phrase, ``instance`` the path
+asked for. Extension members: ``problems`` (one line per problem, for a refused
+write or invalid parameters) and ``invalid-params`` (``name``, ``in``, ``reason``
+for each parameter that does not fit, as in RFC 9457 section 3).
 
 Server bugs are 500 with a fixed detail and no internals (the traceback is logged).
 """
@@ -28,7 +35,7 @@ Server bugs are 500 with a fixed detail and no internals (the traceback is logge
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -52,11 +59,13 @@ class ApiError(Exception):
         *,
         headers: dict[str, str] | None = None,
         problems: Sequence[str] = (),
+        invalid_params: Sequence[Mapping[str, str]] = (),
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.headers = headers or {}
         self.problems = list(problems)
+        self.invalid_params = [dict(p) for p in invalid_params]
 
 
 class BadRequest(ApiError):
@@ -132,30 +141,51 @@ class QueryFailed(ServiceUnavailable):
     code = "query_failed"
 
 
-def error_body(status: int, code: str, detail: str, problems: Sequence[str] = ()) -> dict[str, Any]:
-    """The JSON body of every error response."""
+#: The problem types: this IRI and the error's short code (``...#not_found``).
+PROBLEM_TYPES = "https://w3id.org/mipex-kg/problem#"
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem_body(status: int, code: str, detail: str, instance: str, *,
+                 problems: Sequence[str] = (),
+                 invalid_params: Sequence[Mapping[str, str]] = ()) -> dict[str, Any]:
+    """The RFC 9457 problem object of an error response."""
     body: dict[str, Any] = {
-        "status": status,
-        "error": code,
+        "type": PROBLEM_TYPES + code,
         "title": HTTPStatus(status).phrase,
+        "status": status,
         "detail": detail,
+        "instance": instance,
+        "error": code,
     }
     if problems:
         body["problems"] = list(problems)
+    if invalid_params:
+        body["invalid-params"] = [dict(p) for p in invalid_params]
     return body
 
 
-def error_response(error: ApiError) -> JSONResponse:
+def problem_response(status: int, code: str, detail: str, instance: str, *,
+                     headers: Mapping[str, str] | None = None,
+                     problems: Sequence[str] = (),
+                     invalid_params: Sequence[Mapping[str, str]] = ()) -> JSONResponse:
+    """An error response: the problem object as ``application/problem+json``."""
     return JSONResponse(
-        error_body(error.status, error.code, error.detail, error.problems),
-        status_code=error.status,
-        headers=error.headers,
-    )
+        problem_body(status, code, detail, instance, problems=problems,
+                     invalid_params=invalid_params),
+        status_code=status, headers=dict(headers) if headers else None, media_type=PROBLEM_JSON)
+
+
+def error_response(error: ApiError, instance: str) -> JSONResponse:
+    """The response to an ``ApiError`` raised while answering ``instance`` (a path)."""
+    return problem_response(error.status, error.code, error.detail, instance,
+                            headers=error.headers, problems=error.problems,
+                            invalid_params=error.invalid_params)
 
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return error_response(exc)
+    return error_response(exc, request.url.path)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -165,32 +195,28 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
     if status == 405:
         detail = f"{request.method} is not allowed on {request.url.path}"
-    return JSONResponse(
-        error_body(status, code, detail), status_code=status, headers=exc.headers or None
-    )
+    return problem_response(status, code, detail, request.url.path, headers=exc.headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    problems = [
-        f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors()
-    ]
-    return JSONResponse(
-        error_body(422, "invalid_parameters", "invalid request parameters", problems),
-        status_code=422,
-    )
+    errors = exc.errors()
+    problems = [f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in errors]
+    invalid = [{"name": ".".join(str(p) for p in e.get("loc", ())[1:]),
+                "in": str(next(iter(e.get("loc", ())), "")), "reason": str(e.get("msg", ""))}
+               for e in errors]
+    return problem_response(422, "invalid_parameters", "invalid request parameters",
+                            request.url.path, problems=problems, invalid_params=invalid)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return JSONResponse(
-        error_body(500, "internal_error", "internal server error (the log has the details)"),
-        status_code=500,
-    )
+    return problem_response(500, "internal_error",
+                            "internal server error (the log has the details)", request.url.path)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Send every error, expected or not, as the one JSON error body."""
+    """Send every error, expected or not, as an RFC 9457 problem."""
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

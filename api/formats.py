@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import pyoxigraph as ox
+
 from mipex_kg.api.errors import NotAcceptable
 from mipex_kg.api.negotiation import negotiate
 

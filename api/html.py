@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import pyoxigraph as ox
+
 from mipex_kg.graph.namespaces import BASE, GRAPH, ID, PREFIXES
 
 #: The ontology document's IRI (its terms are ``ONTOLOGY + "#Term"``).

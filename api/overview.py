@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyoxigraph as ox
+
 from mipex_kg.graph.store import KnowledgeStore
 
 #: The sentence that tells how to get the scores into the store.

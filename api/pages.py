@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
+
 from mipex_kg.api.describe import (
     InboundGroup,
     Labels,
@@ -46,9 +47,9 @@ from mipex_kg.api.html import (
     literal_view,
 )
 from mipex_kg.api.templating import render
+from mipex_kg.graph.iris import ONTOLOGY_GRAPH
 from mipex_kg.graph.namespaces import (
     DCT,
-    GRAPH,
     MKG,
     OWL,
     PROV,
@@ -350,7 +351,6 @@ def _inbound_group(group: InboundGroup, node: ox.NamedNode, links: Links, labels
 
 # -- the ontology -------------------------------------------------------------------------
 
-ONTOLOGY_GRAPH = ox.NamedNode(GRAPH + "ontology")
 _CLASS_TYPES = {OWL.Class, RDFS.Class}
 _PROPERTY_TYPES = {OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty,
                    RDF.Property, QB.DimensionProperty, QB.MeasureProperty, QB.AttributeProperty,

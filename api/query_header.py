@@ -1,4 +1,4 @@
-"""The ``#+`` header of a named query: a small, strict subset of YAML.
+"""The ``#+`` header of a named query: YAML, read with PyYAML.
 
 A named query (``queries/<name>.rq``) opens with lines that start with ``#+``, in
 the spirit of grlc::
@@ -16,11 +16,12 @@ the spirit of grlc::
     #+ columns:
     #+   score: decimal The score, 0 to 100.
 
-Understood: mappings and block lists (``- item``, ``- key: value``) indented by two
-spaces, ``|`` (literal) and ``>`` (folded) blocks of text, flow lists (``[a, b]``),
-quoted strings, integers and ``true``/``false``. Anything else is a
-``HeaderError`` naming the file and line, so a typo stops the service at start-up
-instead of being ignored.
+Without their ``#+ `` the lines are a YAML document (a mapping). Scalars are read
+by a narrow schema: integers, ``true``/``false`` and empty values are typed,
+everything else is text (so ``no``, ``1.5`` or ``2019-01-01`` stay as written, not
+YAML 1.1's boolean, float and date). A syntax error, a duplicate key or a line
+without the space after ``#+`` is a ``HeaderError`` naming the file and line, so a
+typo stops the service at start-up instead of being ignored.
 
 >>> strip_lines(parse_header(["#+ summary: Hi", "#+ tags: [a, b]", "SELECT * {}"], "x.rq")[0])
 {'summary': 'Hi', 'tags': ['a', 'b']}
@@ -32,8 +33,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-_KEY = re.compile(r"^(?P<key>[A-Za-z_][\w-]*):(?:\s+(?P<value>.*?))?\s*$")
-Lines = list[tuple[int, str]]
+import yaml
 
 
 class HeaderError(ValueError):
@@ -44,40 +44,26 @@ class HeaderError(ValueError):
         self.file, self.line, self.message = file, line, message
 
 
+class _HeaderLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with a narrow schema: int, true/false, empty; the rest text."""
+
+    yaml_implicit_resolvers: dict[Any, Any] = {}
+
+
+_HeaderLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^-?[0-9]+$"), list("-0123456789"))
+_HeaderLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf"))
+_HeaderLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^$"), [""])
+
+
 def parse_scalar(text: str) -> Any:
-    """A scalar or flow list: ``[a, b]``, ``"quoted"``, ``12``, ``true``, or plain text.
+    """One value as a header would read it: ``[a, b]``, ``"quoted"``, ``12``, ``true``, text.
 
     >>> parse_scalar('[2019, "a, b", x]')
     [2019, 'a, b', 'x']
     """
-    text = text.strip()
-    if text.startswith("[") and text.endswith("]"):
-        inner = text[1:-1].strip()
-        return [parse_scalar(item) for item in _split_flow(inner)] if inner else []
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
-        return text[1:-1]
-    if text in ("true", "false"):
-        return text == "true"
-    if re.fullmatch(r"-?\d+", text):
-        return int(text)
-    return text
-
-
-def _split_flow(inner: str) -> list[str]:
-    items, current, quote = [], "", ""
-    for char in inner:
-        if quote:
-            current += char
-            quote = "" if char == quote else quote
-        elif char in "\"'":
-            quote, current = char, current + char
-        elif char == ",":
-            items.append(current)
-            current = ""
-        else:
-            current += char
-    items.append(current)
-    return items
+    return yaml.load(text, Loader=_HeaderLoader)  # noqa: S506 - a safe loader
 
 
 def parse_header(lines: Sequence[str], file: str) -> tuple[dict[str, Any], int]:
@@ -92,125 +78,54 @@ def parse_header(lines: Sequence[str], file: str) -> tuple[dict[str, Any], int]:
         each key under ``"__lines__"``, for later error messages.
 
     Raises:
-        HeaderError: indentation, syntax or duplicate keys, with file and line.
+        HeaderError: a YAML error, a duplicate key, a header that is not a mapping or
+            a line without the space after ``#+``, with file and line.
     """
-    body: Lines = []
+    body: list[str] = []
     for number, line in enumerate(lines, 1):
         if not line.startswith("#+"):
             break
         text = line[2:]
         if text.strip() and not text.startswith(" "):
             raise HeaderError(file, number, "a header line must start with '#+ ' (a space)")
-        if text.strip():
-            body.append((number, text[1:].rstrip()))
-        else:
-            body.append((number, ""))
-    parser = _Parser(body, file)
-    mapping = parser.mapping(0)
-    parser.expect_end()
-    return mapping, len(body)
+        body.append(text[1:].rstrip() if text.strip() else "")
+    loader = _HeaderLoader("\n".join(body))
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        raise HeaderError(file, mark.line + 1 if mark is not None else 1,
+                          f"not valid YAML: {error.problem or error}") from None
+    finally:
+        loader.dispose()
+    if node is None:
+        return {}, len(body)
+    if not isinstance(node, yaml.MappingNode):
+        raise HeaderError(file, node.start_mark.line + 1, "the header must be 'key: value' lines")
+    return _value(loader, node, file), len(body)
 
 
-class _Parser:
-    """Recursive descent over indented lines."""
-
-    def __init__(self, lines: Lines, file: str) -> None:
-        self.lines, self.file, self.pos = lines, file, 0
-
-    def error(self, number: int, message: str) -> HeaderError:
-        return HeaderError(self.file, number, message)
-
-    def peek(self) -> tuple[int, int, str] | None:
-        """The next non-blank line: (number, indent, stripped text)."""
-        while self.pos < len(self.lines) and not self.lines[self.pos][1].strip():
-            self.pos += 1
-        if self.pos == len(self.lines):
-            return None
-        number, text = self.lines[self.pos]
-        lead = text[: len(text) - len(text.lstrip())]
-        if "\t" in lead:
-            raise self.error(number, "tabs are not allowed; indent with two spaces")
-        if len(lead) % 2:
-            raise self.error(number, "indent with a multiple of two spaces")
-        return number, len(lead), text.strip()
-
-    def expect_end(self) -> None:
-        line = self.peek()
-        if line is not None:
-            raise self.error(line[0], "unexpected indentation")
-
-    def mapping(self, indent: int, first: tuple[int, str] | None = None) -> dict[str, Any]:
-        """Keys at ``indent``; ``first`` is a key already read after a ``- ``."""
+def _value(loader: _HeaderLoader, node: yaml.Node, file: str) -> Any:
+    """The Python value of a composed node; mappings get their keys' line numbers."""
+    if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {"__lines__": {}}
-        pending = first
-        while True:
-            if pending is not None:
-                number, text = pending
-                pending = None
-            else:
-                line = self.peek()
-                if line is None or line[1] < indent:
-                    break
-                number, width, text = line
-                if width > indent:
-                    raise self.error(number, "unexpected indentation")
-                if text.startswith("- "):
-                    raise self.error(number, "a list item where a 'key: value' was expected")
-                self.pos += 1
-            match = _KEY.match(text)
-            if not match:
-                raise self.error(number, f"expected 'key: value', got {text!r}")
-            key, value = match["key"], match["value"]
+        for key_node, value_node in node.value:
+            key = str(loader.construct_object(key_node))
+            line = key_node.start_mark.line + 1
             if key in result:
-                raise self.error(number, f"duplicate key {key!r}")
-            result["__lines__"][key] = number
-            result[key] = self.value(value, indent, number, key)
-        if len(result) == 1:
-            return {}
-        return result
-
-    def value(self, value: str | None, indent: int, number: int, key: str) -> Any:
-        if value in ("|", ">"):
-            return self.text(indent + 2, folded=value == ">")
-        if value:
-            return parse_scalar(value)
-        line = self.peek()
-        if line is None or line[1] <= indent:
-            raise self.error(number, f"{key!r} has no value")
-        if line[2].startswith("- ") or line[2] == "-":
-            return self.sequence(line[1])
-        return self.mapping(indent + 2)
-
-    def sequence(self, indent: int) -> list[Any]:
-        items: list[Any] = []
-        while True:
-            line = self.peek()
-            if line is None or line[1] < indent:
-                return items
-            number, width, text = line
-            if width > indent or not text.startswith("-"):
-                raise self.error(number, "expected a list item '- ...'")
-            self.pos += 1
-            item = text[1:].strip()
-            if _KEY.match(item):
-                items.append(self.mapping(indent + 2, first=(number, item)))
-            elif item:
-                items.append(parse_scalar(item))
-            else:
-                raise self.error(number, "empty list item")
-
-    def text(self, indent: int, folded: bool) -> str:
-        taken: list[str] = []
-        while self.pos < len(self.lines):
-            text = self.lines[self.pos][1]
-            if text.strip() and len(text) - len(text.lstrip()) < indent:
-                break
-            taken.append(text[indent:])
-            self.pos += 1
-        if not folded:
-            return "\n".join(taken).strip()
-        paragraphs = "\n".join(taken).strip().split("\n\n")
-        return "\n\n".join(" ".join(p.split()) for p in paragraphs)
+                raise HeaderError(file, line, f"duplicate key {key!r}")
+            result["__lines__"][key] = line
+            value = _value(loader, value_node, file)
+            if value is None:
+                raise HeaderError(file, line, f"{key!r} has no value")
+            result[key] = value
+        return result if len(result) > 1 else {}
+    if isinstance(node, yaml.SequenceNode):
+        return [_value(loader, item, file) for item in node.value]
+    value = loader.construct_object(node)
+    if isinstance(value, str) and isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+        return value.strip()
+    return value
 
 
 def strip_lines(value: Any) -> Any:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
+
 from mipex_kg.graph.iris import slug
 from mipex_kg.graph.namespaces import MKG, XSD
 from mipex_kg.graph.store import KnowledgeStore

@@ -40,9 +40,11 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
+
 from mipex_kg.api.query_header import HeaderError, parse_header, parse_scalar
 from mipex_kg.api.query_params import LIST_PATTERN, TYPES, ParamType, Term, Vocabulary, split_list
-from mipex_kg.graph import iris
+from mipex_kg.api.sparql_text import keyword_count
+from mipex_kg.graph.iris import RECOMPUTED_GRAPH
 from mipex_kg.graph.namespaces import XSD, sparql_prologue
 from mipex_kg.graph.store import KnowledgeStore
 
@@ -153,7 +155,7 @@ class NamedQuery:
     @property
     def federated(self) -> bool:
         """Whether the query calls other SPARQL endpoints (SERVICE)."""
-        return re.search(r"\bSERVICE\b", self.sparql, re.IGNORECASE) is not None
+        return keyword_count(self.sparql, "SERVICE") > 0
 
     def substitutions(self, bound: Mapping[str, Sequence[Term] | None]) -> dict[ox.Variable, Term]:
         """The pyoxigraph substitutions for parameters bound without a marker."""
@@ -325,7 +327,6 @@ class PreparedQuery:
                     limit if self.paginated else None, self.offset)
 
 
-RECOMPUTED_GRAPH = iris.named_graph("recomputed")
 
 #: Queries tagged so read the recomputed scores; all others see only published and
 #: reported ones, so that a recomputed figure never appears as a second score.

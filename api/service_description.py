@@ -18,6 +18,7 @@ True
 from __future__ import annotations
 
 import pyoxigraph as ox
+
 from mipex_kg.api.formats import FORMATS_NS, GRAPH_INPUT_FORMATS, RDF_FORMATS, RESULT_FORMATS
 from mipex_kg.graph.namespaces import RDF, SD, VOID, XSD
 from mipex_kg.graph.store import KnowledgeStore

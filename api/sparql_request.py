@@ -29,6 +29,7 @@ from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
 from fastapi import Request
+
 from mipex_kg.api.bodies import check_size, read_body
 from mipex_kg.api.errors import ProtocolError, UnsupportedMediaType
 from mipex_kg.api.sparql_text import QUERY_FORMS, has_dataset_clause, query_form

@@ -25,7 +25,7 @@ _TOKEN = re.compile(
               |'''(?:[^'\\]|\\.|'(?!''))*'''
               |"(?:[^"\\\n\r]|\\.)*"
               |'(?:[^'\\\n\r]|\\.)*')
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
   | (?P<var>[?$][^\s{}()\[\];,.'"<>=!&|+*/^-]+)
   | (?P<word>(?:[A-Za-z](?:[\w.-]*[\w-])?)?:(?:[^\s{}()\[\];,'"<>.]|\.(?=[^\s{}()\[\];,'"<>.]))*
             |[A-Za-z_]\w*)
@@ -52,16 +52,25 @@ class Token:
         return self.text.upper() if self.kind == "word" else ""
 
 
+def lexemes(text: str) -> Iterator[tuple[str, int, int]]:
+    """Every piece of ``text`` in order, whitespace and comments included: (kind, start, end).
+
+    Kinds: ws, comment, string, iri (codepoint escapes allowed inside, as SPARQL 1.2
+    keeps them there), var, word, open, close, other.
+    """
+    for match in _TOKEN.finditer(text):
+        yield match.lastgroup or "other", match.start(), match.end()
+
+
 def tokens(text: str) -> Iterator[Token]:
     """The significant tokens of ``text`` (no whitespace, no comments)."""
     depth = 0
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup or "other"
+    for kind, start, end in lexemes(text):
         if kind in ("ws", "comment"):
             continue
         if kind == "close":
             depth = max(depth - 1, 0)
-        yield Token(kind, match.group(), match.start(), match.end(), depth)
+        yield Token(kind, text[start:end], start, end, depth)
         if kind == "open":
             depth += 1
 

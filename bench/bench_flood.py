@@ -33,7 +33,6 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
-
 from bench_sparql import _children, free_port, process  # noqa: I001 - a sibling script
 
 from mipex_kg.graph.store import KnowledgeStore

@@ -305,7 +305,7 @@ def run(targets: list[Target], clients: int, rounds: int) -> dict[tuple[str, str
             for target in targets:
                 figures = [results.get((target.name, name, mode)) for mode in MODES]
                 shown = "  ".join(f"{mode} {f.median_ms:8.1f} ms {f.throughput:7.1f}/s"
-                                  for mode, f in zip(MODES, figures) if f is not None)
+                                  for mode, f in zip(MODES, figures, strict=True) if f is not None)
                 print(f"  {target.name:10} {name:14} {shown}", file=sys.stderr, flush=True)
     finally:
         for pool in pools.values():

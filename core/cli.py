@@ -307,9 +307,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _fetch(args: argparse.Namespace, settings: Settings) -> int:
-    from mipex_kg.loaders.fetch import fetch_workbooks
-
     from mipex_kg.loaders.bootstrap import DEFAULT_DATA_DIR
+    from mipex_kg.loaders.fetch import fetch_workbooks
 
     dest = args.dest or settings.data_dir or DEFAULT_DATA_DIR
     try:
@@ -324,7 +323,7 @@ def _fetch(args: argparse.Namespace, settings: Settings) -> int:
 def _catalog(args: argparse.Namespace, settings: Settings) -> int:
     import pyoxigraph as ox
 
-    from mipex_kg.loaders.catalog import build_catalog, validate_catalog
+    from mipex_kg.publish.catalog import build_catalog, validate_catalog
 
     formats = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES,
                "jsonld": ox.RdfFormat.JSON_LD, "rdfxml": ox.RdfFormat.RDF_XML,

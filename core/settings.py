@@ -48,17 +48,21 @@ class Settings(BaseSettings):
         default="https://cordis.europa.eu/datalab/sparql",
         description="SPARQL endpoint of CORDIS (EURIO) for federated queries.",
     )
-    federation_timeout: float = Field(
-        default=20.0, description="Seconds a remote SPARQL endpoint may take to answer."
-    )
     query_workers: int = Field(
-        default=4, description="Query worker processes: how many queries may run at once."
+        default=4, description="Query workers: how many queries may run at once."
+    )
+    query_processes: int = Field(
+        default=1,
+        description="Processes the query workers run in, as threads (each process holds "
+                    "its own copy of the data; a query stopped at its time limit stops its "
+                    "process, whose other queries are then run again once).",
     )
     query_memory_mb: int = Field(
-        default=2048,
-        description="Address space (MiB) one query may take beyond the shared data (it "
-                    "counts reserved, not only used, memory); a query past it is stopped "
-                    "with 503 (0: no limit).",
+        default=3072,
+        description="Address space (MiB) the queries of one query process may take "
+                    "together beyond the data (it counts reserved, not only used, memory); "
+                    "past it the process stops and its queries are run again once, then "
+                    "answered with 503 (0: no limit).",
     )
     fast_lane_workers: int = Field(
         default=1,

@@ -22,7 +22,7 @@ import collections
 import contextlib
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 from mipex_kg.api.errors import TooManyRequests, WorkersBusy
@@ -107,7 +107,7 @@ class Admission:
                 del self._in_flight[client]
 
     @contextlib.contextmanager
-    def waiting(self) -> contextlib.AbstractContextManager[None]:  # type: ignore[misc]
+    def waiting(self) -> Iterator[None]:
         """Count a request while it waits for a worker (503 when the queue is full)."""
         if self._waiting >= self.limits.queue_limit:
             raise WorkersBusy(

@@ -36,12 +36,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mipex_kg.api.errors import ProtocolError
-from mipex_kg.api.sparql_text import keyword_count
 from rdflib.plugins.sparql.algebra import translateQuery, translateUpdate
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
-from rdflib.term import URIRef, Variable
+from rdflib.term import URIRef
+
+from mipex_kg.api.errors import ProtocolError
+from mipex_kg.api.sparql_text import keyword_count, lexemes
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
@@ -100,15 +101,6 @@ def _outside_iris(lowered: str, word: str) -> bool:
     return False
 
 
-#: A string literal (four forms) or an IRI reference, as written (escapes and all).
-_LITERAL_OR_IRI = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""' r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n\r]|\\.)*"' r"|'(?:[^'\\\n\r]|\\.)*'"
-    r'|<(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>',
-    re.DOTALL,
-)
-
-
 def decode_outside_literals(text: str) -> str:
     r"""The text with codepoint escapes decoded where they stand outside strings and IRIs.
 
@@ -124,11 +116,12 @@ def decode_outside_literals(text: str) -> str:
     if "\\" not in text:
         return text
     parts = []
-    position = 0
-    for match in _LITERAL_OR_IRI.finditer(text):
-        parts.append(decode_escapes(text[position:match.start()]))
-        parts.append(match.group())
-        position = match.end()
+    position = 0  # the start of the run of lexemes outside strings and IRIs
+    for kind, start, end in lexemes(text):
+        if kind in ("string", "iri"):  # an escape may span lexemes: decode whole runs
+            parts.append(decode_escapes(text[position:start]))
+            parts.append(text[start:end])
+            position = end
     parts.append(decode_escapes(text[position:]))
     return "".join(parts)
 
@@ -201,7 +194,7 @@ def _nodes(value: object) -> Iterator[CompValue]:
             stack.extend(item.values())
         elif isinstance(item, Mapping):
             stack.extend(item.values())
-        elif isinstance(item, (list, tuple)) and not isinstance(item, (str, Variable)):
+        elif isinstance(item, (list, tuple)):
             stack.extend(item)
 
 

@@ -1,29 +1,39 @@
 """Worker processes that answer SPARQL queries, and can be stopped at any moment.
 
 pyoxigraph cannot cancel a query, and a thread that runs one cannot be stopped. So
-every SPARQL query runs in one of a few worker *processes*; the caller sends the
-query over a socket pair and waits for the answer as long as it wants to. A query
-that must stop (past its time limit, or its client gone) has its worker killed
-(SIGKILL: memory and CPU freed at once) and a fresh worker takes its place.
+every SPARQL query runs in a worker *process*; the caller sends the query over a
+socket and waits for the answer as long as it wants to. A query that must stop (past
+its time limit, or its client gone) has its process killed (SIGKILL: memory and CPU
+freed at once) and a fresh process takes its place.
+
+A worker process answers on several sockets at once, one thread each (pyoxigraph
+lets go of the GIL while it evaluates), so its queries share one copy of the data.
+The pool hands out *workers*: one socket, that is one query at a time, of some
+process. ``workers`` of them may run at once, in ``processes`` processes (the
+threads of one process share its data; see ``worker.zygote_main`` for why that
+copy is not shared across processes). Killing a process for one query stops the
+other queries running in it too: those get ``WorkerLost``, and the engine runs them
+again once.
 
 Workers are locked off the network (``engine.sandbox``) unless the pool is made
 with ``sandboxed=False`` (the one that answers allowed federated queries).
 
-Each worker needs the data. The pool takes a *snapshot* of the store whenever the
+Each process needs the data. The pool takes a *snapshot* of the store whenever the
 store's version has changed since the last one (so an answer never predates a
 write): the dataset is dumped to an N-Quads file, which one *zygote* process loads
-into memory; workers are forked from it (``worker.zygote_main``), so they share that
-one copy (copy-on-write: queries only read it) and a killed worker is replaced in
-milliseconds, not in the seconds a load takes. A worker that holds an older version
-is replaced by a fork of the current zygote before its next query; a zygote stops
-when its last worker has gone, and its snapshot file is deleted then.
+into memory; worker processes are forked from it (``worker.zygote_main``), so a
+killed one is replaced in milliseconds, not in the seconds a load takes. A worker
+whose process holds an older version is moved to a process forked from the current
+zygote before its next query; a process goes when none of its workers is left, a
+zygote when its last process has gone (its snapshot file is deleted then).
 
 The pool is used from the event loop: ``acquire`` waits for an idle worker (first
-come, first served, up to a deadline), ``ask`` sends a query and waits for the answer
-up to a time (None when the time ran out and the worker still works: the caller may
-wait again, or ``discard`` the worker), ``release`` / ``discard`` end the turn.
-Idle workers are taken last in, first out, so under light load one worker, with warm
-caches, answers everything. ``engine.query_engine`` decides who gets a worker when.
+come, first served, up to a deadline), ``send`` gives it a query, ``answer`` waits
+for the reply up to a time (None when the time ran out and the worker still works:
+the caller may wait again, or ``discard`` the worker), ``release`` / ``discard`` end
+the turn (``turn`` does both). Idle workers are taken last in, first out, so under
+light load one worker, with warm caches, answers everything.
+``engine.query_engine`` decides who gets a worker when.
 """
 
 from __future__ import annotations
@@ -45,21 +55,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
+from starlette.concurrency import run_in_threadpool
+
 from mipex_kg.api.errors import QueryFailed, ServiceUnavailable, WorkersBusy
 from mipex_kg.engine.worker import (
+    COPY,
     FORK,
     HEADER,
     KILL,
     PID,
+    SHARE,
     STOP,
     QueryTask,
     Snapshot,
     frame,
     query_message,
+    receive_message,
     unpickle,
 )
 from mipex_kg.graph.store import KnowledgeStore
-from starlette.concurrency import run_in_threadpool
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +101,7 @@ def _worker_environment() -> dict[str, str]:
 
 
 class Zygote:
-    """A process that holds one snapshot in memory and forks workers from it."""
+    """A process that holds one snapshot in memory and forks worker processes from it."""
 
     def __init__(self, snapshot: Snapshot, *, sandboxed: bool, memory_mb: int = 0) -> None:
         """Start the zygote and wait until it has loaded ``snapshot`` (blocking).
@@ -96,7 +110,7 @@ class Zygote:
             QueryFailed: it could not load the snapshot in time.
         """
         self.snapshot = snapshot
-        self.workers = 0  # forked and not yet killed
+        self.processes = 0  # forked and not yet killed
         self.retired = False
         self.stopped = False
         self._lock = threading.Lock()
@@ -129,43 +143,67 @@ class Zygote:
             data += chunk
         return int(PID.unpack(data)[0])
 
-    def fork(self) -> Worker:
-        """A new worker with this zygote's data (blocking, milliseconds).
+    def fork(self, threads: int, *, copy_data: bool = False) -> WorkerProcess:
+        """A new worker process with this zygote's data and ``threads`` workers
+        (blocking, milliseconds; with ``copy_data`` its threads start once it has its
+        own copy of the data's pages, a few tenths of a second).
 
         Raises:
             ZygoteGone: the zygote has stopped (a newer one replaced it).
+            OSError: the new process did not start its threads.
         """
-        ours, theirs = socket.socketpair()
-        with theirs, self._lock:
-            if self.stopped:
+        pairs = [socket.socketpair() for _ in range(threads)]
+        try:
+            with self._lock:
+                if self.stopped:
+                    raise ZygoteGone
+                socket.send_fds(self.control, [FORK + (COPY if copy_data else SHARE)],
+                                [theirs.fileno() for _, theirs in pairs])
+                pid = self._read_pid()
+                self.processes += 1
+        except BaseException:
+            for ours, _ in pairs:
                 ours.close()
-                raise ZygoteGone
-            socket.send_fds(self.control, [FORK], [theirs.fileno()])
-            pid = self._read_pid()
-            self.workers += 1
-        return Worker(pid, ours, self)
+            raise
+        finally:
+            for _, theirs in pairs:
+                theirs.close()
+        process = WorkerProcess(pid, self)
+        try:
+            for ours, _ in pairs:
+                ours.settimeout(30.0)
+                ready = receive_message(ours)  # ("ready", thread id)
+                ours.settimeout(None)
+                assert ready is not None and ready[0] == "ready"
+                process.spares.append(Worker(process, ours, int(ready[1])))  # type: ignore[call-overload]
+        except (OSError, EOFError, AssertionError) as error:
+            self.kill(process)
+            raise OSError(f"a query process did not start: {error}") from None
+        return process
 
-    def kill(self, worker: Worker) -> None:
-        """Kill and reap ``worker`` (a child of this zygote)."""
-        worker.sock.close()
+    def kill(self, process: WorkerProcess) -> None:
+        """Kill and reap ``process`` (a child of this zygote), once."""
         with self._lock:
+            if process.reaped:
+                return
+            process.reaped = True
             if not self.stopped:
                 with contextlib.suppress(OSError):
-                    self.control.sendall(KILL + PID.pack(worker.pid))
+                    self.control.sendall(KILL + PID.pack(process.pid))
                     self._read_pid()
-            self.workers -= 1
-            if self.retired and self.workers <= 0:
+            self.processes -= 1
+            if self.retired and self.processes <= 0:
                 self._stop()
 
     def retire(self) -> None:
-        """No more forks: stop as soon as the last worker is gone."""
+        """No more forks: stop as soon as the last process is gone."""
         with self._lock:
             self.retired = True
-            if self.workers <= 0:
+            if self.processes <= 0:
                 self._stop()
 
     def stop(self) -> None:
-        """End the zygote (and any worker still alive); delete its snapshot file."""
+        """End the zygote (and any process still alive); delete its snapshot file."""
         with self._lock:
             self._stop()
 
@@ -190,77 +228,167 @@ class ZygoteGone(Exception):
     """The zygote asked to fork has stopped; ask the pool's current one."""
 
 
+class WorkerLost(QueryFailed):
+    """The worker's process ended under a query that did not cause it: the process
+    was killed for another of its queries, or died while several were running.
+    The query may be run again."""
+
+
 @dataclass(eq=False)
-class Worker:
-    """One forked worker process, its end of the socket pair, and its zygote."""
+class WorkerProcess:
+    """One forked worker process: its pid, its zygote, and its workers not in use."""
 
     pid: int
-    sock: socket.socket
     zygote: Zygote
+    spares: list[Worker] = field(default_factory=list)  # its workers no one holds
+    bound: int = 0  # its workers in the pool's hands
+    alive: bool = True  # False once the pool has killed it or seen it die
+    reaped: bool = False
+    lost_for: Worker | None = None  # the worker it was killed for (None: it died)
+
+
+@dataclass(eq=False)
+class Worker:
+    """One thread of a worker process, and the caller's end of its socket.
+
+    The pool's ``slots`` are the workers it lends out; a slot keeps its identity
+    while the process behind it changes (``QueryPool._bind``).
+    """
+
+    process: WorkerProcess | None
+    sock: socket.socket | None
+    tid: int = 0  # the thread's native id, for its CPU priority
     inbox: bytearray = field(default_factory=lambda: bytearray(_FIRST_READ))
     prefixes: dict[str, str] | None = None  # the ones it was sent last (query_message)
     niceness: int = 0
 
+    @property
+    def pid(self) -> int:
+        return self.process.pid if self.process is not None else 0
+
     def renice(self, niceness: int) -> None:
-        """Lower (or restore) the CPU priority of the worker's process."""
+        """Lower (or restore) the CPU priority of the worker's thread."""
         if niceness == self.niceness:
             return
         try:
-            os.setpriority(os.PRIO_PROCESS, self.pid, niceness)
+            os.setpriority(os.PRIO_PROCESS, self.tid, niceness)
             self.niceness = niceness
-        except OSError:  # not allowed to raise it back (not root): it stays lower
+        except OSError:  # gone, or not allowed to raise it back (not root)
             pass
 
 
-class QueryPool:
-    """A few worker processes that answer SPARQL queries."""
+class Snapshots:
+    """The zygote holding the store's current version, for one or more pools.
 
-    def __init__(self, store: KnowledgeStore, *, workers: int = 2,
-                 sandboxed: bool = True, memory_mb: int = 0) -> None:
+    Pools that share it (the engine's short and long lanes) fork their processes
+    from the same zygote, so the data is loaded, and held, once.
+    """
+
+    def __init__(self, store: KnowledgeStore, *, sandboxed: bool = True,
+                 memory_mb: int = 0) -> None:
+        self.store = store
+        self.sandboxed = sandboxed
+        self.memory_mb = memory_mb
+        self._lock = threading.Lock()
+        self._current: Zygote | None = None
+        self._zygotes: set[Zygote] = set()  # every one still running
+        self._folder: Path | None = None
+        self._numbers = itertools.count(1)
+        self._closed = False
+
+    def current(self) -> Zygote:
+        """The zygote holding the store's current version, started when missing (blocking).
+
+        The version is read before the dump: a write during the dump makes the next
+        request dump again, never serve an answer older than its version.
+        """
+        with self._lock:
+            previous = self._current
+            if previous is not None and previous.snapshot.version == self.store.version:
+                return previous
+            if self._closed:
+                raise _shutting_down()
+            if self._folder is None:
+                self._folder = Path(tempfile.mkdtemp(prefix="mipex-kg-snapshots-"))
+            version = self.store.version
+            path = self._folder / f"snapshot-{next(self._numbers)}.nq"
+            self.store.oxigraph.dump(str(path), ox.RdfFormat.N_QUADS)
+            zygote = Zygote(Snapshot(version, str(path)), sandboxed=self.sandboxed,
+                            memory_mb=self.memory_mb)
+            self._current = zygote
+            self._zygotes.add(zygote)
+        if previous is not None:
+            previous.retire()
+        return zygote
+
+    def is_current(self, zygote: Zygote) -> bool:
+        """Whether ``zygote`` holds the store's current version."""
+        return zygote is self._current and zygote.snapshot.version == self.store.version
+
+    def close(self) -> None:
+        """Stop every zygote (and its processes) and delete the snapshots."""
+        with self._lock:
+            self._closed = True
+            zygotes, self._zygotes, self._current = list(self._zygotes), set(), None
+        for zygote in zygotes:
+            zygote.stop()
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+
+
+class QueryPool:
+    """Worker processes, each with a few threads, that answer SPARQL queries."""
+
+    def __init__(self, store: KnowledgeStore, *, workers: int = 4, processes: int = 1,
+                 sandboxed: bool = True, memory_mb: int = 0,
+                 snapshots: Snapshots | None = None, copy_data: bool = False) -> None:
         """Prepare the pool; processes start on ``start()`` or the first query.
 
         Args:
             store: the store to query (its ``version`` decides when to re-snapshot).
             workers: how many queries may run at the same time.
+            processes: how many processes they run in (each with its copy of the data).
             sandboxed: lock the workers off the network (``engine.sandbox``).
-            memory_mb: what one worker may allocate beyond the shared data (0: no cap).
+            memory_mb: what one process may allocate beyond the shared data (0: no cap).
+            snapshots: the zygotes to fork from, shared with other pools (closed by
+                their owner); by default the pool's own (then ``sandboxed`` and
+                ``memory_mb`` apply).
+            copy_data: each process takes its own copy of the data's pages when it
+                starts (``worker.copy_data_pages``): for a pool that will be busy.
         """
         if workers < 1:
             raise ValueError("a query pool needs at least one worker")
         self.store = store
         self.size = workers
-        self.sandboxed = sandboxed
-        self.memory_mb = memory_mb
-        self._workers: set[Worker] = set()
+        self.threads = -(-workers // max(1, min(processes, workers)))  # per process
+        self.copy_data = copy_data
+        self._owns_snapshots = snapshots is None
+        self.snapshots = snapshots or Snapshots(store, sandboxed=sandboxed, memory_mb=memory_mb)
+        self._slots: list[Worker] = []
+        self._processes: set[WorkerProcess] = set()
         self._lock = threading.Lock()
+        self._bind_lock = threading.Lock()
         self._idle: collections.deque[Worker] = collections.deque()
         self._idle_lock = threading.Lock()
         self._waiters: collections.deque[asyncio.Future[Worker]] = collections.deque()
-        self._zygote_lock = threading.Lock()
-        self._zygote: Zygote | None = None  # the one holding the current version
-        self._zygotes: set[Zygote] = set()  # every one still running
-        self._folder: Path | None = None
-        self._numbers = itertools.count(1)
         self._started = False
         self._closed = False
 
     # -- life cycle ------------------------------------------------------------------
 
     def start(self) -> None:
-        """Load the data into a zygote and fork the workers (idempotent, blocking)."""
+        """Load the data into a zygote and fork the processes (idempotent, blocking)."""
         with self._lock:
             if self._started or self._closed:
                 return
             self._started = True
-            self._folder = Path(tempfile.mkdtemp(prefix="mipex-kg-snapshots-"))
-        for _ in range(self.size):
-            worker = self._fork()
-            with self._lock:
-                self._workers.add(worker)
-            self.release(worker)
+            self._slots = [Worker(None, None) for _ in range(self.size)]
+        for slot in self._slots:
+            self._bind(slot)
+            self.release(slot)
 
     def warm(self) -> None:
-        """Start, and give every idle worker the current data (blocking).
+        """Start, and move every idle worker to the current data (blocking).
 
         Called at start-up and after each write, so that the next query does not
         wait for the data to load.
@@ -269,100 +397,146 @@ class QueryPool:
         if self._closed:
             return
         for _ in range(self.size):  # each idle worker at most once
-            worker = self._take_idle(older_than=self.current_zygote())
-            if worker is None:
+            slot = self._take_idle(stale=True)
+            if slot is None:
                 return
-            self._renew(worker)
-            self.release(worker)
+            self._bind(slot)
+            self.release(slot)
 
     def close(self) -> None:
-        """Stop every worker and zygote and delete the snapshots."""
+        """Stop every process and zygote and delete the snapshots."""
         with self._lock:
             self._closed = True
-            workers, self._workers = list(self._workers), set()
+            processes, self._processes = list(self._processes), set()
         with self._idle_lock:  # requests waiting for a worker get a 503 now
             waiters, self._waiters = list(self._waiters), collections.deque()
         for waiter in waiters:
             with contextlib.suppress(RuntimeError):  # its loop is closed
                 waiter.get_loop().call_soon_threadsafe(_fail, waiter, _shutting_down())
-        for worker in workers:
-            worker.zygote.kill(worker)
-        with self._zygote_lock:
-            zygotes, self._zygotes, self._zygote = list(self._zygotes), set(), None
-        for zygote in zygotes:
-            zygote.stop()
-        if self._folder is not None:
-            shutil.rmtree(self._folder, ignore_errors=True)
+        for process in processes:
+            process.alive = False
+            process.zygote.kill(process)
+            for spare in process.spares:
+                assert spare.sock is not None
+                spare.sock.close()
+        for slot in self._slots:
+            if slot.sock is not None:
+                slot.sock.close()
+        if self._owns_snapshots:
+            self.snapshots.close()
+
+    @property
+    def running(self) -> bool:
+        """Started and not closed: the pool takes queries (for the readiness check)."""
+        with self._lock:
+            return self._started and not self._closed
 
     def worker_pids(self) -> list[int]:
-        """The process ids of the current workers (for monitoring and tests)."""
+        """The process ids of the live worker processes (for monitoring and tests)."""
         with self._lock:
-            return sorted(w.pid for w in self._workers)
+            return sorted(p.pid for p in self._processes if p.alive)
 
     def current_zygote(self) -> Zygote:
-        """The zygote holding the store's current version, started when missing (blocking).
+        """The zygote holding the store's current version (``Snapshots.current``)."""
+        return self.snapshots.current()
 
-        The version is read before the dump: a write during the dump makes the next
-        request dump again, never serve an answer older than its version.
+    def _is_current(self, slot: Worker) -> bool:
+        process = slot.process
+        return (process is not None and process.alive
+                and self.snapshots.is_current(process.zygote))
+
+    def _bind(self, slot: Worker) -> None:
+        """Put ``slot`` on a thread of a live process with the current data (blocking).
+
+        It takes a spare thread of such a process, or forks a new process (whose other
+        threads become spares for the next slots to move).
         """
-        with self._zygote_lock:
-            previous = self._zygote
-            if previous is not None and previous.snapshot.version == self.store.version:
-                return previous
-            if self._closed:
-                raise _shutting_down()
-            version = self.store.version
-            assert self._folder is not None
-            path = self._folder / f"snapshot-{next(self._numbers)}.nq"
-            self.store.oxigraph.dump(str(path), ox.RdfFormat.N_QUADS)
-            zygote = Zygote(Snapshot(version, str(path)), sandboxed=self.sandboxed,
-                            memory_mb=self.memory_mb)
-            self._zygote = zygote
-            self._zygotes.add(zygote)
-        if previous is not None:
-            previous.retire()
-        return zygote
+        with self._bind_lock:
+            zygote = self.current_zygote()
+            if self._is_current(slot):
+                return
+            self._unbind(slot)
+            fresh = self._spare_of(zygote)
+            if fresh is None:
+                process = self._fork()
+                with self._lock:
+                    self._processes.add(process)
+                fresh = process.spares.pop()
+            assert fresh.process is not None
+            fresh.process.bound += 1
+            slot.process, slot.sock, slot.tid = fresh.process, fresh.sock, fresh.tid
+            slot.prefixes, slot.niceness = None, 0
 
-    def _fork(self) -> Worker:
-        """A worker forked from the current zygote (blocking)."""
+    def _spare_of(self, zygote: Zygote) -> Worker | None:
+        with self._lock:
+            for process in self._processes:
+                if process.alive and process.zygote is zygote and process.spares:
+                    return process.spares.pop()
+        return None
+
+    def _unbind(self, slot: Worker) -> None:
+        """Close ``slot``'s socket; a process none of whose threads is bound any more
+        is stopped when it is old or dead (its idle threads end with their sockets)."""
+        process = slot.process
+        if slot.sock is not None:
+            slot.sock.close()
+        slot.process, slot.sock = None, None
+        if process is None:
+            return
+        with self._lock:
+            process.bound -= 1
+            done = process.bound <= 0 and not self._is_current_process(process)
+            if done:
+                self._processes.discard(process)
+        if done:
+            for spare in process.spares:
+                assert spare.sock is not None
+                spare.sock.close()
+            process.spares.clear()
+            process.alive = False
+            process.zygote.kill(process)
+
+    def _is_current_process(self, process: WorkerProcess) -> bool:
+        return process.alive and self.snapshots.is_current(process.zygote)
+
+    def _fork(self) -> WorkerProcess:
+        """A worker process forked from the current zygote (blocking)."""
         while True:
             try:
-                return self.current_zygote().fork()
+                return self.current_zygote().fork(self.threads, copy_data=self.copy_data)
             except ZygoteGone:  # replaced by a newer one meanwhile: fork from that
                 continue
 
-    def _renew(self, worker: Worker) -> None:
-        """Replace ``worker``'s process by a fork of the current zygote, in place (blocking)."""
-        fresh = self._fork()
-        worker.zygote.kill(worker)
-        worker.pid, worker.sock, worker.zygote = fresh.pid, fresh.sock, fresh.zygote
-        worker.prefixes, worker.niceness = None, 0
-
-    def _replace(self, worker: Worker) -> None:
-        """Kill ``worker`` and put a fresh one in its place (blocking)."""
-        with self._lock:
-            self._workers.discard(worker)
-        worker.zygote.kill(worker)
+    def _replace(self, slot: Worker, *, died: bool) -> None:
+        """Stop ``slot``'s process (it ``died``: it has already ended) and put the slot
+        on a fresh one (blocking). Its other running queries get ``WorkerLost``."""
+        process = slot.process
+        if process is not None:
+            with self._lock:
+                first = process.alive
+                if first:
+                    process.alive = False
+                    process.lost_for = None if died else slot
+            if first:
+                process.zygote.kill(process)
         if self._closed:
             return
         try:
-            fresh = self._fork()
+            self._bind(slot)
         except (QueryFailed, OSError, ServiceUnavailable) as error:
-            log.error("could not start a query worker in place of a stopped one: %s", error)
+            log.error("could not start a query process in place of a stopped one: %s", error)
             return
-        with self._lock:
-            self._workers.add(fresh)
-        self.release(fresh)
+        self.release(slot)
 
     # -- taking turns ----------------------------------------------------------------
 
-    def _take_idle(self, *, older_than: Zygote) -> Worker | None:
-        """An idle worker forked from another zygote than ``older_than``, if any."""
+    def _take_idle(self, *, stale: bool) -> Worker | None:
+        """An idle worker whose process is not current (``stale``), if any."""
         with self._idle_lock:
-            for worker in self._idle:
-                if worker.zygote is not older_than:
-                    self._idle.remove(worker)
-                    return worker
+            for slot in self._idle:
+                if stale and not self._is_current(slot):
+                    self._idle.remove(slot)
+                    return slot
         return None
 
     async def acquire(self, wait: float | None) -> Worker:
@@ -427,40 +601,51 @@ class QueryPool:
             worker = await self.acquire(wait)
         try:
             yield worker
-        except BaseException:
-            await self.discard(worker)
+        except BaseException as error:
+            await self.discard(worker, died=isinstance(error, WorkerLost))
             raise
         worker.renice(0)
         self.release(worker)
 
-    async def discard(self, worker: Worker) -> None:
-        """Kill ``worker`` (its query is abandoned) and start a fresh one in its place."""
-        await asyncio.shield(run_in_threadpool(self._replace, worker))
+    async def discard(self, worker: Worker, *, died: bool = False) -> None:
+        """Stop ``worker``'s process (its query is abandoned; it ``died``: it has ended
+        already) and put the worker on a fresh one."""
+        await asyncio.shield(run_in_threadpool(self._replace, worker, died=died))
 
     # -- queries ---------------------------------------------------------------------
 
     async def send(self, worker: Worker, task: QueryTask) -> None:
-        """Make sure ``worker`` holds the current data, then give it ``task``."""
-        zygote = self._zygote
-        if (zygote is None or worker.zygote is not zygote
-                or zygote.snapshot.version != self.store.version):
-            await run_in_threadpool(self._renew, worker)
-        worker.sock.sendall(frame(query_message(task, worker.prefixes)))
+        """Make sure ``worker`` holds the current data, then give it ``task``.
+
+        Raises:
+            WorkerLost: its process had ended.
+        """
+        if not self._is_current(worker):
+            await run_in_threadpool(self._bind, worker)
+        assert worker.sock is not None
+        try:
+            worker.sock.sendall(frame(query_message(task, worker.prefixes)))
+        except OSError as error:
+            raise _lost() from error
         worker.prefixes = task.prefixes
 
     async def answer(self, worker: Worker, wait: float | None) -> tuple[object, ...] | None:
         """The worker's reply, or None when it did not come within ``wait`` seconds.
 
         Raises:
-            QueryFailed: the worker died (503).
+            WorkerLost: its process ended (503 if it happens again).
         """
+        assert worker.sock is not None
         try:
             return await _receive_async(worker.sock, wait, worker.inbox)
         except (EOFError, OSError) as error:
-            raise QueryFailed(
-                "the query worker stopped: the query needed more memory than one query may "
-                "use (setting MIPEX_KG_QUERY_MEMORY_MB), or the worker failed; try again"
-            ) from error
+            raise _lost() from error
+
+
+def _lost() -> WorkerLost:
+    return WorkerLost(
+        "the query worker stopped: the query needed more memory than one query may use "
+        "(setting MIPEX_KG_QUERY_MEMORY_MB), or the worker failed; try again")
 
 
 async def _receive_async(

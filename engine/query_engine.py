@@ -13,17 +13,19 @@ For each query, in order:
    goes to its own worker, the only one that may open connections; every other
    worker is locked off the network by the kernel (``engine.sandbox``).
 2. **admission**: the client's limit (429), the queue's (503) (``engine.admission``).
-3. **time**: the query runs in a worker process (``engine.pool``) for at most its time
-   limit (the request's ``timeout``, never more than ``MIPEX_KG_QUERY_TIMEOUT``); past
-   it the worker is killed and the client gets a 503 that names the limit. A query
-   whose client goes away (the caller is cancelled) has its worker killed too.
-4. **fair share**: a query first runs as a short one, on any idle worker. One still
-   running after ``MIPEX_KG_FAST_LANE_TIMEOUT`` seconds becomes long: it goes on only
-   if a long slot is free (its worker's CPU priority is lowered), else it is stopped
-   with 503 and ``Retry-After``; its client counts as heavy for a while (so does the
-   client of a query that took over half that time, or whose worker died past the
-   memory cap), and a heavy client's queries wait for a long slot.
-   ``MIPEX_KG_FAST_LANE_WORKERS`` workers are thus always left for short queries.
+3. **time**: the query runs in a worker (a thread of a worker process,
+   ``engine.pool``) for at most its time limit (the request's ``timeout``, never more
+   than ``MIPEX_KG_QUERY_TIMEOUT``); past it the process is killed and the client gets
+   a 503 that names the limit. A query whose client goes away (the caller is
+   cancelled) has its process killed too. Other queries that were running in a killed
+   (or dead) process are run again once.
+4. **fair share**: a query first runs in the short lane (``pool``). One still running
+   after ``MIPEX_KG_FAST_LANE_TIMEOUT`` seconds is stopped there and, if a long slot
+   is free, run again from the start in the long lane (``long_pool``, another process,
+   its threads niced), else it gets 503 with ``Retry-After``; its client counts as
+   heavy for a while (so does the client of a query that took over half that time, or
+   whose process died twice under it), and a heavy client's queries go straight to the
+   long lane when a slot is free. The short lane thus never runs a long query.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ import asyncio
 import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
+
+from starlette.concurrency import run_in_threadpool
 
 from mipex_kg.api.errors import (
     QueryEvaluationError,
@@ -42,12 +46,11 @@ from mipex_kg.api.errors import (
 )
 from mipex_kg.engine.admission import Admission, Limits
 from mipex_kg.engine.clients import ClientIdentity
-from mipex_kg.engine.guard import NetworkPolicy, decode_outside_literals
-from mipex_kg.engine.pool import QueryPool
+from mipex_kg.engine.guard import NetworkPolicy, decode_outside_literals, network_use
+from mipex_kg.engine.pool import QueryPool, Snapshots, WorkerLost
 from mipex_kg.engine.worker import QueryOutcome, QueryTask
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings
-from starlette.concurrency import run_in_threadpool
 
 T = TypeVar("T")
 
@@ -71,8 +74,12 @@ class QueryEngine:
         self.settings = settings
         self.timeout = settings.query_timeout if settings.query_timeout > 0 else None
         self.short_timeout = settings.fast_lane_timeout
-        self.pool = QueryPool(store, workers=workers, memory_mb=settings.query_memory_mb)
-        self.federation_pool = QueryPool(store, workers=1, sandboxed=False,
+        self.snapshots = Snapshots(store, memory_mb=settings.query_memory_mb)
+        self.pool = QueryPool(store, workers=workers, processes=settings.query_processes,
+                              snapshots=self.snapshots, copy_data=True)
+        self.long_pool = QueryPool(store, workers=max(workers - short, 1), processes=1,
+                                   snapshots=self.snapshots)
+        self.federation_pool = QueryPool(store, workers=1, processes=1, sandboxed=False,
                                          memory_mb=settings.query_memory_mb)
         self.policy = NetworkPolicy.of(federation_endpoints(settings), settings.load_sources)
         self.clients = ClientIdentity(settings.trusted_proxies)
@@ -91,9 +98,17 @@ class QueryEngine:
         The federated-query worker starts on the first federated query.
         """
         self.pool.warm()
+        self.long_pool.warm()
+
+    @property
+    def running(self) -> bool:
+        """Both lanes' workers are started and not stopped (``api.readiness``)."""
+        return self.pool.running and self.long_pool.running
 
     def close(self) -> None:
         self.pool.close()
+        self.long_pool.close()
+        self.snapshots.close()
         self.federation_pool.close()
 
     # -- queries -----------------------------------------------------------------------
@@ -132,43 +147,84 @@ class QueryEngine:
             reply = await self.federation_pool.answer(worker, limit)
             if reply is None:
                 raise self._timed_out(limit)
+            if reply[0] != "ok" and reply[1] != "syntax":  # say which endpoints it called
+                use = network_use(task.query, update=False, base_iri=task.base_iri,
+                                  prefixes=task.prefixes)
+                called = ", ".join(f"<{service}>" for service in use.services)
+                return (*reply[:2], f"{reply[2]} (the query calls SERVICE {called})")
             return reply
 
     async def _run_shared(self, task: QueryTask, client: str,
                           limit: float | None) -> tuple[object, ...]:
+        """``_run_once``, and once more if its worker's process ended under it (killed
+        for another query, or died): the second time its end counts as this query's."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            return await self._run_once(task, client, limit)
+        except WorkerLost:
+            left = None if limit is None else limit - (loop.time() - started)
+            if left is not None and left <= 0:
+                raise self._timed_out(limit) from None
+            try:
+                return await self._run_once(task, client, left)
+            except QueryFailed:
+                self.admission.mark_heavy(client)  # past the memory cap, again
+                raise
+
+    async def _run_once(self, task: QueryTask, client: str,
+                        limit: float | None) -> tuple[object, ...]:
+        """The query in the short lane, or in the long one: from the start for a heavy
+        client, else when it ran past the short lane's time (it is stopped there, and
+        run again from the start in the long lane if a slot is free)."""
         loop = asyncio.get_running_loop()
         started = loop.time()
 
         def left() -> float | None:
             return None if limit is None else max(limit - (loop.time() - started), 0.0)
 
-        long = False
-        if self.admission.is_heavy(client):
-            await self.admission.long_slot(client, left())
-            long = True
-        try:
-            async with self.pool.turn(left(), self.admission.waiting) as worker:
-                await self.pool.send(worker, task)
-                started = loop.time()  # loading new data does not count against the limit
-                if not long:
-                    short = self.short_timeout if limit is None else min(self.short_timeout, limit)
-                    reply = await self.pool.answer(worker, short)
-                    if reply is None and (limit is None or limit > short):
-                        long = self._become_long(client)
-                if long:
-                    worker.renice(LONG_QUERY_NICENESS)
-                    reply = await self.pool.answer(worker, left())
-                if reply is None:
-                    raise self._timed_out(limit)
-                if loop.time() - started > self.short_timeout / 2:
+        ran = 0.0  # seconds the query has run so far (waiting and loading data not counted)
+        if not self.admission.is_heavy(client):
+            short = self.short_timeout if limit is None else min(self.short_timeout, limit)
+            reply, ran = await self._ask(self.pool, task, left(), short)
+            if reply is not None:
+                if ran > self.short_timeout / 2:
                     self.admission.mark_heavy(client)  # costly, though it finished
                 return reply
-        except QueryFailed:
-            self.admission.mark_heavy(client)  # its worker died: past the memory cap
-            raise
+            if limit is not None and limit <= short:
+                raise self._timed_out(limit)
+            self._become_long(client)
+        else:
+            await self.admission.long_slot(client, left())
+        try:
+            run_limit = None if limit is None else max(limit - ran, 0.0)
+            reply, _ = await self._ask(self.long_pool, task, left(), run_limit,
+                                       niceness=LONG_QUERY_NICENESS)
+            if reply is None:
+                raise self._timed_out(limit)
+            return reply
         finally:
-            if long:
-                self.admission.free_long_slot(client)
+            self.admission.free_long_slot(client)
+
+    async def _ask(self, pool: QueryPool, task: QueryTask, wait: float | None,
+                   limit: float | None, *, niceness: int = 0
+                   ) -> tuple[tuple[object, ...] | None, float]:
+        """The reply of a worker of ``pool`` within ``limit`` seconds (after up to
+        ``wait`` for a worker; None when the limit ran out: that worker is stopped),
+        and the seconds the worker took (waiting for it, or for new data, not counted)."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            async with pool.turn(wait, self.admission.waiting) as worker:
+                await pool.send(worker, task)
+                started = loop.time()
+                worker.renice(niceness)
+                reply = await pool.answer(worker, limit)
+                if reply is None:
+                    raise _RanOut  # inside the turn: the worker is stopped
+                return reply, loop.time() - started
+        except _RanOut:
+            return None, loop.time() - started
 
     def _become_long(self, client: str) -> bool:
         """A short query ran past its time: it goes on as long if a long slot is free."""
@@ -200,6 +256,10 @@ class QueryEngine:
             "(request parameter timeout, at most the setting MIPEX_KG_QUERY_TIMEOUT) "
             "and was stopped"
         )
+
+
+class _RanOut(Exception):
+    """A worker did not answer within its time."""
 
 
 def _outcome(reply: tuple[object, ...]) -> QueryOutcome:

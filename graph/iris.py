@@ -9,6 +9,7 @@ All IRIs live under ``https://w3id.org/mipex-kg/id/``; named graphs under
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from pyoxigraph import NamedNode
 
@@ -109,6 +110,44 @@ def concept(kind: str, code: str) -> NamedNode:
 def named_graph(name: str) -> NamedNode:
     """A named graph, e.g. ``named_graph("mipex-core-2007-2019")``."""
     return NamedNode(f"{GRAPH}{'/'.join(slug(part) for part in name.split('/'))}")
+
+
+# -- the named graphs of the store: every graph name the code relies on is minted here --
+
+#: The OWL ontology and the data structure definition (``mipex-kg load --reference``).
+ONTOLOGY_GRAPH = named_graph("ontology")
+#: Composite scores recomputed from the rules (their own graph, never mixed with published).
+RECOMPUTED_GRAPH = named_graph("recomputed")
+#: The links between the 2015 indicators and the 2020 ones.
+CROSSWALK_GRAPH = named_graph("crosswalk")
+#: Under this prefix: one graph per curated reference file (``curated/<file stem>``).
+CURATED_PREFIX = GRAPH + "curated/"
+#: Under this prefix: reference data loaded from files of ../shared (``reference/<name>``).
+REFERENCE_PREFIX = GRAPH + "reference/"
+#: Under this prefix: one graph per reported-scores CSV (``reported/<file stem>``).
+REPORTED_PREFIX = GRAPH + "reported/"
+#: Under this prefix: graphs created by a Graph Store Protocol POST without a graph name.
+GSP_PREFIX = GRAPH + "gsp/"
+#: Under this prefix: graphs that older versions loaded new content into before moving
+#: it into place; still hidden from readers and dropped on open, should a store hold one.
+STAGING_PREFIX = GRAPH + "staging/"
+#: Stands for the default graph when a gate groups triples by graph.
+DEFAULT_GRAPH_STAND_IN = NamedNode(GRAPH + "default")
+
+
+def curated_graph(stem: str) -> NamedNode:
+    """The named graph of a curated reference file, e.g. ``curated/countries``."""
+    return named_graph(f"curated/{stem}")
+
+
+def workbook_graph(path: Path) -> NamedNode:
+    """The named graph of a workbook: the slug of its file name."""
+    return named_graph(slug(path.stem).replace("_", "-"))
+
+
+def reported_graph(path: Path) -> NamedNode:
+    """The named graph of a reported-scores CSV: ``graph/reported/<slug of its file stem>``."""
+    return NamedNode(f"{REPORTED_PREFIX}{slug(path.stem).replace('_', '-')}")
 
 
 def software(version: str) -> NamedNode:

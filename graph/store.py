@@ -32,11 +32,9 @@ import pyoxigraph as ox
 from mipex_kg.graph import persistence
 from mipex_kg.graph.crash_points import crash_point
 from mipex_kg.graph.delta import Delta
-from mipex_kg.graph.namespaces import GRAPH, PREFIXES, sparql_prologue
+from mipex_kg.graph.iris import STAGING_PREFIX as STAGING_PREFIX  # re-exported
+from mipex_kg.graph.namespaces import PREFIXES, sparql_prologue
 
-#: Graphs that older versions loaded new content into before moving it into place;
-#: still hidden and dropped on open, should a store hold one.
-STAGING_PREFIX = GRAPH + "staging/"
 #: A change of up to 1/IN_PLACE_SHARE of the store is written back in place.
 IN_PLACE_SHARE = 10
 
@@ -252,9 +250,11 @@ class KnowledgeStore:
     def graph_sizes(self) -> dict[str, int]:
         """Triple count of every named graph, by graph IRI."""
         sizes: dict[str, int] = {}
-        for solution in self._store.query(
+        solutions = self._store.query(
             "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
-        ):
+        )
+        assert isinstance(solutions, ox.QuerySolutions)
+        for solution in solutions:
             graph = solution["g"].value
             if not graph.startswith(STAGING_PREFIX):
                 sizes[graph] = int(solution["n"].value)

@@ -40,10 +40,10 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import pyoxigraph as ox
 
 from mipex_kg.graph import iris
+from mipex_kg.graph.iris import CROSSWALK_GRAPH
 from mipex_kg.graph.namespaces import ID, MKG, PROV, RDF, RDFS, SKOS, XSD
 from mipex_kg.graph.store import KnowledgeStore
 
-CROSSWALK_GRAPH = iris.named_graph("crosswalk")
 EARLIER = iris.system("mipex-2015")
 LATER = iris.system("mipex")
 EXACT_QUESTION, EXACT_ANSWERS = 0.9, 0.8
@@ -103,9 +103,11 @@ class ConceptText:
 def read_concepts(store: KnowledgeStore, scheme: ox.NamedNode) -> list[ConceptText]:
     """The concepts of one system with their texts (every wording, joined)."""
     rows = store.query(_CONCEPTS, substitutions={ox.Variable("scheme"): scheme})
-    found = [ConceptText(r["concept"], r["code"].value, r["kind"].value,
-                         *(r[name].value if r[name] is not None else ""
-                           for name in ("title", "question", "answers")), r["area"])
+    def text(row: ox.QuerySolution, name: str) -> str:
+        return row[name].value if row[name] is not None else ""
+
+    found = [ConceptText(r["concept"], r["code"].value, r["kind"].value, text(r, "title"),
+                         text(r, "question"), text(r, "answers"), r["area"])
              for r in rows]
     return sorted(found, key=lambda c: c.node.value)
 

@@ -29,18 +29,18 @@ from functools import cached_property
 from importlib.resources import files
 
 import pyoxigraph as ox
-from mipex_kg.graph import iris
-from mipex_kg.graph.namespaces import GRAPH
+
+from mipex_kg.graph.iris import (
+    CURATED_PREFIX,
+    DEFAULT_GRAPH_STAND_IN,
+    ONTOLOGY_GRAPH,
+    REFERENCE_PREFIX,
+)
 from mipex_kg.graph.shacl import ValidationResult, validate
 from mipex_kg.graph.store import KnowledgeStore, in_graph
 from mipex_kg.loaders.errors import Problem
 from mipex_kg.loaders.validation import project_constraints
 
-ONTOLOGY_GRAPH = iris.named_graph("ontology")
-CURATED_PREFIX = GRAPH + "curated/"
-REFERENCE_PREFIX = GRAPH + "reference/"
-#: Where the default graph's content is put while a write to it is validated.
-DEFAULT_GRAPH_STAND_IN = ox.NamedNode(GRAPH + "default")
 #: Threads that run the shapes' queries (the machines this runs on have two cores).
 THREADS = 2
 
@@ -124,4 +124,4 @@ class ValidationGate:
         return [str(problem) for problem in self.problems(graphs, "the write")]
 
 
-__all__ = ["ONTOLOGY_GRAPH", "ValidationGate", "in_graph"]
+__all__ = ["ValidationGate"]

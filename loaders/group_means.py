@@ -16,12 +16,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
 from mipex_kg.graph.namespaces import MKG, XSD
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders.aggregation_rules import Rule
+
+if TYPE_CHECKING:  # recompute imports this module
+    from mipex_kg.loaders.recompute import PublishedScores, Recomputation
 
 _QUERY = """
 SELECT ?rule ?label ?group ?edition ?member WHERE {
@@ -47,7 +51,7 @@ class GroupMeanRule:
 
 def read_group_rules(store: KnowledgeStore) -> list[GroupMeanRule]:
     """Every group mean rule in the store, with its group's members."""
-    found: dict[ox.NamedNode, dict] = {}
+    found: dict[ox.NamedNode, dict[str, Any]] = {}
     for row in store.query(_QUERY):
         entry = found.setdefault(row["rule"], {"label": "", "group": row["group"],
                                                "editions": set(), "members": set()})
@@ -60,7 +64,8 @@ def read_group_rules(store: KnowledgeStore) -> list[GroupMeanRule]:
             for iri, e in sorted(found.items(), key=lambda item: item[0].value)]
 
 
-def recompute_group_means(scores, rules: list[GroupMeanRule]) -> list:
+def recompute_group_means(scores: PublishedScores,
+                          rules: list[GroupMeanRule]) -> list[Recomputation]:
     """One ``Recomputation`` per published score of a group (``scores``: PublishedScores)."""
     from mipex_kg.loaders.recompute import Recomputation
 

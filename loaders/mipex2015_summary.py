@@ -67,10 +67,11 @@ def read_summary(file: str, sheet: str, formulas: Sequence[tuple[Any, ...]],
         problems.append(Problem(file, f"sheet {sheet}, cell {cell_name(row, column)}", message))
 
     header = formulas[0] if formulas else ()
-    country_columns = {index + 1: _text(value) for index, value in enumerate(header)
-                       if _text(value) in rows}
-    group_columns = {index + 1: _text(value) for index, value in enumerate(header)
-                     if _text(value) and _text(value) not in rows and index > 0}
+    texts = {index + 1: text for index, value in enumerate(header)
+             if (text := _text(value)) is not None}
+    country_columns = {column: text for column, text in texts.items() if text in rows}
+    group_columns = {column: text for column, text in texts.items()
+                     if text and text not in rows and column > 1}
     content = SummaryContent({}, [])
     if not country_columns or not group_columns:
         problems.append(Problem(file, f"sheet {sheet}, row 1", "expected group columns and "
@@ -116,7 +117,7 @@ def read_summary(file: str, sheet: str, formulas: Sequence[tuple[Any, ...]],
                 problem(row_number, column, f"average {value!r} is not a score between 0 and 100")
                 continue
             content.averages.append(GroupAverage(label, year, code, _decimal(value), sheet,
-                                                 cell_name(row_number, column), text))
+                                                 cell_name(row_number, column), str(text)))
     return content
 
 

@@ -239,7 +239,7 @@ class _SheetReader:
         if not header or _text(header[0]) != "Year":
             self.problem(start + 2, 0, "the 'Overall Scores' block has no Year header row")
             return start + 1
-        for order, (col, (code, title)) in enumerate(OVERALL_COLUMNS.items()):
+        for order, (code, title) in enumerate(OVERALL_COLUMNS.values()):
             concept = self.content.concepts.setdefault(code, Concept(code, "overall", order=order))
             concept.texts["title"][title] += 1
             concept.spellings.add(code)

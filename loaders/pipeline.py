@@ -32,11 +32,18 @@ import pyoxigraph as ox
 
 from mipex_kg.graph import iris
 from mipex_kg.graph.crash_points import crash_point
-from mipex_kg.graph.namespaces import GRAPH
+from mipex_kg.graph.iris import (
+    ONTOLOGY_GRAPH,
+    REPORTED_PREFIX,
+    curated_graph,
+    reported_graph,
+    workbook_graph,
+)
+from mipex_kg.graph.namespaces import ID
 from mipex_kg.graph.store import KnowledgeStore, in_graph
 from mipex_kg.loaders import known_sources
 from mipex_kg.loaders.errors import LoadError, Problem
-from mipex_kg.loaders.gate import ONTOLOGY_GRAPH, ValidationGate
+from mipex_kg.loaders.gate import ValidationGate
 from mipex_kg.loaders.mipex2015_rdf import locations as mipex2015_locations
 from mipex_kg.loaders.mipex2015_rdf import mipex2015_triples
 from mipex_kg.loaders.mipex2015_workbook import is_mipex2015_layout, read_mipex2015
@@ -45,7 +52,6 @@ from mipex_kg.loaders.mipex_workbook import read_workbook
 from mipex_kg.loaders.provenance import SourceFile, load_activity_triples, now, source_triples
 from mipex_kg.loaders.scores_csv import Reference, read_score_rows, score_triples
 
-REPORTED_PREFIX = GRAPH + "reported/"
 
 
 @dataclass
@@ -79,16 +85,6 @@ def _group_notes(notes: list[Problem]) -> dict[str, list[Problem]]:
         kind = re.sub(r"(?<![\w#])('[^']*'|\"[^\"]*\"|\d+(\.\d+)?)(?!\w)", "…", note.message)
         groups.setdefault(kind, []).append(note)
     return groups
-
-
-def workbook_graph(path: Path) -> ox.NamedNode:
-    """The named graph of a workbook: the slug of its file name."""
-    return iris.named_graph(iris.slug(path.stem).replace("_", "-"))
-
-
-def reported_graph(path: Path) -> ox.NamedNode:
-    """The named graph of a reported-scores CSV: ``graph/reported/<slug of its file stem>``."""
-    return iris.named_graph(f"reported/{iris.slug(path.stem).replace('_', '-')}")
 
 
 class Loader:
@@ -201,7 +197,8 @@ class Loader:
             triples = list(mipex2015_triples(content, edition_id, sheet_codes, source.node))
             extra_observations = len(content.summary.averages)
         else:
-            content = read_workbook(path, sheet_codes, progress=self.progress)
+            content = read_workbook(  # type: ignore[assignment] # one name, two readers
+                path, sheet_codes, progress=self.progress)
             report.seconds["parse"] = time.perf_counter() - mark
             if content.problems:
                 raise LoadError(content.problems)
@@ -296,7 +293,7 @@ class Loader:
             mark = time.perf_counter()
             try:
                 triples = [ox.Triple(q.subject, q.predicate, q.object)
-                           for q in ox.parse(data, ox.RdfFormat.TURTLE, base_iri=iris.ID)]
+                           for q in ox.parse(data, ox.RdfFormat.TURTLE, base_iri=ID)]
             except SyntaxError as exc:
                 raise LoadError([Problem(name, "", f"not valid Turtle: {exc}")]) from exc
             report.seconds["parse"] = time.perf_counter() - mark
@@ -313,7 +310,7 @@ class Loader:
         named = {"ontology": (b"\n".join(_turtle_resources("mipex_kg.ontology").values()),
                               ONTOLOGY_GRAPH)}
         for name, data in _turtle_resources("mipex_kg.loaders.curated").items():
-            named[name] = (data, iris.named_graph(f"curated/{name.rsplit('.', 1)[0]}"))
+            named[name] = (data, curated_graph(name.rsplit('.', 1)[0]))
         return self.load_turtle_files(named, force)
 
 

@@ -36,7 +36,8 @@ from functools import lru_cache
 import pyoxigraph as ox
 
 from mipex_kg.graph import iris
-from mipex_kg.graph.namespaces import DCT, DCAT, ID, MKG, PROV, QB, RDF, SDMX_ATTRIBUTE, XSD
+from mipex_kg.graph.iris import RECOMPUTED_GRAPH
+from mipex_kg.graph.namespaces import DCAT, DCT, ID, MKG, PROV, QB, RDF, SDMX_ATTRIBUTE, XSD
 from mipex_kg.graph.store import KnowledgeStore, in_graph
 from mipex_kg.loaders.aggregation_rules import (
     Rule,
@@ -50,7 +51,6 @@ from mipex_kg.loaders.gate import ValidationGate
 from mipex_kg.loaders.group_means import read_group_rules, recompute_group_means
 from mipex_kg.loaders.provenance import now, software_triples
 
-RECOMPUTED_GRAPH = iris.named_graph("recomputed")
 RECOMPUTED = iris.concept("status", "recomputed")
 UNIT = iris.concept("unit", "points-0-100")
 DSD = ox.NamedNode(f"{ID}dsd/mipex-scores")

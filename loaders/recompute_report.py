@@ -290,7 +290,8 @@ def _formula_diagnosis(store: KnowledgeStore, published_obs: str) -> Iterator[st
                f"{row['formula'].value}")
 
 
-def _key(scores: PublishedScores, d: Difference) -> tuple[ox.NamedNode, ...] | None:
+def _key(scores: PublishedScores,
+         d: Difference) -> tuple[ox.NamedNode, ox.NamedNode, ox.NamedNode] | None:
     edition = iris.edition(d.edition)
     period = iris.period(d.year)
     for key in scores.cells:

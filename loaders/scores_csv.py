@@ -106,7 +106,9 @@ class Reference:
         ref = cls()
 
         def select(query: str) -> Iterator[ox.QuerySolution]:
-            yield from store.query(sparql_prologue() + query, use_default_graph_as_union=True)
+            results = store.query(sparql_prologue() + query, use_default_graph_as_union=True)
+            assert isinstance(results, ox.QuerySolutions)
+            yield from results
 
         for row in select(
             "SELECT ?j ?code WHERE { VALUES ?kind { mkg:Country mkg:Region mkg:Municipality } "

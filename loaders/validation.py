@@ -35,7 +35,7 @@ def validate_store(store: KnowledgeStore, cube: bool = False) -> tuple[str, bool
     report = validate(store.oxigraph, project_constraints())
     text, conforms = report.to_text(), report.conforms
     if cube:
-        from mipex_kg.loaders.cube import check_cube
+        from mipex_kg.publish.cube import check_cube
 
         cube_text, cube_ok = check_cube(store)
         text, conforms = f"{text}\n\n{cube_text}", conforms and cube_ok

@@ -23,6 +23,35 @@ EU_WORKBOOK = MIPEX_DATA / "mipex_EU_2020-2024.xlsx"
 EDITION_2015_WORKBOOK = MIPEX_DATA / "policy_indicators_finalwebsite.xlsx"
 CONFORMANCE = SHARED / "conformance"
 
+#: The slow parts, each a marker; every test with one of them is also marked ``slow``, so
+#: ``pytest -m "not slow"`` is the quick subset while working (CI runs everything).
+SLOW_MARKERS = ("realdata", "live", "browser", "engines", "faults")
+#: Fixtures that start another SPARQL engine (``oxigraph serve``, Virtuoso).
+ENGINE_FIXTURES = {"standin", "allowed_endpoint", "virtuoso_server", "oxigraph_server",
+                   "oxigraph_base"}
+#: Helpers of tests/api/live.py that start the service under uvicorn on 127.0.0.1.
+LIVE_HELPERS = ("live_server", "serving", "LiveServer")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark what a test needs, read from what it uses: the real workbooks (the
+    ``real_load`` fixture), a live server (a module that uses tests/api/live.py's helpers,
+    or a fixture that does), another engine; then ``slow`` for any of the slow markers."""
+    from tests.api import live
+
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        module = getattr(item, "module", None)
+        if "real_load" in fixtures:
+            item.add_marker(pytest.mark.realdata)
+        if fixtures & ENGINE_FIXTURES:
+            item.add_marker(pytest.mark.engines)
+        if any(getattr(module, name, None) is getattr(live, name) for name in LIVE_HELPERS) \
+                or fixtures & ENGINE_FIXTURES or "running_service" in fixtures:
+            item.add_marker(pytest.mark.live)
+        if any(item.get_closest_marker(name) for name in SLOW_MARKERS):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def reference_dump() -> bytes:

@@ -35,7 +35,7 @@ def test_loading_again_says_nothing_changed(loaded: tuple[Path, Path]) -> None:
 
 def test_graphs_lists_the_workbook_graph_with_its_file(loaded: tuple[Path, Path]) -> None:
     result = run("graphs", "--store", loaded[0])
-    line = next(l for l in result.stdout.splitlines() if l.rstrip().endswith("tiny.xlsx"))
+    line = next(x for x in result.stdout.splitlines() if x.rstrip().endswith("tiny.xlsx"))
     assert "https://w3id.org/mipex-kg/graph/tiny" in line and int(line.split()[0]) > 400
 
 

@@ -90,7 +90,7 @@ def test_valid_csv_gives_the_expected_triples(tmp_path: Path, reference: Referen
                 n("dataset/reported/production-of-evidence-migrant-integration-policy-eu")}
     assert {t.subject for t in extra} == {n("period/2019")} | datasets
     assert len([t for t in extra if t.subject == n("period/2019")]) == 2
-    for dataset, publication in zip(sorted(datasets, key=str), (BASQUE, EVIDENCE)):
+    for dataset, publication in zip(sorted(datasets, key=str), (BASQUE, EVIDENCE), strict=True):
         assert ox.Triple(dataset, DCT.source, ox.NamedNode(publication)) in triples
         assert ox.Triple(dataset, RDF.type, MKG.ReportedDataSet) in triples
         assert ox.Triple(dataset, QB.structure, n("dsd/mipex-scores")) in triples

@@ -7,8 +7,6 @@ are compared as sets of (focus node, path, constraint component, value).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyoxigraph as ox
 import pyshacl
 import pytest
@@ -18,6 +16,7 @@ from mipex_kg.graph.shacl import validate
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders.pipeline import Loader
 from mipex_kg.loaders.validation import project_constraints, shapes_text
+
 from tests.workbook_builder import sheet, write_workbook
 
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")

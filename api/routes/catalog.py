@@ -15,17 +15,18 @@ from __future__ import annotations
 import threading
 
 from fastapi import APIRouter, Query, Request, Response
+
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
-from mipex_kg.api.deps import read_bounded
+from mipex_kg.api.deps import bounded
 from mipex_kg.api.errors import BadRequest
 from mipex_kg.api.formats import choose
+from mipex_kg.api.routes.linked_data import add_read_route
+from mipex_kg.api.urls import service_base
 from mipex_kg.graph.store import KnowledgeStore
-from mipex_kg.loaders.catalog import PROFILES, CatalogBuild, build_catalog
+from mipex_kg.publish.catalog import PROFILES, CatalogBuild, build_catalog
 
 PATH = "/catalog"
-
-from mipex_kg.api.routes.linked_data import add_read_route
 
 router = APIRouter(tags=["Catalogue"])
 
@@ -34,7 +35,7 @@ async def catalog(
     request: Request,
     profile: str = Query("3.0.1", description="DCAT-AP version: 3.0.1 or 2.1.1"),
 ) -> Response:
-    return await read_bounded(request, _catalog, request, profile)
+    return await _catalog(request, profile)
 
 
 add_read_route(router, PATH, catalog,
@@ -42,12 +43,6 @@ add_read_route(router, PATH, catalog,
                responses={200: {"content": {"text/turtle": {}, "application/ld+json": {},
                                             "application/rdf+xml": {},
                                             "application/n-triples": {}}}})
-
-
-def base_url(request: Request) -> str:
-    """The public base URL of the service: the setting, or the one of the request."""
-    configured = request.app.state.settings.base_url
-    return (configured or str(request.base_url)).rstrip("/")
 
 
 _BUILT: dict[tuple[int, str, str, str], CatalogBuild] = {}
@@ -68,13 +63,13 @@ def _build(store: KnowledgeStore, base: str, profile: str) -> CatalogBuild:
     return built
 
 
-def _catalog(request: Request, profile: str) -> Response:
+async def _catalog(request: Request, profile: str) -> Response:
     if profile not in PROFILES:
         raise BadRequest(f"unknown DCAT-AP profile {profile!r}; use one of {', '.join(PROFILES)}")
     state = request.app.state
     choice = choose("rdf", request.headers.get("accept"),
                     tuple(request.query_params.getlist("format")))
-    base = base_url(request)
+    base = service_base(request)
 
     def build() -> CachedResponse:
         built = _build(state.store, base, profile)
@@ -82,4 +77,4 @@ def _catalog(request: Request, profile: str) -> Response:
         return CachedResponse(body, choice.content_type, {"X-DCAT-AP-Version": profile})
 
     key = ("catalog", profile, base, choice.media_type)
-    return respond(request, state.store, state.response_cache, key, build)
+    return await respond(request, state.store, state.response_cache, key, bounded(request, build))

@@ -12,33 +12,48 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from mipex_kg.api.errors import PROBLEM_JSON, PROBLEM_TYPES
 from mipex_kg.api.query_registry import MAX_PAGE, Column, NamedQuery
 from mipex_kg.api.routes.facade import MAX_OFFSET, TABLE_FORMATS
-from pydantic import BaseModel, ConfigDict, Field
 
 
 class ErrorBody(BaseModel):
-    """The JSON body of every error response."""
+    """The body of every error response: an RFC 9457 problem (application/problem+json)."""
 
     model_config = ConfigDict(json_schema_extra={"example": {
-        "status": 422, "error": "invalid_parameters", "title": "Unprocessable Entity",
-        "detail": "parameter 'year': not a year: '20x9'",
-        "problems": ["query.year: not a year: '20x9'"]}})
+        "type": f"{PROBLEM_TYPES}invalid_parameters", "title": "Unprocessable Entity",
+        "status": 422, "detail": "parameter 'year': not a year: '20x9'",
+        "instance": "/api/scores", "error": "invalid_parameters",
+        "problems": ["query.year: not a year: '20x9'"],
+        "invalid-params": [{"name": "year", "in": "query", "reason": "not a year: '20x9'"}]}})
 
+    type: str = Field(description=f"The kind of problem: {PROBLEM_TYPES}<error>.")
+    title: str = Field(description="The status phrase.")
     status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="What went wrong, in plain words, naming the parameter.")
+    instance: str = Field(description="The path that was asked for.")
     error: str = Field(
         description="A short machine-readable code (not_found, invalid_parameters ...).")
-    title: str = Field(description="The status phrase.")
-    detail: str = Field(description="What went wrong, in plain words, naming the parameter.")
     problems: list[str] | None = Field(
         default=None, description="One entry per problem: '<query|path>.<parameter>: <problem>'.")
+    invalid_params: list[dict[str, str]] | None = Field(
+        default=None, alias="invalid-params",
+        description="Each parameter that does not fit (RFC 9457 section 3): its name, "
+                    "where it was sent ('in': query or path) and the reason.")
+
+
+def _problem(description: str) -> dict[str, Any]:
+    schema = ErrorBody.model_json_schema(by_alias=True)
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": schema}}}
 
 
 ERRORS: dict[int, dict[str, Any]] = {
-    404: {"model": ErrorBody, "description": "No such resource (unknown identifier or IRI)."},
-    406: {"model": ErrorBody, "description": "None of the formats in Accept is offered."},
-    422: {"model": ErrorBody, "description": "A parameter is invalid (the body names it): wrong "
-          "type or syntax, an unknown code, an unknown or repeated parameter."},
+    404: _problem("No such resource (unknown identifier or IRI)."),
+    406: _problem("None of the formats in Accept is offered."),
+    422: _problem("A parameter is invalid (the body names it): wrong type or syntax, an "
+                  "unknown code, an unknown or repeated parameter."),
 }
 
 

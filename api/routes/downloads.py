@@ -5,7 +5,7 @@
     GET|HEAD /downloads/all.{nq,trig}           the whole store, every graph named
 
 The slug of ``https://w3id.org/mipex-kg/graph/curated/countries`` is
-``curated-countries`` (see ``api.dumps``). Files are streamed while pyoxigraph
+``curated-countries`` (see ``publish.dumps``). Files are streamed while pyoxigraph
 writes them, so a download of the whole store never sits in memory; they carry
 ``Content-Disposition: attachment`` and an ETag (the store's version and the file
 name), and ``If-None-Match`` gives a 304. HEAD answers with the headers alone,
@@ -16,10 +16,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
+
 from mipex_kg.api.cache import CachedResponse, cache_key, etag_for, etag_matches
 from mipex_kg.api.conditional import respond
-from mipex_kg.api.deps import read_bounded
-from mipex_kg.api.dumps import (
+from mipex_kg.api.deps import bounded, read_bounded
+from mipex_kg.api.errors import NotFound
+from mipex_kg.api.html import Links
+from mipex_kg.api.routes.linked_data import add_read_route
+from mipex_kg.api.templating import render
+from mipex_kg.api.urls import service_base
+from mipex_kg.graph.namespaces import GRAPH
+from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.publish.dumps import (
     FORMAT_NAMES,
     GRAPH_FORMATS,
     Download,
@@ -29,19 +37,13 @@ from mipex_kg.api.dumps import (
     stream,
     writer,
 )
-from mipex_kg.api.errors import NotFound
-from mipex_kg.api.html import Links
-from mipex_kg.api.templating import render
-from mipex_kg.api.routes.linked_data import add_read_route, service_base
-from mipex_kg.graph.namespaces import GRAPH
-from mipex_kg.graph.store import KnowledgeStore
 
 router = APIRouter(tags=["Downloads"])
 
 
 async def downloads(request: Request) -> Response:
     """The list of files, as an HTML page."""
-    return await read_bounded(request, _index, request)
+    return await _index(request)
 
 
 async def download(request: Request, name: str) -> Response:
@@ -81,7 +83,7 @@ def _download(request: Request, name: str) -> Response:
     return StreamingResponse(stream(writer(store, found)), media_type=media_type, headers=headers)
 
 
-def _index(request: Request) -> Response:
+async def _index(request: Request) -> Response:
     state = request.app.state
     base = service_base(request)
 
@@ -89,7 +91,8 @@ def _index(request: Request) -> Response:
         return CachedResponse(_index_page(state.store, Links(base)).encode("utf-8"),
                               "text/html; charset=utf-8")
 
-    return respond(request, state.store, state.response_cache, ("downloads", base), build)
+    return await respond(request, state.store, state.response_cache, ("downloads", base),
+                         bounded(request, build))
 
 
 def _index_page(store: KnowledgeStore, links: Links) -> str:

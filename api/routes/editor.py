@@ -15,12 +15,13 @@ exactly as before.
 from __future__ import annotations
 
 from fastapi import Request, Response
+
 from mipex_kg.api.editor_examples import examples, with_prefixes
 from mipex_kg.api.formats import offers
 from mipex_kg.api.html import Links
 from mipex_kg.api.negotiation import negotiate, parse_accept
-from mipex_kg.api.routes.linked_data import service_base
 from mipex_kg.api.templating import render
+from mipex_kg.api.urls import service_base
 from mipex_kg.graph.namespaces import PREFIXES
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")

@@ -30,6 +30,7 @@ import anyio.from_thread
 import pyoxigraph as ox
 from fastapi import Request
 from fastapi.responses import Response
+
 from mipex_kg.api.errors import ApiError, NotAcceptable
 from mipex_kg.api.negotiation import negotiate
 from mipex_kg.api.overview import MISSING_DATA_HINT, scores_loaded
@@ -41,13 +42,13 @@ from mipex_kg.api.query_registry import (
     QueryRegistry,
     Rows,
 )
+from mipex_kg.api.urls import public_url
+from mipex_kg.engine.federation import retarget
 from mipex_kg.engine.guard import may_connect
 from mipex_kg.engine.query_engine import QueryEngine
 from mipex_kg.engine.worker import QueryTask
 from mipex_kg.graph.namespaces import PREFIXES, XSD
 from mipex_kg.graph.store import KnowledgeStore
-from mipex_kg.loaders.federation import retarget
-from starlette.datastructures import URL
 
 Row = dict[str, Any]
 MAX_OFFSET = 1_000_000
@@ -78,7 +79,10 @@ class InvalidParameter(ApiError):
         detail = "; ".join(f"parameter {where.split('.', 1)[-1]!r}: {message}"
                            for where, message in problems)
         return cls(f"{detail}. {note}" if note else detail,
-                   problems=[f"{where}: {message}" for where, message in problems])
+                   problems=[f"{where}: {message}" for where, message in problems],
+                   invalid_params=[{"name": where.split(".", 1)[-1],
+                                    "in": where.split(".", 1)[0] if "." in where else "query",
+                                    "reason": message} for where, message in problems])
 
 
 @dataclass
@@ -281,21 +285,6 @@ def rows_of(rows: Rows) -> list[Row]:
 
 
 # -- writing the response ------------------------------------------------------------
-
-
-def public_url(request: Request, url: URL | None = None) -> str:
-    """``url`` (default: the request's) as the public sees it.
-
-    With the setting ``base_url`` (the service behind a proxy), the public base
-    replaces the scheme, host and root path the request arrived with.
-    """
-    url = url or request.url
-    settings = getattr(request.app.state, "settings", None)
-    base = getattr(settings, "base_url", "") or ""
-    if not base:
-        return str(url)
-    query = f"?{url.query}" if url.query else ""
-    return base.rstrip("/") + url.path + query
 
 
 def page_links(request: Request, page: Page | None, has_more: bool) -> dict[str, str]:

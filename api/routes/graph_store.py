@@ -20,19 +20,21 @@ from email.parser import BytesParser
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
-from mipex_kg.api.bodies import read_body
-from mipex_kg.api.cache import CachedResponse
-from mipex_kg.api.conditional import respond
-from mipex_kg.api.deps import check_write_token, endpoint_url, read_bounded
-from mipex_kg.api.errors import NotFound, ProtocolError, RdfSyntaxError, UnsupportedMediaType
-from mipex_kg.api.formats import GRAPH_INPUT_FORMATS, choose
-from mipex_kg.api.writes import GraphName, GraphWriter
-from mipex_kg.graph.namespaces import GRAPH, PREFIXES
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
+from mipex_kg.api.bodies import read_body
+from mipex_kg.api.cache import CachedResponse
+from mipex_kg.api.conditional import respond
+from mipex_kg.api.deps import bounded, check_write_token
+from mipex_kg.api.errors import NotFound, ProtocolError, RdfSyntaxError, UnsupportedMediaType
+from mipex_kg.api.formats import GRAPH_INPUT_FORMATS, choose
+from mipex_kg.api.urls import endpoint_url
+from mipex_kg.api.writes import GraphName, GraphWriter
+from mipex_kg.graph.iris import GSP_PREFIX
+from mipex_kg.graph.namespaces import PREFIXES
+
 PATH = "/rdf-graphs/service"
-NEW_GRAPHS = GRAPH + "gsp/"
 
 router = APIRouter(tags=["Graph Store"])
 
@@ -56,7 +58,7 @@ async def read_graph(request: Request) -> Response:
     graph = _target(request)
     if graph is None:
         raise ProtocolError("name the graph with ?graph=<IRI> or ?default")
-    return await read_bounded(request, _read, request, graph)
+    return await _read(request, graph)
 
 
 @router.put(PATH, response_class=Response, summary="Replace one graph (Graph Store Protocol)",
@@ -78,7 +80,7 @@ async def post_graph(request: Request) -> Response:
     check_write_token(request.app.state.settings, request.headers.get("authorization"))
     graph = _target(request)
     if graph is None:  # the graph store itself: a new graph
-        fresh = ox.NamedNode(NEW_GRAPHS + uuid.uuid4().hex)
+        fresh = ox.NamedNode(GSP_PREFIX + uuid.uuid4().hex)
         triples = await _body_triples(request, fresh)
         await run_in_threadpool(_writer(request).post, fresh, triples)
         return _written(request, 201, {"Location": fresh.value})
@@ -127,7 +129,7 @@ def _writer(request: Request) -> GraphWriter:
     return GraphWriter(state.store, state.write_gate, state.write_lock)
 
 
-def _read(request: Request, graph: GraphName) -> Response:
+async def _read(request: Request, graph: GraphName) -> Response:
     state = request.app.state
     store = state.store
     if isinstance(graph, ox.NamedNode) and not store.has_graph(graph):
@@ -141,7 +143,7 @@ def _read(request: Request, graph: GraphName) -> Response:
         return CachedResponse(body or b"", choice.content_type)
 
     key = ("graph", str(graph), choice.media_type)
-    return respond(request, store, state.response_cache, key, build)
+    return await respond(request, store, state.response_cache, key, bounded(request, build))
 
 
 async def _body_triples(request: Request, graph: GraphName) -> list[ox.Triple]:
@@ -149,8 +151,7 @@ async def _body_triples(request: Request, graph: GraphName) -> list[ox.Triple]:
     header = request.headers.get("content-type") or ""
     body = await read_body(request, request.app.state.settings.max_write_bytes, "a graph",
                            "MIPEX_KG_MAX_WRITE_BYTES")
-    base = graph.value if isinstance(graph, ox.NamedNode) else endpoint_url(
-        request, request.app.state.settings)
+    base = graph.value if isinstance(graph, ox.NamedNode) else endpoint_url(request)
     media_type = header.split(";")[0].strip().lower()
     if media_type == "multipart/form-data":
         parts = BytesParser(policy=policy.HTTP).parsebytes(

@@ -26,18 +26,21 @@ from typing import Any
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
+
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
-from mipex_kg.api.deps import read_bounded
+from mipex_kg.api.deps import bounded
 from mipex_kg.api.describe import concise_bounded_description, is_known
-from mipex_kg.api.dumps import FORMAT_NAMES, SERIALIZATION_PREFIXES
 from mipex_kg.api.errors import NotAcceptable, NotFound
 from mipex_kg.api.formats import RDF_FORMATS, Choice, choose, offers, write_triples
 from mipex_kg.api.html import ONTOLOGY, Alternate, Links
 from mipex_kg.api.negotiation import negotiate
-from mipex_kg.api.pages import ONTOLOGY_GRAPH, Paging, ontology_page, resource_page
+from mipex_kg.api.pages import Paging, ontology_page, resource_page
+from mipex_kg.api.urls import service_base
+from mipex_kg.graph.iris import ONTOLOGY_GRAPH
 from mipex_kg.graph.namespaces import ID
 from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.publish.dumps import FORMAT_NAMES, SERIALIZATION_PREFIXES
 
 router = APIRouter(tags=["Linked data"])
 
@@ -49,12 +52,6 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "the store does not know this IRI"},
     406: {"description": "no offered format is acceptable"},
 }
-
-
-def service_base(request: Request) -> str:
-    """The public base URL of the service: the setting, or the request's own."""
-    configured: str = request.app.state.settings.base_url
-    return (configured or str(request.base_url)).rstrip("/")
 
 
 def prefixes_for(triples: Iterable[ox.Triple]) -> dict[str, str]:
@@ -125,12 +122,12 @@ def add_read_route(router: APIRouter, path: str, endpoint: Callable[..., Any],
 
 async def resource(request: Request, path: str) -> Response:
     """A resource of the knowledge graph: HTML or its concise bounded description."""
-    return await read_bounded(request, _resource, request, path)
+    return await _resource(request, path)
 
 
 async def ontology(request: Request) -> Response:
     """The ontology document (HTML or the ontology graph); its terms are /def#Term."""
-    return await read_bounded(request, _ontology, request)
+    return await _ontology(request)
 
 
 add_read_route(router, "/id/{path:path}", resource, responses=_RESPONSES,
@@ -139,7 +136,7 @@ add_read_route(router, "/def", ontology, responses=_RESPONSES,
                summary="The ontology document (HTML or RDF); its terms are /def#Term")
 
 
-def _resource(request: Request, path: str) -> Response:
+async def _resource(request: Request, path: str) -> Response:
     iri = ID + path
     try:
         node = ox.NamedNode(iri)
@@ -154,9 +151,9 @@ def _resource(request: Request, path: str) -> Response:
     def html(store: KnowledgeStore, links: Links, page: str) -> str:
         return resource_page(store, node, links, alternates(page), paging)
 
-    return _answer(request, ("resource", iri, paging), "/id/" + path,
-                   lambda store: is_known(store, node),
-                   f"no resource <{iri}> in this knowledge graph", rdf, html)
+    return await _answer(request, ("resource", iri, paging), "/id/" + path,
+                         lambda store: is_known(store, node),
+                         f"no resource <{iri}> in this knowledge graph", rdf, html)
 
 
 def _paging(request: Request) -> Paging:
@@ -166,20 +163,21 @@ def _paging(request: Request) -> Paging:
     return Paging(request.query_params.get("group", ""), start)
 
 
-def _ontology(request: Request) -> Response:
+async def _ontology(request: Request) -> Response:
     def rdf(store: KnowledgeStore) -> list[ox.Triple]:
         return list(store.triples(ONTOLOGY_GRAPH))
 
     def html(store: KnowledgeStore, links: Links, page: str) -> str:
         return ontology_page(store, links, alternates(page))
 
-    return _answer(request, ("ontology",), "/def", lambda store: store.has_graph(ONTOLOGY_GRAPH),
-                   f"the ontology <{ONTOLOGY}> is not loaded", rdf, html)
+    return await _answer(request, ("ontology",), "/def",
+                         lambda store: store.has_graph(ONTOLOGY_GRAPH),
+                         f"the ontology <{ONTOLOGY}> is not loaded", rdf, html)
 
 
-def _answer(
+async def _answer(
     request: Request,
-    what: tuple[str, ...],
+    what: tuple[object, ...],
     path: str,
     exists: Callable[[KnowledgeStore], bool],
     missing: str,
@@ -205,4 +203,4 @@ def _answer(
         return CachedResponse(body, representation.rdf.content_type)
 
     key = ("linked-data", *what, representation.media_type, base)
-    return respond(request, store, state.response_cache, key, build)
+    return await respond(request, store, state.response_cache, key, bounded(request, build))

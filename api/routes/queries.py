@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+
 from mipex_kg.api.query_registry import NamedQuery
 from mipex_kg.api.routes import docs
 from mipex_kg.api.routes.facade import (
@@ -19,11 +20,11 @@ from mipex_kg.api.routes.facade import (
     Facade,
     choose_format,
     json_response,
-    public_url,
     read_page,
     request_params,
     table_response,
 )
+from mipex_kg.api.urls import service_base
 
 TAG = "named queries"
 
@@ -56,7 +57,7 @@ def build_router(facade: Facade) -> APIRouter:
 
     def list_queries(request: Request) -> Response:
         request_params(request, ())
-        base = public_url(request, request.url.replace(path="", query="")).rstrip("/")
+        base = service_base(request)
         items = [describe(q, base) for q in facade.registry.queries.values()]
         return json_response({"count": len(items), "items": items})
 

@@ -18,6 +18,7 @@ pyoxigraph calls never hold up the event loop.
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI
+
 from mipex_kg.api.query_registry import QueryRegistry
 from mipex_kg.api.routes import (
     editions,

@@ -14,6 +14,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.convertors import Convertor, register_url_convertor
+
 from mipex_kg.api.errors import NotFound
 from mipex_kg.api.query_params import UnknownValue
 from mipex_kg.api.query_registry import Rows
@@ -29,13 +31,12 @@ from mipex_kg.api.routes.facade import (
     envelope,
     json_response,
     page_links,
-    public_url,
     read_page,
     request_params,
     rows_of,
     table_response,
 )
-from starlette.convertors import Convertor, register_url_convertor
+from mipex_kg.api.urls import public_url
 
 DEFAULT_PAGE = 100
 

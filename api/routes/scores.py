@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+
 from mipex_kg.api.query_params import split_list
 from mipex_kg.api.routes import docs
 from mipex_kg.api.routes.facade import (

@@ -29,9 +29,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
 from mipex_kg.api.cache import CachedResponse
-from mipex_kg.api.conditional import respond, respond_async
-from mipex_kg.api.deps import check_write_token, endpoint_url, read_bounded
+from mipex_kg.api.conditional import respond
+from mipex_kg.api.deps import bounded, check_write_token, read_bounded
 from mipex_kg.api.disconnect import until_disconnected
 from mipex_kg.api.errors import ApiError, NotAcceptable, error_response
 from mipex_kg.api.formats import RDF_FORMATS, RESULT_FORMATS, Choice, Family, choose, write_triples
@@ -39,14 +43,12 @@ from mipex_kg.api.routes.editor import editor_page, wants_editor
 from mipex_kg.api.service_description import service_description
 from mipex_kg.api.sparql_request import SparqlOperation, query_facts, read_operation
 from mipex_kg.api.sparql_text import apply_update_dataset
+from mipex_kg.api.urls import endpoint_url
 from mipex_kg.api.writes import GraphWriter
 from mipex_kg.engine.guard import may_connect
 from mipex_kg.engine.worker import QueryTask
 from mipex_kg.graph.namespaces import PREFIXES, SD, VOID, XSD
 from mipex_kg.settings import Settings
-from starlette.background import BackgroundTask
-from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 router = APIRouter(tags=["SPARQL"])
 
@@ -97,7 +99,7 @@ async def sparql(request: Request) -> Response:
         return await _query(request, operation)
     if operation.kind == "update":
         return await run_in_threadpool(_update, request, operation)
-    return await read_bounded(request, _describe, request, operation)
+    return await _describe(request, operation)
 
 
 for _method in ("GET", "HEAD", "POST"):
@@ -137,7 +139,7 @@ class SparqlFastPath:
         try:
             response = await sparql(Request(scope, receive))
         except ApiError as error:
-            response = error_response(error)
+            response = error_response(error, scope["path"])
         await response(scope, receive, send)
 
 
@@ -154,13 +156,13 @@ _ENDPOINTS: dict[tuple[object, ...], str] = {}
 
 
 def _endpoint_url(request: Request, settings: Settings) -> str:
-    """``deps.endpoint_url``, remembered: it builds and re-parses a URL (10 us)."""
+    """``urls.endpoint_url``, remembered: it builds and re-parses a URL (10 us)."""
     scope = request.scope
     host = next((value for key, value in scope["headers"] if key == b"host"), None)
     key = (settings.base_url, scope.get("scheme"), scope.get("server"), scope["path"], host)
     url = _ENDPOINTS.get(key)
     if url is None:
-        url = endpoint_url(request, settings)
+        url = endpoint_url(request)
         if len(_ENDPOINTS) >= 256:  # the Host header is the client's: keep this small
             _ENDPOINTS.clear()
         _ENDPOINTS[key] = url
@@ -205,8 +207,8 @@ async def _query(request: Request, operation: SparqlOperation) -> Response:
     key = ("query", text, default_graphs, named_graphs, base_iri,
            results.media_type, rdf.media_type, row_limit)
     # the answer of a federated query also depends on other servers' data
-    return await respond_async(request, state.store, state.response_cache, key, build,
-                               cacheable=not may_connect(text))
+    return await respond(request, state.store, state.response_cache, key, build,
+                         cacheable=not may_connect(text))
 
 
 def _choose(
@@ -222,9 +224,9 @@ def _choose(
         return Choice(default, default.media_type)
 
 
-def _describe(request: Request, operation: SparqlOperation) -> Response:
+async def _describe(request: Request, operation: SparqlOperation) -> Response:
     state = request.app.state
-    endpoint = endpoint_url(request, state.settings)
+    endpoint = endpoint_url(request)
     choice = choose("rdf", request.headers.get("accept"), operation.format_values)
     updates = bool(state.settings.update_token)
     federated = bool(state.engine.policy.endpoints)
@@ -235,7 +237,7 @@ def _describe(request: Request, operation: SparqlOperation) -> Response:
         return CachedResponse(body, choice.content_type)
 
     key = ("service-description", endpoint, choice.media_type, updates, federated)
-    return respond(request, state.store, state.response_cache, key, build)
+    return await respond(request, state.store, state.response_cache, key, bounded(request, build))
 
 
 def _update(request: Request, operation: SparqlOperation) -> Response:
@@ -244,7 +246,7 @@ def _update(request: Request, operation: SparqlOperation) -> Response:
     text = apply_update_dataset(
         operation.text, operation.using_graphs, operation.using_named_graphs
     )
-    base_iri = endpoint_url(request, state.settings)
+    base_iri = endpoint_url(request)
     state.engine.policy.check_update(text, base_iri=base_iri, prefixes=PREFIXES)
     writer = GraphWriter(state.store, state.write_gate, state.write_lock)
     writer.update(text, base_iri=base_iri)

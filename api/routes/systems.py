@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
+
 from mipex_kg.api.routes import docs
 from mipex_kg.api.routes.facade import (
     REST_FORMATS,

@@ -10,12 +10,14 @@ then served from the response cache with an ETag until the next write.
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
-from mipex_kg.api.deps import read_bounded
+from mipex_kg.api.deps import bounded
 from mipex_kg.api.formats import RDF_FORMATS, choose, write_triples
-from mipex_kg.api.routes.linked_data import add_read_route, prefixes_for, service_base
-from mipex_kg.api.void import void_description
+from mipex_kg.api.routes.linked_data import add_read_route, prefixes_for
+from mipex_kg.api.urls import service_base
+from mipex_kg.publish.void import void_description
 
 PATH = "/.well-known/void"
 
@@ -24,7 +26,7 @@ router = APIRouter(tags=["Linked data"])
 
 async def void(request: Request) -> Response:
     """The VoID description, in the RDF format asked for (Turtle by default)."""
-    return await read_bounded(request, _void, request)
+    return await _void(request)
 
 
 add_read_route(router, PATH, void,
@@ -32,7 +34,7 @@ add_read_route(router, PATH, void,
                responses={200: {"content": {f.media_type: {} for f in RDF_FORMATS}}})
 
 
-def _void(request: Request) -> Response:
+async def _void(request: Request) -> Response:
     state = request.app.state
     choice = choose("rdf", request.headers.get("accept"),
                     tuple(request.query_params.getlist("format")))
@@ -44,4 +46,4 @@ def _void(request: Request) -> Response:
         return CachedResponse(body, choice.content_type)
 
     key = ("void", base, choice.media_type)
-    return respond(request, state.store, state.response_cache, key, build)
+    return await respond(request, state.store, state.response_cache, key, bounded(request, build))

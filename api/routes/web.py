@@ -20,9 +20,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import Scope
+
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
-from mipex_kg.api.deps import read_bounded
+from mipex_kg.api.deps import bounded
 from mipex_kg.api.formats import RDF_FORMATS
 from mipex_kg.api.html import Links
 from mipex_kg.api.overview import MISSING_DATA_HINT, Overview
@@ -31,11 +34,9 @@ from mipex_kg.api.routes.linked_data import (
     HTML,
     add_read_route,
     choose_representation,
-    service_base,
 )
 from mipex_kg.api.templating import STATIC_PATH, render
-from starlette.middleware.gzip import GZipMiddleware
-from starlette.types import Scope
+from mipex_kg.api.urls import service_base
 
 router = APIRouter(tags=["Web pages"])
 
@@ -68,10 +69,10 @@ async def landing(request: Request) -> Response:
                                            request.query_params.getlist("format"))
     if representation.media_type != HTML:
         return await void_route.void(request)
-    return await read_bounded(request, _landing, request)
+    return await _landing(request)
 
 
-def _landing(request: Request) -> Response:
+async def _landing(request: Request) -> Response:
     state = request.app.state
     base = service_base(request)
 
@@ -83,7 +84,8 @@ def _landing(request: Request) -> Response:
                       hint=MISSING_DATA_HINT)
         return CachedResponse(body.encode("utf-8"), HTML_CONTENT_TYPE)
 
-    return respond(request, state.store, state.response_cache, ("landing", base), build)
+    return await respond(request, state.store, state.response_cache, ("landing", base),
+                         bounded(request, build))
 
 
 def compare(request: Request) -> Response:

@@ -21,6 +21,7 @@ import httpx
 import pyoxigraph as ox
 import uvicorn
 from fastapi import FastAPI
+
 from mipex_kg.api.app import create_app
 from mipex_kg.api.writes import accept_all
 from mipex_kg.graph.store import KnowledgeStore

@@ -10,6 +10,7 @@ import pyoxigraph as ox
 import pytest
 
 from mipex_kg.api.cache import CachedResponse, ResponseCache, etag_matches
+
 from tests.api.live import TOKEN, LiveServer, live_server, settings_for_tests
 
 EX = "http://example.org/"

@@ -9,7 +9,6 @@ import sys
 
 import pytest
 
-
 MODULES_WITH_EXAMPLES = [
     "mipex_kg.api.negotiation",
     "mipex_kg.api.sparql_text",

@@ -9,6 +9,7 @@ import pytest
 
 from mipex_kg.api.writes import Changes
 from mipex_kg.loaders.pipeline import Loader
+
 from tests.api.live import TOKEN, LiveServer, live_server, settings_for_tests
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -9,8 +9,8 @@ from mipex_kg.api.errors import ProtocolError
 from mipex_kg.api.sparql_text import (
     apply_update_dataset,
     has_dataset_clause,
-    query_form,
     keyword_count,
+    query_form,
 )
 
 

@@ -8,6 +8,7 @@ import pyoxigraph as ox
 import pytest
 
 from mipex_kg.api.writes import Changes
+
 from tests.api.live import TOKEN, LiveServer, live_server, settings_for_tests
 
 EX = "http://example.org/"

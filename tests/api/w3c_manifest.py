@@ -188,7 +188,7 @@ def _check(step: Exchange, response: httpx.Response, where: str, exact: int | No
         assert response.status_code == exact, f"{detail}\nexpected exactly {exact}"
     kind = media_type(response.headers.get("content-type"))
     if 400 <= response.status_code < 500 and step.method != "HEAD":
-        assert kind == "application/json" and "detail" in response.json(), detail
+        assert kind == "application/problem+json" and "detail" in response.json(), detail
     if step.result_kind == "boolean":
         assert kind in ("application/sparql-results+json", "application/sparql-results+xml"), detail
     elif step.result_kind == "tabular":

@@ -16,6 +16,7 @@ import httpx
 import pytest
 import rdflib
 from fastapi import FastAPI
+
 from mipex_kg.api.app import create_app
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings

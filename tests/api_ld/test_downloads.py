@@ -9,10 +9,11 @@ from typing import IO
 import pyoxigraph as ox
 import pytest
 import rdflib
-from mipex_kg.api.dumps import stream
+from rdflib.compare import isomorphic
+
 from mipex_kg.graph.namespaces import GRAPH
 from mipex_kg.graph.store import KnowledgeStore
-from rdflib.compare import isomorphic
+from mipex_kg.publish.dumps import stream
 
 from tests.api_ld.conftest import AppClient, parse
 

@@ -7,10 +7,11 @@ import importlib
 
 import pytest
 from fastapi import FastAPI
+
 from mipex_kg.api.routes import downloads, linked_data, void
 
 
-@pytest.mark.parametrize("name", ["mipex_kg.api.html", "mipex_kg.api.void"])
+@pytest.mark.parametrize("name", ["mipex_kg.api.html", "mipex_kg.publish.void"])
 def test_examples_in_docstrings(name: str) -> None:
     failures, tried = doctest.testmod(importlib.import_module(name))
     assert tried > 0 and failures == 0

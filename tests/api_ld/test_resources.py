@@ -8,9 +8,10 @@ from typing import ClassVar
 import pyoxigraph as ox
 import pytest
 import rdflib
+from rdflib.compare import isomorphic
+
 from mipex_kg.graph.namespaces import GRAPH, ID
 from mipex_kg.graph.store import KnowledgeStore
-from rdflib.compare import isomorphic
 
 from tests.api_ld.conftest import RDFLIB_FORMATS, AppClient, client_for, parse
 

@@ -7,9 +7,10 @@ from collections import defaultdict
 import pyoxigraph as ox
 import pytest
 import rdflib
+from rdflib.compare import isomorphic
+
 from mipex_kg.graph.namespaces import ID
 from mipex_kg.graph.store import KnowledgeStore
-from rdflib.compare import isomorphic
 
 from tests.api_ld.conftest import RDFLIB_FORMATS, AppClient, parse
 

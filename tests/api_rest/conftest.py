@@ -21,10 +21,11 @@ with warnings.catch_warnings():  # Starlette now prefers httpx2; the httpx clien
     from fastapi.testclient import TestClient
 
 from mipex_kg.api.errors import install_error_handlers
-from mipex_kg.engine.query_engine import QueryEngine
-from mipex_kg.settings import Settings
 from mipex_kg.api.routes.resources import register_rest
+from mipex_kg.engine.query_engine import QueryEngine
 from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.settings import Settings
+
 from tests.queries.conftest import fixture_store, registry  # noqa: F401  (shared fixtures)
 
 
@@ -34,7 +35,8 @@ def rest_app(store: KnowledgeStore) -> Iterator[FastAPI]:
     answered by a query engine of one worker (stopped when the block ends)."""
     app = FastAPI(title="mipex-kg REST (test)")
     install_error_handlers(app)
-    app.state.engine = QueryEngine(store, Settings(store=None, query_workers=1))
+    app.state.settings = Settings(store=None, query_workers=1)
+    app.state.engine = QueryEngine(store, app.state.settings)
     register_rest(app, store)
     try:
         yield app

@@ -27,6 +27,7 @@ from schemathesis.checks import (  # noqa: E402
 )
 
 from mipex_kg.graph.store import KnowledgeStore  # noqa: E402
+
 from tests.api_rest.conftest import rest_app  # noqa: E402
 from tests.api_rest.test_injection import fingerprint  # noqa: E402
 

@@ -17,6 +17,7 @@ import pytest
 from fastapi import FastAPI
 
 from mipex_kg.graph.store import KnowledgeStore
+
 from tests.api_rest.conftest import TestClient
 
 PAYLOADS = [

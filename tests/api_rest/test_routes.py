@@ -15,12 +15,16 @@ ID = "https://w3id.org/mipex-kg/id/"
 
 
 def error_of(response: object, status: int) -> dict[str, object]:
-    """The one JSON error body, checked."""
+    """The one error body, an RFC 9457 problem, checked."""
     assert response.status_code == status, response.text  # type: ignore[attr-defined]
-    assert response.headers["content-type"] == "application/json"  # type: ignore[attr-defined]
+    assert response.headers["content-type"] == "application/problem+json"  # type: ignore[attr-defined]
     body = response.json()  # type: ignore[attr-defined]
-    assert set(body) <= {"status", "error", "title", "detail", "problems"}
+    assert {"type", "title", "status", "detail", "instance", "error"} <= set(body)
+    assert set(body) <= {"type", "title", "status", "detail", "instance", "error", "problems",
+                         "invalid-params"}
     assert body["status"] == status and body["detail"]
+    assert body["type"].endswith("#" + body["error"])
+    assert body["instance"] == response.request.url.path  # type: ignore[attr-defined]
     return body  # type: ignore[no-any-return]
 
 
@@ -88,6 +92,8 @@ def test_errors_are_one_json_shape_naming_the_parameter(client: TestClient) -> N
     body = error_of(client.get("/api/scores", params={"from": "20x9"}), 422)
     assert body["error"] == "invalid_parameters"
     assert body["problems"] == ["query.from: not a year: '20x9'"]
+    assert body["invalid-params"] == [{"name": "from", "in": "query",
+                                       "reason": "not a year: '20x9'"}]
     assert "'from'" in str(body["detail"])
     body = error_of(client.get("/api/scores", params={"yaer": "2019"}), 422)
     assert body["problems"][0].startswith("query.yaer: unknown parameter")  # type: ignore[index]
@@ -219,11 +225,12 @@ def test_openapi_documents_every_parameter_with_examples_and_errors(client: Test
     for path, op in operations:
         assert op.get("summary") and op.get("description"), path
         assert "422" in op["responses"] and "200" in op["responses"], path
+        problem = op["responses"]["422"]["content"]["application/problem+json"]["schema"]
+        assert {"type", "title", "status", "detail", "instance"} <= set(problem["required"])
         for param in op.get("parameters", []):
             assert param.get("description"), (path, param["name"])
             assert "example" in param or "examples" in param.get("schema", {}) \
                 or path.startswith("/api/queries/"), (path, param["name"])
-    assert spec["components"]["schemas"]["ErrorBody"]["properties"]["problems"]
     json.dumps(spec)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from mipex_kg.engine.guard import NetworkAccessRefused, NetworkPolicy, decode_escapes, may_connect
 from mipex_kg.graph.namespaces import PREFIXES
 

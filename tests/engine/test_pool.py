@@ -1,4 +1,4 @@
-"""The worker pool on its own: shared data, a memory cap per query, recovery.
+"""The worker pool on its own: workers as threads of one process, a memory cap, recovery.
 
 The engine is driven directly on an event loop (no HTTP), on a tiny store.
 """
@@ -9,7 +9,8 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
-from mipex_kg.api.errors import QueryFailed
+
+from mipex_kg.api.errors import QueryFailed, QueryTimeout
 from mipex_kg.engine.query_engine import QueryEngine
 from mipex_kg.engine.worker import QueryTask
 from mipex_kg.graph.store import KnowledgeStore
@@ -39,10 +40,40 @@ def run(engine: QueryEngine, query: str) -> bytes:
 
 
 def test_a_query_past_its_memory_cap_fails_alone(engine: QueryEngine) -> None:
+    first = engine.pool.worker_pids()
     with pytest.raises(QueryFailed, match="MIPEX_KG_QUERY_MEMORY_MB"):
         run(engine, GREEDY)
     assert b'"boolean":true' in run(engine, "ASK { <http://a/1> ?p ?o }")
-    assert len(engine.pool.worker_pids()) == 2
+    assert len(engine.pool.worker_pids()) == 1  # both workers are threads of one process
+    assert not set(first) & set(engine.pool.worker_pids())  # the failed one was replaced
+
+
+def test_a_query_whose_process_is_stopped_for_another_is_run_again(
+        engine: QueryEngine) -> None:
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?x ?b . ?c ?y ?d }"  # 9 M solutions
+    runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?x ?b . ?c ?y ?d . ?e ?z ?f }"
+
+    async def both() -> tuple[bytes, BaseException | None]:
+        async def stopped() -> BaseException | None:
+            try:
+                await engine.run(QueryTask(runaway, JSON, "text/turtle", 100), client="a",
+                                 timeout=0.3)
+            except QueryTimeout as error:
+                return error
+            return None
+
+        victim = asyncio.create_task(engine.run(QueryTask(slow, JSON, "text/turtle", 100),
+                                                client="b"))
+        await asyncio.sleep(0)  # the slow query is sent first
+        stop = await stopped()
+        return (await victim).body, stop
+
+    engine.warm()
+    before = engine.pool.worker_pids()
+    body, stop = asyncio.run(both())
+    assert isinstance(stop, QueryTimeout)
+    assert b'"9000000"' in body or b'9000000' in body  # answered despite the stop
+    assert engine.pool.worker_pids() != before
 
 
 def test_workers_follow_the_store_to_its_new_version(engine: QueryEngine) -> None:
@@ -52,3 +83,40 @@ def test_workers_follow_the_store_to_its_new_version(engine: QueryEngine) -> Non
     engine.warm()
     assert not first & set(engine.pool.worker_pids())  # all forked from the new data
     assert b'"boolean":true' in run(engine, "ASK { <http://new> ?p ?o }")
+
+
+def _private_dirty_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            if line.startswith("Private_Dirty:"):
+                return int(line.split()[1])
+    raise AssertionError("no Private_Dirty line")
+
+
+def test_short_lane_processes_take_their_own_copy_of_the_data_at_once(
+        engine: QueryEngine) -> None:
+    engine.warm()
+    short, = engine.pool.worker_pids()
+    long, = engine.long_pool.worker_pids()
+    # same zygote, no query yet: only the short lane's process has copied its pages
+    assert _private_dirty_kib(short) > 2 * _private_dirty_kib(long)
+
+
+def test_waiting_for_a_worker_does_not_make_a_client_heavy() -> None:
+    store = KnowledgeStore()
+    store.update("INSERT DATA { <http://a/1> <http://b> 1 }")
+    engine = QueryEngine(store, Settings(store=None, query_workers=1, fast_lane_timeout=1.0))
+    engine.warm()
+
+    async def scenario() -> bytes:
+        async with engine.pool.turn(None):  # another query holds the only short worker
+            waiting = asyncio.create_task(
+                engine.run(QueryTask("ASK { ?s ?p 1 }", JSON, "text/turtle", 10), client="p"))
+            await asyncio.sleep(0.8)  # longer than half the short lane's time
+        return (await waiting).body
+
+    try:
+        assert b'"boolean":true' in asyncio.run(scenario())
+        assert not engine.admission.is_heavy("p")  # it waited; its query was quick
+    finally:
+        engine.close()

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+
 from mipex_kg.engine.sandbox import network_filter
 
 CHILD = """

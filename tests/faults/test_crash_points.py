@@ -26,6 +26,7 @@ import pytest
 
 from mipex_kg.graph.crash_points import POINTS
 from mipex_kg.graph.store import KnowledgeStore
+
 from tests.faults.atomicity import Candidate, state_after_crash
 from tests.faults.processes import SIGKILLED, copy_store, mipex_kg, nquads, service
 

@@ -39,6 +39,7 @@ from mipex_kg.api.app import create_app  # noqa: E402
 from mipex_kg.api.writes import accept_all  # noqa: E402
 from mipex_kg.graph.store import KnowledgeStore  # noqa: E402
 from mipex_kg.loaders.pipeline import Loader  # noqa: E402
+
 from tests.api.live import TOKEN, LiveServer, live_server, settings_for_tests  # noqa: E402
 
 pytestmark = pytest.mark.faults

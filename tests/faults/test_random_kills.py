@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from mipex_kg.graph.store import KnowledgeStore
+
 from tests.faults import replacer
 from tests.faults.atomicity import Candidate, state_after_crash
 from tests.faults.processes import SIGKILLED, environment, leftovers, wait_for
@@ -55,7 +56,8 @@ def test_random_kills_leave_the_last_version_or_the_next(tmp_path: Path) -> None
                                       cwd=ROOT, stdout=stdout, stderr=subprocess.PIPE,
                                       env=environment())
         try:
-            wait_for(lambda: writer.poll() is not None or _reported(output),
+            wait_for(lambda writer=writer, output=output: (writer.poll() is not None
+                                                           or _reported(output)),
                      "the writer to report a version")
             time.sleep(moments.uniform(0, LONGEST))  # the random moment is the point
             os.kill(writer.pid, signal.SIGKILL)

@@ -8,6 +8,7 @@ from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders.bootstrap import ensure_loaded, workbooks_in
 from mipex_kg.loaders.crosswalk import CROSSWALK_GRAPH
 from mipex_kg.loaders.known_sources import MIPEX_2015
+
 from tests.workbook2015_builder import cached_figures, country_rows, write_2015_workbook
 
 

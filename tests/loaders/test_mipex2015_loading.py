@@ -16,6 +16,7 @@ from mipex_kg.loaders.excel_formulas import FormulaError, parse_formula
 from mipex_kg.loaders.mipex2015_workbook import is_mipex2015_layout
 from mipex_kg.loaders.pipeline import Loader
 from mipex_kg.loaders.recompute import recompute_store
+
 from tests.workbook2015_builder import cached_figures, country_rows, write_2015_workbook
 from tests.workbook_builder import sheet, write_workbook
 

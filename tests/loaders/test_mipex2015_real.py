@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders.pipeline import LoadReport
 from mipex_kg.loaders.recompute_report import time_series, verification_report
+
 from tests.api_rest.conftest import TestClient, real_client  # noqa: F401  (shared fixture)
 from tests.conftest import EDITION_2015_WORKBOOK
 from tests.loaders.test_real_workbooks import ignored_cells
@@ -210,7 +211,8 @@ def test_the_crosswalk_agrees_with_the_2020_codes_that_name_2015_numbers(
     assert strands == {c: c for c in "abcdefgh"}
 
 
-def test_one_country_on_one_indicator_in_both_editions(real_client: TestClient) -> None:
+def test_one_country_on_one_indicator_in_both_editions(
+        real_client: TestClient) -> None:  # noqa: F811 - the fixture imported above
     response = real_client.get("/api/editions/compare", params={
         "jurisdiction": "AUT", "indicator": "mipex-2015:1"})
     assert response.status_code == 200, response.text

@@ -16,6 +16,7 @@ from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders.known_sources import MIPEX_CORE_2007_2019, MIPEX_EU_2020_2024
 from mipex_kg.loaders.pipeline import LoadReport
 from mipex_kg.loaders.validation import validate_store
+
 from tests.conftest import CORE_WORKBOOK, EU_WORKBOOK
 
 

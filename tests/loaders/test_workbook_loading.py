@@ -17,6 +17,7 @@ from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders.errors import LoadError
 from mipex_kg.loaders.mipex_workbook import read_workbook
 from mipex_kg.loaders.pipeline import Loader, workbook_graph
+
 from tests.workbook_builder import Column, Strand, sheet, write_workbook
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from mipex_kg.api.query_registry import QueryRegistry
 from mipex_kg.graph.store import KnowledgeStore
+
 from tests.queries.fixture_graph import build_fixture_store
 
 

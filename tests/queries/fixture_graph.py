@@ -15,6 +15,7 @@ import pyoxigraph as ox
 
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders.pipeline import Loader
+
 from tests.workbook_builder import Column, Strand, write_workbook
 
 YEARS = (2014, 2019)

@@ -54,6 +54,13 @@ def test_grlc_style_lists_and_folded_text_are_read() -> None:
                                    "params": [{"name": "rule", "type": "iri"}]}
 
 
+def test_yaml_1_1_surprises_stay_text() -> None:
+    header, _ = parse_header(["#+ a: no", "#+ b: 1.5", "#+ c: 2019-01-01", "#+ d: -3",
+                              "#+ e: true", "#+ f: 'quoted: yes'"], "s.rq")
+    assert strip_lines(header) == {"a": "no", "b": "1.5", "c": "2019-01-01", "d": -3,
+                                   "e": True, "f": "quoted: yes"}
+
+
 def test_a_projected_parameter_without_marker_is_substituted() -> None:
     text = "#+ summary: s\n#+ description: d\n#+ params:\n#+   - name: rule\n#+     type: iri\n" \
            "SELECT ?rule ?x WHERE { ?rule ?p ?x }\n"
@@ -68,8 +75,10 @@ def test_a_projected_parameter_without_marker_is_substituted() -> None:
     ("SELECT * {}\n", 1, "no '#+' header"),
     ("#+ summary: s\n#+ description: d\n#+ colums:\n#+   x: iri X\nSELECT ?x {}\n", 3,
      "unknown header key 'colums'"),
-    ("#+ summary: s\n#+ description: d\n#+ columns:\n#+    x: iri X\nSELECT ?x {}\n", 4,
-     "multiple of two spaces"),
+    ("#+ summary: s\n#+ description: d\n#+ columns:\n#+   x: iri X\n#+  y: iri Y\n"
+     "SELECT ?x {}\n", 5, "not valid YAML"),
+    ("#+ summary: s\n#+ description: the key: value\nSELECT ?x {}\n", 2, "not valid YAML"),
+    ("#+ summary: s\n#+ description:\nSELECT ?x {}\n", 2, "'description' has no value"),
     ("#+ summary: s\n#+ description: d\n#+ columns:\n#+   x: text X\nSELECT ?x {}\n", 4,
      "column 'x'"),
     ("#+ summary: s\n#+ description: d\n#+ params:\n#+   y:\n#+     type: yaer\n"

@@ -31,6 +31,7 @@ from mipex_kg.loaders.recompute import (
     recomputed_dataset,
 )
 from mipex_kg.loaders.recompute_report import verification_report
+
 from tests.workbook_builder import Column, Strand, sheet, write_workbook
 
 WRONG = 55  # anti-discrimination, Sweden 2019; the rule gives 50

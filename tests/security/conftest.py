@@ -66,7 +66,7 @@ def running_service(allowed_endpoint: str, redirector: Canary) -> Iterator[LiveS
     settings = settings_for_tests(
         eu_country_endpoint=allowed_endpoint, eu_nuts_endpoint=redirector.url,
         load_sources=[graph_store(allowed_endpoint), redirector.url],
-        query_workers=2, federation_timeout=10.0)
+        query_workers=2)
     with live_server(settings) as server:
         yield server
 

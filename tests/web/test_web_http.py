@@ -15,11 +15,12 @@ import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
+
 from mipex_kg.api.app import create_app
 from mipex_kg.api.editor_examples import examples
 from mipex_kg.api.overview import MISSING_DATA_HINT
-from mipex_kg.api.query_registry import QueryRegistry
 from mipex_kg.api.query_params import Vocabulary
+from mipex_kg.api.query_registry import QueryRegistry
 from mipex_kg.api.templating import IMPORT_MAP, IMPORT_MAP_HASH
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.settings import Settings

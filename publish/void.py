@@ -22,11 +22,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pyoxigraph as ox
+
 from mipex_kg.api.describe import is_known
-from mipex_kg.api.dumps import graph_downloads, store_downloads
 from mipex_kg.graph.namespaces import DCT, FOAF, ID, RDF, VOID, XSD
 from mipex_kg.graph.store import KnowledgeStore
-from mipex_kg.loaders.catalog import WHOLE_GRAPH
+from mipex_kg.publish.catalog import WHOLE_GRAPH
+from mipex_kg.publish.dumps import graph_downloads, store_downloads
 
 #: The dataset VoID describes: the whole knowledge graph (the same IRI as in the catalogue).
 DATASET = WHOLE_GRAPH

@@ -15,7 +15,7 @@ import pytest
 import rdflib
 
 from mipex_kg.graph.store import KnowledgeStore
-from mipex_kg.loaders.catalog import (
+from mipex_kg.publish.catalog import (
     GRAPH_DUMPS,
     STORE_DUMPS,
     CatalogBuild,
@@ -131,7 +131,7 @@ def test_every_edition_curated_source_and_download_is_catalogued(
         assert f"{BASE}/downloads/{graph_slug(graph)}.ttl" in downloads
     assert {f"{BASE}/downloads/all.nq", f"{BASE}/downloads/all.trig"} <= downloads
     # every download the catalogue lists is a file the service serves, and vice versa
-    from mipex_kg.api.dumps import GRAPH_FORMATS, STORE_FORMATS, find
+    from mipex_kg.publish.dumps import GRAPH_FORMATS, STORE_FORMATS, find
 
     assert set(GRAPH_DUMPS) == set(GRAPH_FORMATS) and set(STORE_DUMPS) == set(STORE_FORMATS)
     ours = [u for u in downloads if u.startswith(f"{BASE}/downloads/")]

@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from typing import IO
 
 import pyoxigraph as ox
+
 from mipex_kg.api.formats import RDF_FORMATS, Format
 from mipex_kg.graph.namespaces import GRAPH, PREFIXES
 from mipex_kg.graph.store import KnowledgeStore
-from mipex_kg.loaders.catalog import graph_slug
+from mipex_kg.publish.catalog import graph_slug
 
 _BY_NAME = {f.name: f for f in RDF_FORMATS}
 

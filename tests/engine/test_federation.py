@@ -3,8 +3,9 @@
 The stand-in is started on 127.0.0.1 (a free port) for this module and stopped after
 it; it holds the EU country authority table (../shared/data/reference) and two small
 files written for the tests (NUTS units, one CORDIS project). The queries are the
-named queries of queries/, written for the real EU endpoints; the settings point them
-at the stand-in.
+named queries of queries/, written for the real EU endpoints; ``retarget`` moves them
+to the stand-in, and the engine runs them as the service does: in its one networked
+worker, through pyoxigraph's own SERVICE, within the query time limit.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,26 +24,26 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
+from mipex_kg.api.errors import ApiError
 from mipex_kg.api.query_registry import NamedQuery, parse_query
+from mipex_kg.engine.federation import ENDPOINTS, retarget
+from mipex_kg.engine.guard import network_use
 from mipex_kg.engine.query_engine import QueryEngine
 from mipex_kg.engine.worker import QueryTask
 from mipex_kg.graph.namespaces import PREFIXES
 from mipex_kg.graph.store import KnowledgeStore
-from mipex_kg.loaders.federation import (
-    FederationError,
-    find_services,
-    retarget,
-    run_federated,
-)
 from mipex_kg.settings import Settings
 
 from tests.conftest import ROOT, SHARED
 
 DATA = Path(__file__).parent / "data"
 COUNTRY_TABLE = SHARED / "data" / "reference" / "eu-country-authority-table.rdf"
-OXIGRAPH = shutil.which("oxigraph") or str(Path(__import__("sys").executable).parent / "oxigraph")
+OXIGRAPH = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
 ID = "https://w3id.org/mipex-kg/id/"
 CEMCAP = "http://data.europa.eu/s66/resource/projects/91b4e591-b2dd-357a-9556-45feba981888"
+#: The regions of the curated reference data that have a NUTS code.
+REGIONS = {"AT13", "ES21", "ES51", "ES62", "ITF3", "ITF4", "PT20", "SE224"}
+FEDERATED = ("federated-country-scores", "federated-region-nuts", "federated-project-cordis")
 
 
 def _free_port() -> int:
@@ -90,7 +92,7 @@ def standin() -> Iterator[str]:
 @pytest.fixture
 def settings(standin: str) -> Settings:
     return Settings(store=None, eu_country_endpoint=standin, eu_nuts_endpoint=standin,
-                    cordis_endpoint=standin, federation_timeout=10)
+                    cordis_endpoint=standin)
 
 
 def named(name: str) -> NamedQuery:
@@ -98,69 +100,94 @@ def named(name: str) -> NamedQuery:
     return parse_query(path.name, path.read_text(encoding="utf-8"))
 
 
-def rows(results: object) -> list[dict[str, str | None]]:
-    variables = [v.value for v in results.variables]  # type: ignore[attr-defined]
-    return [{v: (None if s[v] is None else s[v].value) for v in variables}
-            for s in results]  # type: ignore[attr-defined]
+def run(store: KnowledgeStore, sparql: str, settings: Settings,
+        timeout: float | None = None) -> list[dict[str, str | None]]:
+    """The rows of a federated query as the service answers it (retargeted, in the engine)."""
+    engine = QueryEngine(store, settings)
+    task = QueryTask(retarget(sparql, settings), "application/sparql-results+json",
+                     "text/turtle", 0, prefixes=PREFIXES)
+    try:
+        outcome = asyncio.run(engine.run(task, client="test", timeout=timeout))
+    finally:
+        engine.close()
+    results = ox.parse_query_results(outcome.body, format=ox.QueryResultsFormat.JSON)
+    assert isinstance(results, ox.QuerySolutions)
+    variables = [v.value for v in results.variables]
+    return [{v: (None if s[v] is None else s[v].value) for v in variables} for s in results]
 
 
 def test_the_named_queries_are_written_for_the_real_eu_endpoints() -> None:
-    services = {name: [b.iri for b in find_services(named(name).sparql)]
-                for name in ("federated-country-scores", "federated-region-nuts",
-                             "federated-project-cordis")}
+    """Read by the guard's SPARQL parser: each names one EU endpoint that the settings move."""
+    services = {name: network_use(named(name).sparql, update=False, prefixes=PREFIXES).services
+                for name in FEDERATED}
     assert services == {
-        "federated-country-scores": ["https://publications.europa.eu/webapi/rdf/sparql"],
-        "federated-region-nuts": ["https://data.europa.eu/sparql"],
-        "federated-project-cordis": ["https://cordis.europa.eu/datalab/sparql"],
+        "federated-country-scores": ("https://publications.europa.eu/webapi/rdf/sparql",),
+        "federated-region-nuts": ("https://data.europa.eu/sparql",),
+        "federated-project-cordis": ("https://cordis.europa.eu/datalab/sparql",),
     }
+    assert all(service in ENDPOINTS for found in services.values() for service in found)
+
+
+def test_retarget_moves_only_service_endpoints() -> None:
+    moved = Settings(store=None, eu_nuts_endpoint="http://127.0.0.1:9/nuts")
+    sparql = """PREFIX eu: <https://data.europa.eu/>
+SELECT * WHERE {
+  ?a <https://data.europa.eu/sparql> ?b . # SERVICE <https://data.europa.eu/sparql> { }
+  ?x <http://example.org/q> "SERVICE <https://data.europa.eu/sparql> {" .
+  SERVICE SILENT <https://data.europa.eu/sparql> { ?b <http://example.org/r> ?c .
+                             SERVICE <http://nested.example> { ?c ?f ?g } }
+  service <https://data.europa.eu/sparql> { ?x ?y ?z }
+}"""
+    expected = (sparql.replace("SILENT <https://data.europa.eu/sparql>",
+                               "SILENT <http://127.0.0.1:9/nuts>")
+                .replace("service <https://data.europa.eu/sparql>",
+                         "service <http://127.0.0.1:9/nuts>"))
+    assert retarget(sparql, moved) == expected
+    with pytest.raises(ValueError, match="not an IRI"):
+        retarget(sparql, Settings(store=None, eu_nuts_endpoint="http://x/ y"))
 
 
 def test_country_scores_join_the_eu_country_table(real_store: KnowledgeStore,
                                                   settings: Settings) -> None:
-    query = named("federated-country-scores")
-    bound = {"indicator": [ox.NamedNode(f"{ID}indicator/mipex/overall-with-health")],
-             "year": [ox.Literal(2019)]}
-    mark = time.perf_counter()
-    results, run = run_federated(real_store, query.bind(bound), settings)
-    found = rows(results)
-    print(f"\nfederated country scores: {len(found)} rows in {time.perf_counter() - mark:.2f} s")
-    assert run.calls and run.calls[0]["endpoint"] == settings.eu_country_endpoint
-    assert len(found) == 56
-    top = [(r["euCode"], r["euName"], round(float(r["score"] or 0), 1)) for r in found[:6]]
-    assert top == [("SWE", "Sweden", 86.4), ("FIN", "Finland", 84.6), ("PRT", "Portugal", 81.4),
-                   ("CAN", "Canada", 79.6), ("NZL", "New Zealand", 77.4),
-                   ("USA", "United States", 72.5)]
+    indicator, year = f"{ID}indicator/mipex/overall-with-health", 2019
+    found = run(real_store, named("federated-country-scores").bind(
+        {"indicator": [ox.NamedNode(indicator)], "year": [ox.Literal(year)]}), settings)
+    # the same scores read from the store alone, without the remote part
+    local = real_store.query(f"""
+        SELECT ?code ?score WHERE {{
+          ?o mkg:indicator <{indicator}> ; mkg:refPeriod <{ID}period/{year}> ;
+             mkg:jurisdiction ?j ; mkg:score ?score ; qb:dataSet <{ID}edition/mipex-2020> .
+          ?j skos:notation ?code }} ORDER BY DESC(?score) ?code""")
+    expected = [(s["code"].value, round(float(s["score"].value), 1)) for s in local]
+    assert len(found) == len(expected) > 40
+    assert [(r["euCode"], round(float(r["score"] or 0), 1)) for r in found[:6]] == expected[:6]
+    assert next(r for r in found if r["euCode"] == "SWE")["euName"] == "Sweden"
     assert all(r["euCountry"] == f"http://publications.europa.eu/resource/authority/country/"
                f"{r['euCode']}" for r in found)
 
 
 def test_regions_get_their_nuts_hierarchy(reference_store: KnowledgeStore,
                                           settings: Settings) -> None:
-    results, _ = run_federated(reference_store, named("federated-region-nuts").bind({}),
-                               settings)
-    found = rows(results)
+    found = run(reference_store, named("federated-region-nuts").bind({}), settings)
     chains: dict[str, list[tuple[str, int]]] = {}
     for r in found:
         chains.setdefault(str(r["code"]), []).append((str(r["broaderCode"]),
                                                        int(str(r["broaderLevel"]))))
-    assert chains["ES21"] == [("ES2", 1), ("ES", 0)]
-    assert chains["SE224"] == [("SE22", 2), ("SE2", 1), ("SE", 0)]
-    assert set(chains) == {"AT13", "ES21", "ES51", "ES62", "ITF3", "ITF4", "PT20", "SE224"}
+    assert sorted(chains["ES21"]) == [("ES", 0), ("ES2", 1)]
+    assert sorted(chains["SE224"]) == [("SE", 0), ("SE2", 1), ("SE22", 2)]
+    assert set(chains) == REGIONS
 
 
 def test_a_country_parameter_limits_the_regions(reference_store: KnowledgeStore,
                                                 settings: Settings) -> None:
-    query = named("federated-region-nuts")
-    sparql = query.bind({"country": [ox.NamedNode(f"{ID}country/ITA")]})
-    results, _ = run_federated(reference_store, sparql, settings)
-    assert {r["code"] for r in rows(results)} == {"ITF3", "ITF4"}
+    sparql = named("federated-region-nuts").bind({"country": [ox.NamedNode(f"{ID}country/ITA")]})
+    assert {r["code"] for r in run(reference_store, sparql, settings)} == {"ITF3", "ITF4"}
 
 
 def test_projects_match_cordis_by_grant_number_only(reference_store: KnowledgeStore,
                                                     settings: Settings) -> None:
     query = named("federated-project-cordis").sparql
-    results, run = run_federated(reference_store, query, settings)
-    assert rows(results) == [] and run.calls[0]["rows"] == 0  # no grant numbers cited yet
+    assert run(reference_store, query, settings) == []  # no grant numbers cited yet
     store = KnowledgeStore()
     project = ox.NamedNode(f"{ID}project/test")
     store.oxigraph.extend([
@@ -169,29 +196,26 @@ def test_projects_match_cordis_by_grant_number_only(reference_store: KnowledgeSt
         ox.Quad(project, ox.NamedNode("http://data.europa.eu/s66#identifier"),
                 ox.Literal("641185")),
     ])
-    results, run = run_federated(store, query, settings)
-    assert rows(results) == [{"project": project.value, "grant": "641185",
-                              "cordisProject": CEMCAP, "cordisTitle": None}]
+    assert run(store, query, settings) == [{"project": project.value, "grant": "641185",
+                                            "cordisProject": CEMCAP, "cordisTitle": None}]
 
 
-def test_an_endpoint_that_is_down_is_a_clear_error(reference_store: KnowledgeStore) -> None:
+def test_an_endpoint_that_is_down_is_an_error_naming_it(reference_store: KnowledgeStore) -> None:
     down = f"http://127.0.0.1:{_free_port()}/sparql"
-    settings = Settings(store=None, eu_nuts_endpoint=down)
-    with pytest.raises(FederationError) as error:
-        run_federated(reference_store, named("federated-region-nuts").bind({}), settings)
-    message = str(error.value)
-    assert down in message and "cannot be reached" in message
-    assert "https://data.europa.eu/sparql" in message
+    with pytest.raises(ApiError) as error:
+        run(reference_store, named("federated-region-nuts").bind({}),
+            Settings(store=None, eu_nuts_endpoint=down))
+    assert error.value.status == 503 and f"SERVICE <{down}>" in error.value.detail
 
 
 def test_service_silent_tolerates_an_endpoint_that_is_down(
         reference_store: KnowledgeStore) -> None:
     down = f"http://127.0.0.1:{_free_port()}/sparql"
     sparql = named("federated-region-nuts").bind({}).replace("SERVICE <", "SERVICE SILENT <")
-    results, _ = run_federated(reference_store, sparql, Settings(store=None,
-                                                                 eu_nuts_endpoint=down))
-    found = rows(results)  # SILENT: the failed service is one empty solution (SPARQL 1.1)
-    assert len(found) == 8 and all(r["broader"] is None for r in found)
+    found = run(reference_store, sparql, Settings(store=None, eu_nuts_endpoint=down))
+    # SILENT: the failed service is one empty solution (SPARQL 1.1): each region, unlinked
+    assert all(r["broader"] is None for r in found)
+    assert sorted(r["code"] for r in found) == sorted(REGIONS)
 
 
 def test_an_endpoint_that_never_answers_hits_the_time_limit(
@@ -214,11 +238,10 @@ def test_an_endpoint_that_never_answers_hits_the_time_limit(
     thread.start()
     try:
         silent = f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
-        settings = Settings(store=None, eu_nuts_endpoint=silent, federation_timeout=0.5)
-        mark = time.perf_counter()
-        with pytest.raises(FederationError, match="did not answer within 0.5 s"):
-            run_federated(reference_store, named("federated-region-nuts").bind({}), settings)
-        assert time.perf_counter() - mark < 5
+        with pytest.raises(ApiError) as error:
+            run(reference_store, named("federated-region-nuts").bind({}),
+                Settings(store=None, eu_nuts_endpoint=silent), timeout=1.0)
+        assert error.value.status == 503 and error.value.code == "query_timeout"
     finally:
         stop.set()
         thread.join(timeout=2)
@@ -236,37 +259,3 @@ def test_pyoxigraph_can_call_service_itself(standin: str) -> None:
         "<http://www.w3.org/2004/02/skos/core#prefLabel> ?label FILTER(LANG(?label) = 'en') "
         "} }")
     assert [s["label"].value for s in results] == ["Sweden"]
-
-
-def test_the_scanner_finds_service_blocks_but_not_in_comments_strings_or_iris() -> None:
-    sparql = """PREFIX eu: <https://data.europa.eu/>
-SELECT * WHERE {
-  ?a <http://example.org/p> ?b . FILTER(?b < 3) # SERVICE <http://no.example> { }
-  ?x <http://example.org/q> "SERVICE <http://no.example> {" .
-  SERVICE SILENT eu:sparql { ?b <http://example.org/r> ?c . { ?c ?d ?e }
-                             SERVICE <http://nested.example> { ?e ?f ?g } }
-  SERVICE ?endpoint { ?x ?y ?z }
-}"""
-    blocks = find_services(sparql)
-    assert [(b.iri, b.silent) for b in blocks] == [("https://data.europa.eu/sparql", True),
-                                                    (None, False)]
-    assert "SERVICE <http://nested.example>" in blocks[0].body
-
-
-def test_retargeted_queries_also_run_in_the_engines_federation_worker(
-        reference_store: KnowledgeStore, settings: Settings) -> None:
-    """How the service runs them (the REST facade): retargeted to the configured
-    endpoints, by the one worker that may call out, through pyoxigraph's own SERVICE.
-    Same rows as the bind join."""
-    sparql = named("federated-region-nuts").bind({})
-    engine = QueryEngine(reference_store, settings)
-    task = QueryTask(retarget(sparql, settings), "application/sparql-results+json",
-                     "text/turtle", 0, prefixes=PREFIXES)
-    try:
-        outcome = asyncio.run(engine.run(task, client="test"))
-    finally:
-        engine.close()
-    native = rows(ox.parse_query_results(outcome.body, format=ox.QueryResultsFormat.JSON))
-    ours, _ = run_federated(reference_store, sparql, settings)
-    key = lambda r: (r["code"], r["broaderCode"])
-    assert sorted(native, key=key) == sorted(rows(ours), key=key) and len(native) == 17

@@ -1,0 +1,137 @@
+"""Serving memory: this service's whole process tree next to ``oxigraph serve``, one run.
+
+    python bench/bench_memory.py [--data ../shared/data/mipex] [--queries 60] [--clients 4]
+
+Both servers hold the same quads (the fully loaded store: the workbooks in ``--data``,
+reference data, recomputed scores) in memory. Each is sent the same mix of the
+benchmark's queries (``bench_sparql.variants``: every query, ``--queries`` parameter
+variants each) by ``--clients`` concurrent clients, so that every worker of ours has
+answered; then the proportional set size (PSS: shared pages split between the
+processes that share them) of each server's process tree is read from
+``/proc/PID/smaps_rollup``, and so is the largest PSS seen while the queries ran
+(sampled every 0.2 s). The report gives both, per process and in total, and the
+ratio. Requires the ``bench`` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_sparql import QUERIES, _children, free_port, process, variants  # noqa: E402
+
+from mipex_kg.graph.store import KnowledgeStore  # noqa: E402
+from mipex_kg.loaders.bootstrap import ensure_loaded  # noqa: E402
+
+
+def tree(pid: int) -> list[int]:
+    """``pid`` and every process below it."""
+    found = [pid]
+    for child in _children(pid):
+        found += tree(child)
+    return found
+
+
+def pss_mib(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def command_line(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            words = cmdline.read().split(b"\0")
+    except OSError:
+        return "?"
+    text = " ".join(w.decode(errors="replace") for w in words if w)
+    return "query process / zygote" if "mipex_kg.engine.worker" in text else text[:40]
+
+
+def exercise(endpoint: str, queries: list[str], clients: int, root: int) -> float:
+    """Send every query (``clients`` at a time); the largest tree PSS seen meanwhile."""
+    peak = 0.0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.2):
+            peak = max(peak, sum(pss_mib(p) for p in tree(root)))
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    with httpx.Client(timeout=600) as http, ThreadPoolExecutor(clients) as pool:
+        def one(query: str) -> None:
+            http.post(endpoint, data={"query": query},
+                      headers={"Accept": "application/sparql-results+json"}).raise_for_status()
+        list(pool.map(one, queries))
+    done.set()
+    sampler.join()
+    return max(peak, sum(pss_mib(p) for p in tree(root)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data/mipex"))
+    parser.add_argument("--queries", type=int, default=60)
+    parser.add_argument("--clients", type=int, default=4)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-memory-"))
+    try:
+        store_dir, nquads = work / "store", work / "all.nq"
+        store = KnowledgeStore(store_dir)
+        ensure_loaded(store, args.data)
+        store.close()
+        ox.Store.read_only(str(store_dir)).dump(str(nquads), ox.RdfFormat.N_QUADS)
+        queries = [text for name in QUERIES
+                   for _, text in zip(range(args.queries), variants(name), strict=False)]
+        ports = {"ours": free_port(), "oxigraph": free_port()}
+        oxigraph_bin = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+        rows = []
+        with ExitStack() as servers:
+            ours = servers.enter_context(process(
+                [sys.executable, "-m", "mipex_kg.cli", "serve", "--store", str(store_dir),
+                 "--port", str(ports["ours"])], f"http://127.0.0.1:{ports['ours']}/sparql"))
+            theirs = servers.enter_context(process(
+                [oxigraph_bin, "serve", "--bind", f"127.0.0.1:{ports['oxigraph']}",
+                 "--union-default-graph"], f"http://127.0.0.1:{ports['oxigraph']}/"))
+            with nquads.open("rb") as body:
+                httpx.post(f"http://127.0.0.1:{ports['oxigraph']}/store", content=body,
+                           headers={"Content-Type": "application/n-quads"},
+                           timeout=600.0).raise_for_status()
+            for name, pid, endpoint in (
+                    ("mipex-kg", ours, f"http://127.0.0.1:{ports['ours']}/sparql"),
+                    ("oxigraph serve", theirs, f"http://127.0.0.1:{ports['oxigraph']}/query")):
+                peak = exercise(endpoint, queries, args.clients, pid)
+                parts = [(command_line(p), pss_mib(p)) for p in tree(pid)]
+                rows.append((name, sum(mib for _, mib in parts), peak, parts))
+        quads = sum(1 for _ in ox.Store.read_only(str(store_dir)).quads_for_pattern(
+            None, None, None, None))
+        print(f"Serving memory, {quads} quads, {len(queries)} queries, {args.clients} clients")
+        print("| server | PSS after, MiB | peak PSS, MiB | ratio (after) | processes (PSS MiB) |")
+        print("|---|---:|---:|---:|---|")
+        anchor = rows[-1][1]
+        for name, total, peak, parts in rows:
+            listed = "; ".join(f"{label} {mib:.0f}" for label, mib in parts)
+            print(f"| {name} | {total:.0f} | {peak:.0f} | {total / anchor:.2f} | {listed} |")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
