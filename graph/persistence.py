@@ -14,8 +14,8 @@ A small change whose quads are known (``delta.Delta``: an HTTP write of a graph,
 SPARQL Update of a few graphs) is written into the folder in place instead
 (``write_delta``): one SPARQL update on the on-disk store, which Oxigraph applies as
 one RocksDB transaction, so a crash leaves the old dataset or the new one there too,
-and the cost follows the change (about 0.2 s for 100 triples, whatever the store's
-size) instead of the store (a 100-triple write used to rewrite all 0.86 M quads).
+and the cost follows the change (0.25-0.35 s for 100 triples at 1x, 2x and 4x the data;
+bench/bench_scale.py) instead of the store (a 100-triple write used to rewrite all 0.86 M quads).
 
 The folder stays a plain Oxigraph (RocksDB) store that ``oxigraph serve --location``
 or ``pyoxigraph.Store.read_only`` can open. One process writes a folder at a time:
