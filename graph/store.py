@@ -130,7 +130,7 @@ class KnowledgeStore(QuadStore):
         with self._write_lock:
             delta, self._ahead, self._delta = self._delta, None, None
             if delta is None:
-                ahead.abort()
+                ahead.abort()  # type: ignore[unreachable]
             else:
                 ahead.finish(delta)
                 self._delta, self._dirty = Delta(), False

@@ -274,7 +274,7 @@ def check(store: QuadStore, quads: Sequence[ox.Triple | ox.Quad]) -> None:
     sh:class checks see them. Only results on nodes of the new graph count: the
     published data was checked when it was loaded.
     """
-    subjects = {q.subject for q in quads}
+    subjects = {q.subject for q in quads if not isinstance(q.subject, ox.Triple)}
     # prov:wasDerivedFrom only needs an IRI; typing its ~50 000 targets would make
     # them focus nodes of every observation shape for nothing.
     pointed_at = {q.object for q in quads
