@@ -110,7 +110,7 @@ def test_compose_commands_parse_with_the_cli(compose: dict[str, Any]) -> None:
     for copy in SERVICE_COPIES:
         serve = mipex_command(services[copy]["command"])
         assert (serve.command, str(serve.store), serve.host, serve.port) == (
-            "serve", str(Path("http://oxigraph:7878")), "0.0.0.0", 8000)
+            "serve", "http://oxigraph:7878", "0.0.0.0", 8000)  # a URL: a remote store
     script = services["loader"]["command"][2]
     [load_line] = [line for line in script.splitlines() if "mipex-kg load" in line]
     load = mipex_command(load_line.split()[1:])
