@@ -28,7 +28,7 @@ import httpx
 import pyoxigraph as ox
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_sparql import QUERIES, _children, free_port, process, variants  # noqa: E402
+from bench_sparql import QUERIES, _children, free_port, serve_both, variants  # noqa: E402
 
 from mipex_kg.graph.store import KnowledgeStore  # noqa: E402
 from mipex_kg.loaders.bootstrap import ensure_loaded  # noqa: E402
@@ -101,19 +101,9 @@ def main() -> None:
         queries = [text for name in QUERIES
                    for _, text in zip(range(args.queries), variants(name), strict=False)]
         ports = {"ours": free_port(), "oxigraph": free_port()}
-        oxigraph_bin = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
         rows = []
         with ExitStack() as servers:
-            ours = servers.enter_context(process(
-                [sys.executable, "-m", "mipex_kg.cli", "serve", "--store", str(store_dir),
-                 "--port", str(ports["ours"])], f"http://127.0.0.1:{ports['ours']}/sparql"))
-            theirs = servers.enter_context(process(
-                [oxigraph_bin, "serve", "--bind", f"127.0.0.1:{ports['oxigraph']}",
-                 "--union-default-graph"], f"http://127.0.0.1:{ports['oxigraph']}/"))
-            with nquads.open("rb") as body:
-                httpx.post(f"http://127.0.0.1:{ports['oxigraph']}/store", content=body,
-                           headers={"Content-Type": "application/n-quads"},
-                           timeout=600.0).raise_for_status()
+            ours, theirs = serve_both(servers, store_dir, nquads, ports)
             for name, pid, endpoint in (
                     ("mipex-kg", ours, f"http://127.0.0.1:{ports['ours']}/sparql"),
                     ("oxigraph serve", theirs, f"http://127.0.0.1:{ports['oxigraph']}/query")):

@@ -137,6 +137,25 @@ def process(args: list[str], url: str, env: dict[str, str] | None = None) -> Ite
             proc.wait()
 
 
+def serve_both(servers: ExitStack, store_dir: Path, nquads: Path,
+               ports: dict[str, int]) -> tuple[int, int]:
+    """Start this service on ``store_dir`` and ``oxigraph serve`` in memory with the same
+    quads (``nquads``), on ``ports["ours"]`` / ``ports["oxigraph"]``, until ``servers``
+    closes; their process ids."""
+    oxigraph_bin = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+    ours = servers.enter_context(process(
+        [sys.executable, "-m", "mipex_kg.cli", "serve", "--store", str(store_dir),
+         "--port", str(ports["ours"])], f"http://127.0.0.1:{ports['ours']}/sparql"))
+    oxigraph = servers.enter_context(process(
+        [oxigraph_bin, "serve", "--bind", f"127.0.0.1:{ports['oxigraph']}",
+         "--union-default-graph"], f"http://127.0.0.1:{ports['oxigraph']}/"))
+    with nquads.open("rb") as body:
+        httpx.post(f"http://127.0.0.1:{ports['oxigraph']}/store", content=body,
+                   headers={"Content-Type": "application/n-quads"},
+                   timeout=600.0).raise_for_status()
+    return ours, oxigraph
+
+
 # -- CPU time of a server and its worker processes (Linux /proc) ------------------------
 
 
@@ -423,17 +442,8 @@ def main() -> None:
         print(f"store: {quads} quads", file=sys.stderr)
 
         ports = {name: free_port() for name in ("ours", "other", "oxigraph", "rdflib")}
-        oxigraph_bin = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
         with ExitStack() as servers:
-            ours = servers.enter_context(process(
-                [sys.executable, "-m", "mipex_kg.cli", "serve", "--store", str(store_dir),
-                 "--port", str(ports["ours"])], f"http://127.0.0.1:{ports['ours']}/sparql"))
-            oxigraph = servers.enter_context(process(
-                [oxigraph_bin, "serve", "--bind", f"127.0.0.1:{ports['oxigraph']}",
-                 "--union-default-graph"], f"http://127.0.0.1:{ports['oxigraph']}/"))
-            httpx.post(f"http://127.0.0.1:{ports['oxigraph']}/store", content=nquads.read_bytes(),
-                       headers={"Content-Type": "application/n-quads"},
-                       timeout=600.0).raise_for_status()
+            ours, oxigraph = serve_both(servers, store_dir, nquads, ports)
             targets = [
                 Target("ours", http_sender(f"http://127.0.0.1:{ports['ours']}/sparql"),
                        CpuMeter(ours), args.requests, args.rounds),
