@@ -14,11 +14,12 @@ How each write learns its would-be content:
 
 * Graph Store PUT / POST / DELETE: from the request body (and, for POST, the graph's
   current triples);
-* SPARQL Update: the update runs first in a scratch in-memory copy of the whole
-  store (fine at this project's size, about a million triples); the graphs whose
-  triples differ between the store and the copy are the changes. Only when the
-  gate accepts them does the same update run on the real store, in one transaction.
-  With the default gate no copy is made.
+* SPARQL Update: the update runs first in a scratch in-memory copy of the graphs it
+  can touch (``update_scope.touched_graphs``; of the whole store when a graph is a
+  variable); the graphs whose triples differ between the store and the copy are the
+  changes. Only when the gate accepts them does the same update run on the real
+  store, in one transaction, naming those graphs so that the store writes back only
+  what changed in them. With the default gate no copy is made.
 
 Writes made through the HTTP service are serialised by one lock, so nothing
 changes between the check and the write. Writes from elsewhere (a loader in the
@@ -41,8 +42,10 @@ from mipex_kg.api.errors import (
     ServiceUnavailable,
     WriteRefused,
 )
+from mipex_kg.api.update_scope import touched_graphs
 from mipex_kg.graph.namespaces import PREFIXES
 from mipex_kg.graph.quad_store import QuadStore, is_hidden
+from mipex_kg.graph.store import KnowledgeStore
 
 GraphName: TypeAlias = ox.NamedNode | ox.DefaultGraph
 Changes: TypeAlias = Mapping[GraphName, list[ox.Triple]]
@@ -77,15 +80,22 @@ class GraphWriter:
             if self.gate is accept_all:
                 _run_update(self.store, text, base_iri)
                 return
+            scope = touched_graphs(text, prefixes=PREFIXES)
             for _ in range(_ATTEMPTS):
                 version = self.store.version
                 scratch = ox.Store()
-                scratch.load(self.store.dump(None, ox.RdfFormat.N_QUADS),
-                             format=ox.RdfFormat.N_QUADS)
+                if scope is None:
+                    scratch.load(self.store.dump(None, ox.RdfFormat.N_QUADS),
+                                 format=ox.RdfFormat.N_QUADS)
+                else:
+                    for graph in scope:
+                        scratch.extend(self.store.quads(graph=graph))
                 _run_update(scratch, text, base_iri)
-                self._check(changed_graphs(self.store, scratch))
+                changes = changed_graphs(self.store, scratch, scope)
+                self._check(changes)
                 if self.store.version == version:
-                    _run_update(self.store, text, base_iri)
+                    _run_update(self.store, text, base_iri,
+                                graphs=None if scope is None else list(changes))
                     return
         raise ServiceUnavailable("the store kept changing while the update was checked; try again")
 
@@ -99,7 +109,8 @@ class GraphWriter:
             if isinstance(graph, ox.NamedNode):
                 self.store.replace_graph(graph, triples)
             else:
-                self.store.update(f"DROP SILENT DEFAULT ; INSERT DATA {{ {_ntriples(triples)} }}")
+                self.store.update(f"DROP SILENT DEFAULT ; INSERT DATA {{ {_ntriples(triples)} }}",
+                                  graphs=[graph])
             return created
 
     def post(self, graph: GraphName, triples: list[ox.Triple]) -> bool:
@@ -113,7 +124,7 @@ class GraphWriter:
             data = _ntriples(triples)
             if isinstance(graph, ox.NamedNode):
                 data = f"GRAPH <{graph.value}> {{ {data} }}"
-            self.store.update(f"INSERT DATA {{ {data} }}")
+            self.store.update(f"INSERT DATA {{ {data} }}", graphs=[graph])
             return created
 
     def delete(self, graph: GraphName) -> None:
@@ -129,7 +140,7 @@ class GraphWriter:
             if isinstance(graph, ox.NamedNode):
                 self.store.drop_graph(graph)
             else:
-                self.store.update("CLEAR DEFAULT")
+                self.store.update("CLEAR DEFAULT", graphs=[graph])
 
     # -- reading ---------------------------------------------------------------------
 
@@ -152,11 +163,16 @@ class GraphWriter:
             )
 
 
-def changed_graphs(before: QuadStore, after: ox.Store) -> dict[GraphName, list[ox.Triple]]:
+def changed_graphs(before: QuadStore, after: ox.Store, scope: set[GraphName] | None = None
+                   ) -> dict[GraphName, list[ox.Triple]]:
     """The graphs whose triples differ between the store and a scratch copy, with their
-    content in the copy."""
-    graphs: list[GraphName] = [ox.DefaultGraph(), *before.named_graphs()]
-    for name in after.named_graphs():
+    content in the copy.
+
+    ``scope``: the only graphs that can differ (``after`` holds a copy of just those).
+    """
+    graphs: list[GraphName] = [ox.DefaultGraph()]
+    listed = [*before.named_graphs(), *after.named_graphs()] if scope is None else scope
+    for name in listed:
         if isinstance(name, ox.NamedNode) and name not in graphs and not is_hidden(name):
             graphs.append(name)
     changes: dict[GraphName, list[ox.Triple]] = {}
@@ -168,14 +184,19 @@ def changed_graphs(before: QuadStore, after: ox.Store) -> dict[GraphName, list[o
     return changes
 
 
-def _run_update(target: ox.Store | QuadStore, text: str, base_iri: str | None) -> None:
-    """Run an update on a plain store or the service's store (which counts versions).
+def _run_update(target: ox.Store | QuadStore, text: str, base_iri: str | None,
+                graphs: list[GraphName] | None = None) -> None:
+    """Run an update on a plain store or the service's store (which counts versions;
+    ``graphs``: every graph the update changes, when known).
 
     The project's prefixes are predeclared through pyoxigraph (not as a text prologue,
     which would shift the line numbers of syntax errors).
     """
     try:
-        if isinstance(target, QuadStore):
+        if isinstance(target, KnowledgeStore):
+            target.update(text, prologue=False, base_iri=base_iri, prefixes=PREFIXES,
+                          graphs=graphs)
+        elif isinstance(target, QuadStore):
             target.update(text, prologue=False, base_iri=base_iri, prefixes=PREFIXES)
         else:
             target.update(text, base_iri=base_iri, prefixes=PREFIXES)

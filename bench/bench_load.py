@@ -2,6 +2,17 @@
 edition, side by side in one run), and of SHACL validation.
 
     python bench/bench_load.py [--data ../shared/data/mipex] [--runs 3] [--pyshacl]
+    python bench/bench_load.py --full [--runs 3] [--against OTHER_VENV/bin/python]
+
+``--full`` (only this part): the ratio issue #13 sets a goal for. Loading both 2020
+workbooks into a fresh store on disk as a first start does it (``ensure_loaded``:
+reference data, both workbooks: parse, build, gate, commit; the recomputation; the
+snapshot on disk),
+in a process of its own, against a raw ``bulk_load`` of the quads it produced into a
+fresh on-disk store, right after, in this process: the ratio of the two, per run,
+and its median. With ``--against``, the same full load with that interpreter's
+mipex-kg (e.g. a venv holding main) takes turns with this checkout's in every run,
+each against its own raw load, so that before and after compare in one run.
 
 For each workbook: the median time to parse, build the triples, validate (compiled
 SHACL in Oxigraph) and commit (into a fresh store in memory and on disk), over
@@ -16,6 +27,7 @@ from __future__ import annotations
 import argparse
 import resource
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,6 +40,8 @@ from mipex_kg.loaders.pipeline import Loader
 from mipex_kg.loaders.validation import project_constraints, shapes_text
 
 FILES = ("mipex_core_2007-2019.xlsx", "mipex_EU_2020-2024.xlsx", "policy_indicators_finalwebsite.xlsx")
+#: What ``--full`` loads: the two workbooks of the 2020 edition.
+FULL_FILES = FILES[:2]
 
 
 def load_once(path: Path, on_disk: bool) -> dict[str, float]:
@@ -40,6 +54,76 @@ def load_once(path: Path, on_disk: bool) -> dict[str, float]:
         seconds["total"] = sum(seconds.values())
         seconds["triples"], seconds["observations"] = report.triples, report.observations
         return seconds
+
+
+def full_load(data: Path, folder: Path) -> dict[str, float]:
+    """Both 2020 workbooks into a fresh store at ``folder/store``, as a first start does it.
+
+    ``ensure_loaded`` (what ``mipex-kg serve`` runs on an empty store) on a folder that
+    holds links to the two workbooks; seconds of the whole and of the loaders' steps.
+    """
+    from mipex_kg.loaders.bootstrap import ensure_loaded
+
+    workbooks = folder / "workbooks"
+    workbooks.mkdir()
+    for name in FULL_FILES:
+        (workbooks / name).symlink_to((data / name).resolve())
+    mark = time.perf_counter()
+    store = KnowledgeStore(folder / "store")
+    reports = ensure_loaded(store, workbooks)
+    store.close()
+    steps = {"total": time.perf_counter() - mark}
+    for step in ("parse", "build", "validate", "commit"):
+        steps[step] = sum(r.seconds.get(step, 0.0) for r in reports)
+    steps["recompute and snapshot"] = steps["total"] - sum(
+        steps[s] for s in ("parse", "build", "validate", "commit"))
+    return steps
+
+
+def raw_bulk_load(folder: Path) -> tuple[float, int]:
+    """Seconds to bulk-load the quads of ``folder/store`` into a fresh on-disk store; quads."""
+    source = ox.Store.read_only(str(folder / "store"))
+    nquads = source.dump(format=ox.RdfFormat.N_QUADS)
+    count = len(source)
+    del source
+    mark = time.perf_counter()
+    target = ox.Store(str(folder / "raw"))
+    target.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
+    target.flush()
+    del target
+    return time.perf_counter() - mark, count
+
+
+def full_comparison(data: Path, runs: int, against: str | None) -> None:
+    """``--full``: every run, each interpreter's full load (own process), then its raw load."""
+    import json
+    import subprocess
+
+    pythons = {"this": sys.executable, **({"against": against} if against else {})}
+    found: dict[str, list[dict[str, float]]] = {name: [] for name in pythons}
+    for run in range(runs):
+        order = list(pythons) if run % 2 == 0 else list(reversed(pythons))
+        for name in order:
+            with tempfile.TemporaryDirectory() as folder:
+                done = subprocess.run([pythons[name], __file__, "--data", str(data),
+                                       "--full-once", folder],
+                                      capture_output=True, text=True, check=True)
+                steps = json.loads(done.stdout.strip().splitlines()[-1])
+                steps["raw"], steps["quads"] = raw_bulk_load(Path(folder))
+                steps["ratio"] = steps["total"] / steps["raw"]
+                found[name].append(steps)
+                print(f"run {run + 1} {name}: " + ", ".join(f"{k} {v:.2f}" for k, v in
+                                                           steps.items()), file=sys.stderr)
+    for name, results in found.items():
+        median = {k: statistics.median(r[k] for r in results) for k in results[0]}
+        print(f"{name} ({pythons[name]}): full load of {' + '.join(FULL_FILES)} into a fresh "
+              f"store on disk, median of {runs}: {median['total']:.1f} s (parse "
+              f"{median['parse']:.1f}, build {median['build']:.1f}, validate "
+              f"{median['validate']:.1f}, commit {median['commit']:.1f}, recompute and "
+              f"snapshot {median['recompute and snapshot']:.1f}); raw bulk_load "
+              f"of its {int(median['quads']):,} quads {median['raw']:.1f} s; ratio "
+              f"{median['ratio']:.2f}x (per run: "
+              + ", ".join(f"{r['ratio']:.2f}" for r in results) + ")")
 
 
 def pyshacl_compare(path: Path) -> str:
@@ -79,7 +163,19 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data/mipex"))
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--pyshacl", action="store_true")
+    parser.add_argument("--full", action="store_true",
+                        help="only the full load of both 2020 workbooks against a raw bulk load")
+    parser.add_argument("--against", help="with --full: another interpreter's mipex-kg too")
+    parser.add_argument("--full-once", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.full_once:
+        import json
+
+        print(json.dumps(full_load(args.data, args.full_once)))
+        return
+    if args.full:
+        full_comparison(args.data, args.runs, args.against)
+        return
     for name in FILES:
         path = args.data / name
         for on_disk in (False, True):

@@ -33,6 +33,8 @@ POINTS: dict[str, str] = {
     "load.validated": "a loader validated the new graphs; nothing is replaced yet",
     "store.replaced": "a graph was replaced in memory; nothing is written to disk yet",
     "store.updated": "a SPARQL update was applied in memory; nothing is written to disk yet",
+    "delta.opened": "a small change is about to be written in place; the folder is unchanged",
+    "delta.written": "a small change was written in place, one transaction; the folder is new",
     "snapshot.fresh-created": "the new snapshot folder exists, still empty",
     "snapshot.fresh-written": "the new snapshot folder is complete; the old one is in place",
     "snapshot.after-first-rename": "the old folder is set aside; the store folder is missing",

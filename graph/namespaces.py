@@ -25,7 +25,11 @@ class Namespace:
     def __getattr__(self, name: str) -> NamedNode:
         if name.startswith("_"):
             raise AttributeError(name)
-        return NamedNode(self._iri + name)
+        # Kept as an attribute: the next ``NS.term`` is a plain lookup (loaders ask for
+        # the same dozen terms about a million times a load: 1 s of the build step).
+        term = NamedNode(self._iri + name)
+        setattr(self, name, term)
+        return term
 
     def __getitem__(self, name: str) -> NamedNode:
         return NamedNode(self._iri + name)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from typing import IO, Any
 
 import pyoxigraph as ox
@@ -100,12 +100,18 @@ class QuadStore(ABC):
         """Serialise one graph (any format) or the whole dataset (N-Quads or TriG)."""
 
     @abstractmethod
-    def replace_graph(self, graph: ox.NamedNode, triples: Iterable[ox.Triple]) -> int:
+    def replace_graph(self, graph: ox.NamedNode,
+                      triples: Iterable[ox.Triple | ox.Quad]) -> int:
         """Make ``graph`` hold exactly ``triples``, atomically; returns the triple count."""
 
     @abstractmethod
     def drop_graph(self, graph: ox.NamedNode) -> None:
         """Remove a named graph (nothing when it does not exist)."""
+
+    def snapshot_ahead(self) -> AbstractContextManager[None]:
+        """A block whose writes an on-disk snapshot may overlap (``KnowledgeStore``);
+        nothing to gain elsewhere."""
+        return nullcontext()
 
     @abstractmethod
     def batch(self) -> AbstractContextManager[None]:
@@ -157,15 +163,16 @@ class QuadStore(ABC):
         return dict(sorted(sizes.items()))
 
 
-def counted_ntriples(triples: Iterable[ox.Triple]) -> tuple[str, int]:
-    """Triples as N-Triples text (also SPARQL triples syntax) and how many there were."""
+def counted_ntriples(triples: Iterable[ox.Triple | ox.Quad]) -> tuple[str, int]:
+    """Triples (or quads, their graph left out) as N-Triples text (also SPARQL triples
+    syntax) and how many there were."""
     count = 0
 
     def counted() -> Iterator[ox.Triple]:
         nonlocal count
         for triple in triples:
             count += 1
-            yield triple
+            yield triple.triple if isinstance(triple, ox.Quad) else triple
 
     data = (ox.serialize(counted(), format=ox.RdfFormat.N_TRIPLES) or b"").decode("utf-8")
     return data, count

@@ -260,7 +260,8 @@ class RemoteStore(QuadStore):
             raise TypeError(f"options a remote store does not take: {', '.join(kwargs)}")
         self._write(text)
 
-    def replace_graph(self, graph: ox.NamedNode, triples: Iterable[ox.Triple]) -> int:
+    def replace_graph(self, graph: ox.NamedNode,
+                      triples: Iterable[ox.Triple | ox.Quad]) -> int:
         data, count = counted_ntriples(triples)
         if self.endpoints.replace == "move":
             staging = ox.NamedNode(f"{STAGING_PREFIX}{uuid.uuid4().hex}")

@@ -42,12 +42,13 @@ def ensure_loaded(
                 reports.append(loader.load_workbook(path))
         for item in reports:
             report(item.summary())
-        recomputed = recompute_after(store, reports)
-        if recomputed:
-            report(recomputed)
-        crosswalk = crosswalk_after(store, reports)
-        if crosswalk:
-            report(crosswalk)
+        with store.snapshot_ahead():  # the snapshot is written while these run
+            recomputed = recompute_after(store, reports)
+            if recomputed:
+                report(recomputed)
+            crosswalk = crosswalk_after(store, reports)
+            if crosswalk:
+                report(crosswalk)
     return reports
 
 

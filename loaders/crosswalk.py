@@ -368,6 +368,7 @@ def crosswalk_store(store: QuadStore) -> CrosswalkReport | None:
     Raises:
         LoadError: the crosswalk graph does not pass the shapes (nothing is written).
     """
+    from mipex_kg.graph.store import in_graph
     from mipex_kg.loaders.pipeline import Loader
     from mipex_kg.loaders.provenance import now
 
@@ -383,8 +384,9 @@ def crosswalk_store(store: QuadStore) -> CrosswalkReport | None:
     triples = crosswalk_triples(crosswalk, activity, LATER)
     loader = Loader(store)
     nodes = {c.node for c in earlier + later}
-    loader.check({CROSSWALK_GRAPH: triples}, "crosswalk",
+    quads = in_graph(triples, CROSSWALK_GRAPH)
+    loader.check({CROSSWALK_GRAPH: quads}, "crosswalk",
                  extra_context=loader.described(CROSSWALK_GRAPH, nodes))
-    count = store.replace_graph(CROSSWALK_GRAPH, triples)
+    count = store.replace_graph(CROSSWALK_GRAPH, quads)
     store.flush()
     return CrosswalkReport(crosswalk, count)

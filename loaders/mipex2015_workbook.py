@@ -34,10 +34,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.xml.functions import fromstring
 
 from mipex_kg.loaders.errors import Problem
 from mipex_kg.loaders.excel_formulas import Formula, FormulaError, is_formula, parse_formula
@@ -76,14 +78,14 @@ def is_mipex2015_layout(path: Path) -> bool:
     Some sheet's first row starts with "Number" and has "YYYY MIPEX Score" columns,
     and the sheet set has the "Structure" sheet or a "Summary YYYY" sheet.
     """
+    names = _sheet_names(path)
+    if not (STRUCTURE_SHEET in names or any(SUMMARY_SHEET.match(n) for n in names)):
+        return False
     try:
         workbook = load_workbook(path, read_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
         return False
     try:
-        names = workbook.sheetnames
-        if not (STRUCTURE_SHEET in names or any(SUMMARY_SHEET.match(n) for n in names)):
-            return False
         for name in names[:3]:
             header = next(workbook[name].iter_rows(max_row=1, values_only=True), ())
             if header and _text(header[0]) == FIRST_HEADER and any(
@@ -92,6 +94,23 @@ def is_mipex2015_layout(path: Path) -> bool:
         return False
     finally:
         workbook.close()
+
+
+def _sheet_names(path: Path) -> list[str]:
+    """The sheet names of an xlsx file, from its workbook part alone ([] if unreadable).
+
+    openpyxl reads the whole shared-string table before it names a sheet (about a
+    second for the 2007-2019 workbook); the layout test needs only the names.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            root = fromstring(archive.read("xl/workbook.xml"))  # defused when defusedxml is there
+    except (zipfile.BadZipFile, KeyError, OSError, ParseError):
+        return []
+    return [sheet.get("name", "") for sheet in root.iter(f"{{{_SPREADSHEET_NS}}}sheet")]
+
+
+_SPREADSHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
 @dataclass(frozen=True)

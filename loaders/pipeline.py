@@ -6,11 +6,11 @@ Every load goes through ``Loader``:
    happens (the report says so);
 2. the file is parsed into records; any problem stops here;
 3. the records become the triples of one named graph, with PROV-O provenance;
-4. the triples are validated with the project's SHACL shapes (compiled to SPARQL and
-   run in a scratch Oxigraph store), together with the context they point at: the
-   ontology and the curated and reference graphs already in the store (for a CSV of
-   reported scores also the descriptions of the concepts it uses, wherever they are,
-   and what the other reported graphs say of the same observations);
+4. the triples are validated by the ``ValidationGate`` (loaders/gate.py) with the
+   project's SHACL shapes, together with the context they point at: the ontology and
+   the curated and reference graphs already in the store (for a CSV of reported
+   scores also the descriptions of the concepts it uses, wherever they are, and what
+   the other reported graphs say of the same observations);
 5. the named graph is replaced in the store atomically.
 
 A failure at any step raises ``LoadError`` listing every problem (file, sheet and
@@ -33,10 +33,7 @@ import pyoxigraph as ox
 from mipex_kg.graph import iris
 from mipex_kg.graph.crash_points import crash_point
 from mipex_kg.graph.iris import (
-    CURATED_PREFIX,
-    DEFAULT_GRAPH_STAND_IN,
     ONTOLOGY_GRAPH,
-    REFERENCE_PREFIX,
     REPORTED_PREFIX,
     curated_graph,
     reported_graph,
@@ -44,9 +41,10 @@ from mipex_kg.graph.iris import (
 )
 from mipex_kg.graph.namespaces import ID
 from mipex_kg.graph.quad_store import QuadStore
-from mipex_kg.graph.shacl import validate
+from mipex_kg.graph.store import in_graph
 from mipex_kg.loaders import known_sources
 from mipex_kg.loaders.errors import LoadError, Problem
+from mipex_kg.loaders.gate import ValidationGate
 from mipex_kg.loaders.mipex2015_rdf import locations as mipex2015_locations
 from mipex_kg.loaders.mipex2015_rdf import mipex2015_triples
 from mipex_kg.loaders.mipex2015_workbook import is_mipex2015_layout, read_mipex2015
@@ -54,9 +52,6 @@ from mipex_kg.loaders.mipex_rdf import workbook_triples
 from mipex_kg.loaders.mipex_workbook import read_workbook
 from mipex_kg.loaders.provenance import SourceFile, load_activity_triples, now, source_triples
 from mipex_kg.loaders.scores_csv import Reference, read_score_rows, score_triples
-from mipex_kg.loaders.validation import project_constraints
-
-#: Where the default graph's content is put while a write to it is validated.
 
 
 @dataclass
@@ -100,76 +95,28 @@ class Loader:
         self.store = store
         self.progress = progress
 
-    # -- the shapes and their context -------------------------------------------------
+    # -- the gate ---------------------------------------------------------------------
 
     @cached_property
-    def ontology_triples(self) -> list[ox.Triple]:
-        triples: list[ox.Triple] = []
-        for resource in sorted(files("mipex_kg.ontology").iterdir(), key=lambda r: r.name):
-            if resource.name.endswith(".ttl"):
-                triples.extend(
-                    ox.Triple(q.subject, q.predicate, q.object)
-                    for q in ox.parse(resource.read_bytes(), ox.RdfFormat.TURTLE)
-                )
-        return triples
+    def gate(self) -> ValidationGate:
+        return ValidationGate(self.store)
 
-    def context_graphs(self, excluding: set[ox.NamedNode]) -> list[ox.NamedNode]:
-        """The graphs a new graph is validated with: ontology, curated and reference data."""
-        return [
-            g for g in self.store.named_graphs()
-            if g not in excluding and (g == ONTOLOGY_GRAPH or g.value.startswith(CURATED_PREFIX)
-                                   or g.value.startswith(REFERENCE_PREFIX))
-        ]
-
-    def check(self, graphs: dict[ox.NamedNode, list[ox.Triple]], file: str,
+    def check(self, graphs: dict[ox.NamedNode, list[ox.Quad]], file: str,
               locate: dict[str, tuple[str, str]] | None = None,
               extra_context: list[ox.Quad] | None = None) -> None:
         """Validate new graph contents together; raise ``LoadError`` listing every violation.
 
         ``extra_context``: further quads of the store to validate with (besides the
-        ``context_graphs``), such as the descriptions of the concepts the new graph uses.
+        gate's context graphs), such as the descriptions of the concepts the new graph uses.
         """
-        scratch = ox.Store()
-        for graph, triples in graphs.items():
-            scratch.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
-        if ONTOLOGY_GRAPH not in graphs:
-            scratch.extend(ox.Quad(t.subject, t.predicate, t.object, ONTOLOGY_GRAPH)
-                           for t in self.ontology_triples)
-        for context in self.context_graphs(excluding=set(graphs)):
-            scratch.extend(self.store.quads(graph=context))
-        scratch.extend(q for q in extra_context or [] if q.graph_name not in graphs)
-        report = validate(scratch, project_constraints())
-        if report.conforms:
-            return
-        locate = locate or {}
-        problems = []
-        for result in report.results:
-            if not result.severity.endswith("Violation"):
-                continue
-            focus = result.focus_node
-            key = focus.value if isinstance(focus, ox.NamedNode) else str(focus)
-            value = "" if result.value is None else f" (value {result.value})"
-            where_file, where = locate.get(key, (file, ""))
-            problems.append(Problem(where_file, ", ".join(filter(None, [where, f"resource {focus}"])),
-                                    f"{result.message}{value}"))
-        raise LoadError(problems)
+        problems = self.gate.problems(graphs, file, locate, extra_context or [])
+        if problems:
+            raise LoadError(problems)
 
     def check_write(self, changes: Mapping[ox.NamedNode | ox.DefaultGraph, list[ox.Triple]]
                     ) -> list[str]:
-        """The service's write gate: the problems a write would cause ([] lets it through).
-
-        ``changes`` maps each graph a SPARQL Update or Graph Store request would change
-        to its whole content afterwards; they are validated together, like a load.
-        """
-        graphs = {
-            (g if isinstance(g, ox.NamedNode) else DEFAULT_GRAPH_STAND_IN): triples
-            for g, triples in changes.items()
-        }
-        try:
-            self.check(graphs, "the write")
-        except LoadError as error:
-            return [str(problem) for problem in error.problems]
-        return []
+        """The service's write gate (``ValidationGate.check_write``)."""
+        return self.gate.check_write(changes)
 
     # -- generic steps ------------------------------------------------------------------
 
@@ -194,14 +141,14 @@ class Loader:
             load.report.seconds["build"] = load.report.seconds.get("build", 0.0) + (
                 time.perf_counter() - mark)
         mark = time.perf_counter()
-        self.check({load.graph: load.triples for load in batch}, file, locate,
-                   [q for load in batch for q in load.context])
+        quads = {load.graph: in_graph(load.triples, load.graph) for load in batch}
+        self.check(quads, file, locate, [q for load in batch for q in load.context])
         validate_seconds = time.perf_counter() - mark
         crash_point("load.validated")
         mark = time.perf_counter()
         with self.store.batch():
             for load in batch:
-                load.report.triples = self.store.replace_graph(load.graph, load.triples)
+                load.report.triples = self.store.replace_graph(load.graph, quads[load.graph])
                 load.report.seconds["validate"] = validate_seconds
                 load.report.status = "loaded"
         commit_seconds = time.perf_counter() - mark

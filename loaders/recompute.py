@@ -26,7 +26,7 @@ one step of the aggregation.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -39,7 +39,7 @@ from mipex_kg.graph import iris
 from mipex_kg.graph.iris import RECOMPUTED_GRAPH
 from mipex_kg.graph.namespaces import DCAT, DCT, ID, MKG, PROV, QB, RDF, SDMX_ATTRIBUTE, XSD
 from mipex_kg.graph.quad_store import QuadStore
-from mipex_kg.graph.shacl import validate
+from mipex_kg.graph.store import in_graph
 from mipex_kg.loaders.aggregation_rules import (
     Rule,
     fraction,
@@ -47,10 +47,10 @@ from mipex_kg.loaders.aggregation_rules import (
     published_rules,
     read_rules,
 )
-from mipex_kg.loaders.errors import LoadError, Problem
+from mipex_kg.loaders.errors import LoadError
+from mipex_kg.loaders.gate import ValidationGate
 from mipex_kg.loaders.group_means import read_group_rules, recompute_group_means
 from mipex_kg.loaders.provenance import now, software_triples
-from mipex_kg.loaders.validation import project_constraints
 
 RECOMPUTED = iris.concept("status", "recomputed")
 UNIT = iris.concept("unit", "points-0-100")
@@ -266,41 +266,24 @@ def graph_triples(results: list[Recomputation], started: datetime,
 # -- the gate and the store ----------------------------------------------------------
 
 
-def check(store: QuadStore, triples: list[ox.Triple]) -> None:
+def check(store: QuadStore, quads: Sequence[ox.Triple | ox.Quad]) -> None:
     """Validate the recomputed graph with the project's shapes; raise ``LoadError``.
 
-    The scratch store holds the new triples, the ontology, curated and reference
-    graphs, and the types of every node the new triples point at (published scores,
-    indicators, periods), so that sh:class checks see them. Only results on nodes of
-    the new graph count: the published data was checked when it was loaded.
+    Through the one ``ValidationGate``, with the types of every node the new quads
+    point at (published scores, indicators, periods) as extra context, so that
+    sh:class checks see them. Only results on nodes of the new graph count: the
+    published data was checked when it was loaded.
     """
-    from mipex_kg.graph.iris import ONTOLOGY_GRAPH
-    from mipex_kg.loaders.pipeline import Loader
-
-    scratch = ox.Store()
-    scratch.extend(ox.Quad(t.subject, t.predicate, t.object, RECOMPUTED_GRAPH) for t in triples)
-    loader = Loader(store)
-    context = loader.context_graphs(excluding={RECOMPUTED_GRAPH})
-    if ONTOLOGY_GRAPH not in context:
-        scratch.extend(ox.Quad(t.subject, t.predicate, t.object, ONTOLOGY_GRAPH)
-                       for t in loader.ontology_triples)
-    for graph in context:
-        scratch.extend(store.quads(graph=graph))
-    subjects = {t.subject for t in triples}
+    subjects = {q.subject for q in quads if not isinstance(q.subject, ox.Triple)}
     # prov:wasDerivedFrom only needs an IRI; typing its ~50 000 targets would make
     # them focus nodes of every observation shape for nothing.
-    pointed_at = {t.object for t in triples
-                  if isinstance(t.object, ox.NamedNode) and t.object not in subjects
-                  and t.predicate != PROV.wasDerivedFrom}
-    scratch.extend(ox.Quad(q.subject, q.predicate, q.object, RECOMPUTED_GRAPH)
-                   for q in store.quads_about(pointed_at, predicate=RDF.type))
-    report = validate(scratch, project_constraints())
-    problems = [
-        Problem("recompute", f"resource <{result.focus_node.value}>",
-                f"{result.message}" + ("" if result.value is None else f" (value {result.value})"))
-        for result in report.results
-        if str(result.severity).endswith("Violation") and result.focus_node in subjects
-    ]
+    pointed_at = {q.object for q in quads
+                  if isinstance(q.object, ox.NamedNode) and q.object not in subjects
+                  and q.predicate != PROV.wasDerivedFrom}
+    types = [ox.Quad(q.subject, q.predicate, q.object, RECOMPUTED_GRAPH)
+             for q in store.quads_about(pointed_at, predicate=RDF.type)]
+    gate = ValidationGate(store)
+    problems = gate.problems({RECOMPUTED_GRAPH: [*quads, *types]}, "recompute", focus=subjects)
     if problems:
         raise LoadError(problems)
 
@@ -361,10 +344,11 @@ def recompute_store(store: QuadStore, *, rules: Mapping[ox.NamedNode, Rule] | No
     triples = graph_triples(results, started, now())
     seconds["build"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    check(store, triples)
+    quads = in_graph(triples, RECOMPUTED_GRAPH)
+    check(store, quads)
     seconds["validate"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    report.triples = store.replace_graph(RECOMPUTED_GRAPH, triples)
+    report.triples = store.replace_graph(RECOMPUTED_GRAPH, quads)
     store.flush()
     seconds["commit"] = time.perf_counter() - mark
     return report

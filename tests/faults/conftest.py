@@ -13,12 +13,18 @@ from tests.workbook_builder import sheet, write_workbook
 
 @pytest.fixture(scope="session")
 def workbooks(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """Two versions of ``tiny.xlsx`` (same name, so the same graph; other scores)."""
+    """Two versions of ``tiny.xlsx`` (same name, so the same graph; other scores).
+
+    Version 2 adds two countries: it changes over a tenth of the store, so loading it
+    writes a whole snapshot (a smaller change is written in place, see graph/delta.py,
+    whose crash points the service's writes reach).
+    """
     folder = tmp_path_factory.mktemp("workbooks")
     for version in ("v1", "v2"):
         (folder / version).mkdir()
     return (write_workbook(folder / "v1" / "tiny.xlsx", {"SE": sheet()}),
-            write_workbook(folder / "v2" / "tiny.xlsx", {"SE": sheet(overall=(70.0, 71.5, 72.0))}))
+            write_workbook(folder / "v2" / "tiny.xlsx", {"SE": sheet(overall=(70.0, 71.5, 72.0)),
+                                                         "FI": sheet(), "NO": sheet()}))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,126 @@
+"""Writing back to the folder: small known changes in place, everything else whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from mipex_kg.graph.delta import Delta
+from mipex_kg.graph.store import KnowledgeStore
+
+BIG = ox.NamedNode("https://w3id.org/mipex-kg/graph/big")
+SMALL = ox.NamedNode("https://w3id.org/mipex-kg/graph/small")
+P = ox.NamedNode("http://example.org/p")
+
+
+def triples(n: int, value: str = "v", subject: str = "s") -> list[ox.Triple]:
+    return [ox.Triple(ox.NamedNode(f"http://example.org/{subject}{i}"), P,
+                      ox.Literal(f"{value}{i}")) for i in range(n)]
+
+
+def on_disk(path: Path) -> set[ox.Quad]:
+    store = KnowledgeStore(path, read_only=True)
+    return set(store.oxigraph)
+
+
+def folder_identity(path: Path) -> int:
+    """The folder's inode: a whole snapshot puts a new folder in its place."""
+    return path.stat().st_ino
+
+
+def test_a_small_change_is_written_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    store = KnowledgeStore(path)
+    store.replace_graph(BIG, triples(500))
+    whole = folder_identity(path)
+    store.replace_graph(SMALL, triples(10, subject="t"))
+    store.replace_graph(SMALL, triples(12, "w", subject="t"))
+    store.update(f"DELETE DATA {{ GRAPH <{SMALL.value}> {{ <http://example.org/t0> <{P.value}> "
+                 '"w0" } }', graphs=[SMALL])
+    assert len(store) == 511
+    assert folder_identity(path) == whole  # never rewritten whole
+    assert on_disk(path) == set(store.oxigraph)
+    store.close()
+
+
+def test_a_change_nobody_named_is_written_whole(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    store = KnowledgeStore(path)
+    store.replace_graph(BIG, triples(500))
+    whole = folder_identity(path)
+    store.update(f"INSERT DATA {{ GRAPH <{SMALL.value}> {{ <http://example.org/x> <{P.value}> 1 }} }}")
+    assert folder_identity(path) != whole
+    assert on_disk(path) == set(store.oxigraph)
+    store.close()
+
+
+def test_a_large_change_and_blank_nodes_are_written_whole(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    store = KnowledgeStore(path)
+    store.replace_graph(BIG, triples(500))
+    before = folder_identity(path)
+    store.replace_graph(SMALL, triples(100, subject="t"))  # a fifth of the store
+    after_large = folder_identity(path)
+    store.replace_graph(SMALL, [ox.Triple(ox.BlankNode(), P, ox.Literal("b"))])
+    assert before != after_large != folder_identity(path)
+    reopened = KnowledgeStore(path, read_only=True)
+    assert len(reopened) == len(store)
+    store.close()
+
+
+def test_writes_in_a_batch_are_written_back_once_and_netted(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    store = KnowledgeStore(path)
+    store.replace_graph(BIG, triples(500))
+    whole = folder_identity(path)
+    with store.batch():
+        store.replace_graph(SMALL, triples(5, subject="t"))
+        store.drop_graph(SMALL)  # nets out: nothing to write
+        store.replace_graph(SMALL, triples(3, "z", subject="t"))
+    assert folder_identity(path) == whole
+    assert on_disk(path) == set(store.oxigraph)
+    store.close()
+    assert set(KnowledgeStore(path, read_only=True).oxigraph) == on_disk(path)
+
+
+def test_the_delta_nets_additions_and_removals() -> None:
+    delta = Delta()
+    a, b = (ox.Quad(ox.NamedNode(f"http://example.org/{n}"), P, ox.Literal(n), SMALL) for n in "ab")
+    delta.record([], [a, b])
+    delta.record([a, b], [b])
+    assert delta.added == {b} and delta.removed == set()
+    delta.record([b], [])
+    assert len(delta) == 0 and delta.as_update() == ""
+
+
+def test_a_snapshot_written_ahead_holds_the_writes_made_meanwhile(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    store = KnowledgeStore(path)
+    with store.batch():
+        store.replace_graph(BIG, triples(500))
+        store.replace_graph(SMALL, triples(50, subject="t"))
+        with store.snapshot_ahead():
+            store.replace_graph(SMALL, triples(300, "w", subject="t"))  # large: tracked anyway
+            store.replace_graph(ox.NamedNode("https://w3id.org/mipex-kg/graph/b"),
+                                [ox.Triple(ox.BlankNode("x"), P, ox.Literal("b"))])
+        assert on_disk(path) == set(store.oxigraph)  # in place before the batch ends
+    assert on_disk(path) == set(store.oxigraph)
+    store.close()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".store.new")]
+
+
+def test_a_snapshot_ahead_is_dropped_when_the_block_fails(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    store = KnowledgeStore(path)
+    with store.batch():
+        store.replace_graph(BIG, triples(500))
+        try:
+            with store.snapshot_ahead():
+                store.replace_graph(SMALL, triples(5, subject="t"))
+                raise RuntimeError("the recomputation failed")
+        except RuntimeError:
+            pass
+    assert on_disk(path) == set(store.oxigraph)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".store.new")]
+    store.close()
