@@ -69,8 +69,13 @@ class QuadStore(ABC):
         """
 
     @abstractmethod
-    def update(self, sparql_update: str, *, prologue: bool = True, **kwargs: Any) -> None:
+    def update(self, sparql_update: str, *, prologue: bool = True,
+               graphs: Iterable[ox.NamedNode | ox.DefaultGraph] | None = None,
+               **kwargs: Any) -> None:
         """Run a SPARQL update as one transaction (``kwargs``: ``base_iri``, ``prefixes``).
+
+        ``graphs``: every graph the update can change, when the caller knows them (a
+        store that keeps its own copy on disk writes back only those; others ignore it).
 
         Raises:
             SyntaxError: the update does not parse.

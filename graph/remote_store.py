@@ -250,7 +250,10 @@ class RemoteStore(QuadStore):
 
     # -- writing -----------------------------------------------------------------------
 
-    def update(self, sparql_update: str, *, prologue: bool = True, **kwargs: Any) -> None:
+    def update(self, sparql_update: str, *, prologue: bool = True,
+               graphs: Iterable[ox.NamedNode | ox.DefaultGraph] | None = None,
+               **kwargs: Any) -> None:
+        del graphs  # the engine keeps its own data: nothing to write back here
         stay_offline(sparql_update, update=True, load_sources=self.load_sources)
         text = declarations(kwargs.pop("prefixes", None), kwargs.pop("base_iri", None))
         text += sparql_update
