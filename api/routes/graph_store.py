@@ -154,16 +154,35 @@ async def _body_triples(request: Request, graph: GraphName) -> list[ox.Triple]:
     base = graph.value if isinstance(graph, ox.NamedNode) else endpoint_url(request)
     media_type = header.split(";")[0].strip().lower()
     if media_type == "multipart/form-data":
-        parts = BytesParser(policy=policy.HTTP).parsebytes(
-            f"Content-Type: {header}\r\n\r\n".encode("latin-1") + body
-        )
         triples: list[ox.Triple] = []
-        for part in parts.iter_parts():
-            content = part.get_payload(decode=True)
-            data = content if isinstance(content, bytes) else b""
-            triples += await run_in_threadpool(_parse, part.get("content-type", ""), data, base)
+        for part_type, data in _form_parts(header, body):
+            triples += await run_in_threadpool(_parse, part_type, data, base)
         return triples
     return await run_in_threadpool(_parse, header, body, base)
+
+
+def _form_parts(header: str, body: bytes) -> list[tuple[str, bytes]]:
+    """The (Content-Type, bytes) of each part of a multipart/form-data body.
+
+    Raises:
+        ProtocolError: the header has no boundary, or the body holds no part with it
+            (which would otherwise read as an empty graph and empty the target).
+    """
+    message = BytesParser(policy=policy.HTTP).parsebytes(
+        f"Content-Type: {header}\r\n\r\n".encode("latin-1") + body)
+    if not message.get_boundary():
+        raise ProtocolError("a multipart/form-data body needs a boundary parameter in its "
+                            "Content-Type header")
+    parts = list(message.iter_parts()) if message.is_multipart() else []
+    if not parts or message.defects:
+        raise ProtocolError("the multipart/form-data body holds no part delimited by its "
+                            "boundary (or a part is not closed)")
+    found = []
+    for part in parts:
+        content = part.get_payload(decode=True)
+        found.append((part.get("content-type", ""),
+                      content if isinstance(content, bytes) else b""))
+    return found
 
 
 def _parse(content_type: str, body: bytes, base: str) -> list[ox.Triple]:

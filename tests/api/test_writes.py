@@ -90,6 +90,32 @@ def test_graph_store_put_is_checked(server: LiveServer) -> None:
     assert accepted.status_code == 204 and triples(server) == {f'<{EX}a> <{EX}p> "new"'}
 
 
+def test_graph_store_put_takes_a_multipart_form_of_documents(server: LiveServer) -> None:
+    form = (f"--B\r\nContent-Disposition: form-data; name=a\r\nContent-Type: text/turtle\r\n\r\n"
+            f"<{EX}a> <{EX}p> 'one' .\r\n"
+            f"--B\r\nContent-Disposition: form-data; name=b\r\n"
+            f"Content-Type: application/n-triples\r\n\r\n<{EX}b> <{EX}p> \"two\" .\r\n--B--\r\n")
+    response = server.http.put(server.graph_store, params={"graph": G.value}, content=form,
+                               headers={**AUTH, "Content-Type": "multipart/form-data; boundary=B"})
+    assert response.status_code == 204
+    assert triples(server) == {f'<{EX}a> <{EX}p> "one"', f'<{EX}b> <{EX}p> "two"'}
+
+
+@pytest.mark.parametrize(("content_type", "body"), [
+    ("multipart/form-data", f"<{EX}a> <{EX}p> 'x' ."),  # no boundary
+    ("multipart/form-data; boundary=B", f"<{EX}a> <{EX}p> 'x' ."),  # no delimited part
+    ("multipart/form-data; boundary=B",
+     f"--B\r\nContent-Type: text/turtle\r\n\r\n<{EX}a> <{EX}p> 'x' .\r\n"),  # not closed
+])
+def test_a_malformed_multipart_put_is_refused_and_changes_nothing(
+        server: LiveServer, content_type: str, body: str) -> None:
+    version, before = server.store.version, triples(server)
+    response = server.http.put(server.graph_store, params={"graph": G.value}, content=body,
+                               headers={**AUTH, "Content-Type": content_type})
+    assert response.status_code == 400 and "multipart" in response.json()["detail"]
+    assert server.store.version == version and triples(server) == before
+
+
 def test_graph_store_post_shows_the_merged_graph(server: LiveServer) -> None:
     response = server.http.post(server.graph_store, params={"graph": G.value},
                           content=f"<{EX}b> <{EX}p> 'more' .", headers=TURTLE)
