@@ -7,10 +7,8 @@ socket that accepts connections and never answers.
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,9 +20,8 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from mipex_kg.api.readiness import Readiness
 
 from tests.api.live import LiveServer, live_server, settings_for_tests
-from tests.backends.processes import free_port, stop, wait_until_answering
+from tests.backends.oxigraph_server import OxigraphServer
 
-OXIGRAPH = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
 #: 10^10 solutions: runs for seconds, so it holds the only worker while we probe.
 SLOW = ("SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(
     f"VALUES ?v{k} {{ {' '.join(str(i) for i in range(100))} }}" for k in range(5)) + " }")
@@ -43,18 +40,11 @@ def server() -> Iterator[LiveServer]:
 @pytest.fixture
 def oxigraph_server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """A running ``oxigraph serve`` (PyPI oxigraph) and its query URL; stopped after."""
-    if not Path(OXIGRAPH).exists():
-        pytest.skip("the oxigraph server (PyPI package oxigraph) is not installed")
-    port = free_port()
-    process = subprocess.Popen([OXIGRAPH, "serve", "--location", str(tmp_path / "db"),
-                                "--bind", f"127.0.0.1:{port}"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/query"
+    server = OxigraphServer.start(tmp_path / "db")
     try:
-        wait_until_answering(process, url, timeout=30)
-        yield process, url
+        yield server.process, server.url + "/query"
     finally:
-        stop(process)
+        server.stop()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ are run for real against an ``oxigraph serve`` on 127.0.0.1.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -26,13 +25,12 @@ from mipex_kg import cli
 from mipex_kg.settings import Settings
 
 from tests.api.live import live_server
-from tests.backends.processes import free_port, stop, wait_until_answering
+from tests.backends.oxigraph_server import OxigraphServer
 
 yaml = pytest.importorskip("yaml", reason="PyYAML (installed with schemathesis) reads the files")
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-OXIGRAPH = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
 SERVICE_COPIES = ["mipex-1", "mipex-2", "mipex-3"]
 
 
@@ -193,17 +191,11 @@ def test_kubernetes_probes_and_wiring(manifests: dict[tuple[str, str], dict[str,
 @pytest.fixture
 def oxigraph_base(tmp_path: Path) -> Iterator[str]:
     """A running ``oxigraph serve`` on 127.0.0.1 (PyPI oxigraph); its base URL."""
-    if not Path(OXIGRAPH).exists():
-        pytest.skip("the oxigraph server (PyPI package oxigraph) is not installed")
-    port = free_port()
-    process = subprocess.Popen([OXIGRAPH, "serve", "--location", str(tmp_path / "db"),
-                                "--bind", f"127.0.0.1:{port}"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = OxigraphServer.start(tmp_path / "db")
     try:
-        wait_until_answering(process, f"http://127.0.0.1:{port}/query", timeout=30)
-        yield f"http://127.0.0.1:{port}"
+        yield server.url
     finally:
-        stop(process)
+        server.stop()
 
 
 def test_the_copies_wait_for_data_before_they_start(
