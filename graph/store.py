@@ -69,6 +69,8 @@ class KnowledgeStore(QuadStore):
         self._quads: int | None = None  # see _quad_count
         self._ahead: persistence.SnapshotAhead | None = None  # see snapshot_ahead
         self.on_disk = False  # see serve_from_disk
+        #: on the folder itself: the version ``_delta`` counts from (see ``dump_for_workers``)
+        self._delta_base: str | None = None
         if self.path is not None and read_only:
             folder = persistence.readable(self.path)
             if not folder.is_dir():
@@ -112,7 +114,9 @@ class KnowledgeStore(QuadStore):
             self._persist()
             memory, self._store = self._store, ox.Store(str(self.path))
             self.on_disk = True
-            self._delta, self._quads = None, None
+            # from now on the delta is the change since the query workers' last full
+            # dump (``dump_for_workers``); none yet
+            self._delta, self._delta_base, self._quads = None, None, None
             del memory
         _return_freed_memory()
 
@@ -218,7 +222,8 @@ class KnowledgeStore(QuadStore):
         if self.on_disk:
             crash_point(point)
             crash_point("delta.opened")
-            yield
+            with self._changing(graphs):  # for the query workers (``dump_for_workers``)
+                yield
             crash_point("delta.written")
             return
         with self._changing(graphs):
@@ -253,6 +258,28 @@ class KnowledgeStore(QuadStore):
         self._version = f"{self._instance}-{next(self._writes)}"
         self._dirty = True
         self._persist()
+
+    def dump_for_workers(self, path: Path, base: str | None) -> tuple[str, Delta | None]:
+        """What the query workers need to hold this store's current version.
+
+        Returns the version, and the change since version ``base`` when the store
+        knows it quad by quad (on the folder itself, ``serve_from_disk``, after writes
+        that said which graphs they change, without blank nodes): the workers apply it
+        to the copy they load of ``base``. Otherwise the whole dataset is dumped to
+        ``path`` as N-Quads first, and the change is None. Read from the folder, a
+        whole dump takes several times a load from memory (11 s against 1 s for
+        0.86 M quads here), the change of a small write milliseconds. Writes wait
+        meanwhile, so that the version is the dump's.
+        """
+        with self._write_lock:
+            delta = self._delta
+            if (base is not None and base == self._delta_base and delta is not None
+                    and not delta.has_blank_nodes):
+                return self._version, delta.copy()
+            self._store.dump(str(path), ox.RdfFormat.N_QUADS)
+            if self.on_disk:
+                self._delta, self._delta_base = Delta(), self._version
+            return self._version, None
 
     @property
     def oxigraph(self) -> ox.Store:
