@@ -20,12 +20,15 @@ with ``sandboxed=False`` (the one that answers allowed federated queries).
 
 Each process needs the data. The pool takes a *snapshot* of the store whenever the
 store's version has changed since the last one (so an answer never predates a
-write): the dataset is dumped to an N-Quads file, which one *zygote* process loads
-into memory; worker processes are forked from it (``worker.zygote_main``), so a
+write): the dataset is dumped to an N-Quads file (or, when the store knows what
+changed since the last dump, that change is written as a SPARQL update beside it:
+``KnowledgeStore.dump_for_workers``), which one *zygote* process loads into memory;
+worker processes are forked from it (``worker.zygote_main``), so a
 killed one is replaced in milliseconds, not in the seconds a load takes. A worker
 whose process holds an older version is moved to a process forked from the current
 zygote before its next query; a process goes when none of its workers is left, a
-zygote when its last process has gone (its snapshot file is deleted then).
+zygote when its last process has gone (the snapshot files go once it has loaded
+them; the last whole dump is kept for the next change).
 
 The pool is used from the event loop: ``acquire`` waits for an idle worker (first
 come, first served, up to a deadline), ``send`` gives it a query, ``answer`` waits

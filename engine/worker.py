@@ -1,7 +1,8 @@
 """What runs inside the query processes (see ``engine.pool`` for why processes).
 
 A *zygote* process loads a *snapshot* of the service's store at one version (an
-N-Quads file, into an in-memory store) and forks workers that share that copy
+N-Quads file, and maybe a SPARQL update file of the changes since, into an
+in-memory store) and forks workers that share that copy
 (``zygote_main``). A worker answers messages on its socket, one at a time; a message
 is its length (8 bytes, little-endian) and then a pickle (``frame``,
 ``send_message``, ``receive_message``):
