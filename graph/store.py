@@ -92,9 +92,10 @@ class KnowledgeStore(QuadStore):
     def close(self) -> None:
         """Write back anything pending and release the folder for other writers."""
         self._persist()
-        if self.on_disk:
+        if self.on_disk and self.path is not None:
             with self._write_lock:
                 self._store = ox.Store()  # closes the folder's RocksDB handles
+                persistence.withdraw_readers(self.path)
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -114,9 +115,11 @@ class KnowledgeStore(QuadStore):
             self._persist()
             memory, self._store = self._store, ox.Store(str(self.path))
             self.on_disk = True
-            # from now on the delta is the change since the query workers' last full
-            # dump (``dump_for_workers``); none yet
-            self._delta, self._delta_base, self._quads = None, None, None
+            persistence.publish_for_readers(self._store, self.path)
+            # from now on the delta is the change since a version the query workers
+            # dumped whole (``dump_for_workers``): the current one, when they did so
+            # before this (``mipex-kg serve`` warms them first)
+            self._delta, self._delta_base, self._quads = Delta(), self._version, None
             del memory
         _return_freed_memory()
 
@@ -254,8 +257,11 @@ class KnowledgeStore(QuadStore):
                     self._quads += len(after) - len(before)
 
     def _written(self) -> None:
-        """Record a write: new version, and the snapshot on disk unless in a batch."""
+        """Record a write: new version, and the snapshot on disk unless in a batch (on
+        the folder itself: a new copy for readers, ``persistence.publish_for_readers``)."""
         self._version = f"{self._instance}-{next(self._writes)}"
+        if self.on_disk and self.path is not None:
+            persistence.publish_for_readers(self._store, self.path)
         self._dirty = True
         self._persist()
 
