@@ -56,6 +56,7 @@ def create_app(
     startup: Sequence[StartupHook] = (),
     serving: Sequence[StartupHook] = (),
     query_workers: int | None = None,
+    close_store: bool = False,
 ) -> FastAPI:
     """Build the application.
 
@@ -74,12 +75,15 @@ def create_app(
             process's own copy of the data there: ``KnowledgeStore.serve_from_disk``).
         query_workers: how many queries may run at the same time, each in its own
             process (None: ``settings.query_workers``; see ``mipex_kg.engine``).
+        close_store: close a store passed in when the app stops (``mipex-kg serve``
+            hands its store over: uvicorn ends the process with the stop signal
+            once the app has shut down, so code after ``uvicorn.run`` does not run).
 
     Returns:
         The FastAPI application; run it with uvicorn.
     """
     settings = settings if settings is not None else Settings()
-    owns_store = store is None
+    owns_store = store is None or close_store
     store = store if store is not None else open_store(settings)
     if settings.update_token and write_gate is None:
         raise ValueError("writes are enabled (update_token) but no write_gate was given: "

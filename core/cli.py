@@ -303,7 +303,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     report(Overview.of(store).summary())
     report(f"Open http://{args.host}:{args.port}/ in a browser (query editor: /sparql).")
     app = create_app(settings, store, write_gate=Loader(store).check_write,
-                     serving=[_serve_from_disk])
+                     serving=[_serve_from_disk], close_store=True)
     # no access log: one line per request costs more than a small query (bench_sparql.py)
     uvicorn.run(app, host=args.host, port=args.port, access_log=False)
     return EXIT_OK
