@@ -2,7 +2,8 @@
 
     app = create_app(settings)                       # opens settings.store
     app = create_app(settings, store)                # a store the caller opened and filled
-    app = create_app(settings, store, write_gate=gate, startup=[load_data])
+    app = create_app(settings, store, write_gate=gate, startup=[load_data],
+                     serving=[drop_copy])
 
 What it sets up, all on ``app.state``: ``settings``, ``store`` (a QuadStore: embedded, or remote for a URL in ``settings.store``),
 ``engine`` (the bounded query engine every read goes through, ``mipex_kg.engine``:
@@ -53,7 +54,9 @@ def create_app(
     *,
     write_gate: WriteGate | None = None,
     startup: Sequence[StartupHook] = (),
+    serving: Sequence[StartupHook] = (),
     query_workers: int | None = None,
+    close_store: bool = False,
 ) -> FastAPI:
     """Build the application.
 
@@ -67,14 +70,20 @@ def create_app(
             by name). Replaceable later as ``app.state.write_gate``.
         startup: callables run once with the store before the app serves requests
             (for example, loading data on first start), in a worker thread.
+        serving: callables run once with the store when the query workers hold the
+            data, before the app serves requests (``mipex-kg serve`` drops the service
+            process's own copy of the data there: ``KnowledgeStore.serve_from_disk``).
         query_workers: how many queries may run at the same time, each in its own
             process (None: ``settings.query_workers``; see ``mipex_kg.engine``).
+        close_store: close a store passed in when the app stops (``mipex-kg serve``
+            hands its store over: uvicorn ends the process with the stop signal
+            once the app has shut down, so code after ``uvicorn.run`` does not run).
 
     Returns:
         The FastAPI application; run it with uvicorn.
     """
     settings = settings if settings is not None else Settings()
-    owns_store = store is None
+    owns_store = store is None or close_store
     store = store if store is not None else open_store(settings)
     if settings.update_token and write_gate is None:
         raise ValueError("writes are enabled (update_token) but no write_gate was given: "
@@ -91,6 +100,8 @@ def create_app(
         for hook in startup:
             await run_in_threadpool(hook, store)
         await run_in_threadpool(engine.warm)
+        for hook in serving:
+            await run_in_threadpool(hook, store)
         try:
             yield
         finally:

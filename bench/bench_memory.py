@@ -1,6 +1,7 @@
 """Serving memory: this service's whole process tree next to ``oxigraph serve``, one run.
 
     python bench/bench_memory.py [--data ../shared/data/mipex] [--queries 60] [--clients 4]
+                                 [--other /path/to/another/checkout]
 
 Both servers hold the same quads (the fully loaded store: the workbooks in ``--data``,
 reference data, recomputed scores) in memory. Each is sent the same mix of the
@@ -10,7 +11,8 @@ answered; then the proportional set size (PSS: shared pages split between the
 processes that share them) of each server's process tree is read from
 ``/proc/PID/smaps_rollup``, and so is the largest PSS seen while the queries ran
 (sampled every 0.2 s). The report gives both, per process and in total, and the
-ratio. Requires the ``bench`` extra.
+ratio. With ``--other``, another checkout of mipex-kg is measured the same way in the
+same run (before and after a change). Requires the ``bench`` extra.
 """
 
 from __future__ import annotations
@@ -28,7 +30,14 @@ import httpx
 import pyoxigraph as ox
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_sparql import QUERIES, _children, free_port, serve_both, variants  # noqa: E402
+from bench_sparql import (  # noqa: E402
+    QUERIES,
+    _children,
+    free_port,
+    serve_both,
+    serve_other,
+    variants,
+)
 
 from mipex_kg.graph.store import KnowledgeStore  # noqa: E402
 from mipex_kg.loaders.bootstrap import ensure_loaded  # noqa: E402
@@ -90,6 +99,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data/mipex"))
     parser.add_argument("--queries", type=int, default=60)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--other", type=Path,
+                        help="another checkout of mipex-kg, measured in the same run")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-memory-"))
     try:
@@ -100,13 +111,21 @@ def main() -> None:
         ox.Store.read_only(str(store_dir)).dump(str(nquads), ox.RdfFormat.N_QUADS)
         queries = [text for name in QUERIES
                    for _, text in zip(range(args.queries), variants(name), strict=False)]
-        ports = {"ours": free_port(), "oxigraph": free_port()}
+        if args.other:
+            shutil.copytree(store_dir, work / "store-other")
+        ports = {"ours": free_port(), "oxigraph": free_port(), "other": free_port()}
         rows = []
         with ExitStack() as servers:
             ours, theirs = serve_both(servers, store_dir, nquads, ports)
-            for name, pid, endpoint in (
-                    ("mipex-kg", ours, f"http://127.0.0.1:{ports['ours']}/sparql"),
-                    ("oxigraph serve", theirs, f"http://127.0.0.1:{ports['oxigraph']}/query")):
+            measured = [("mipex-kg", ours, f"http://127.0.0.1:{ports['ours']}/sparql")]
+            if args.other:
+                other = serve_other(servers, args.other, work / "store-other", work,
+                                    ports["other"])
+                measured.append(("mipex-kg (--other checkout)", other,
+                                 f"http://127.0.0.1:{ports['other']}/sparql"))
+            measured.append(("oxigraph serve", theirs,
+                             f"http://127.0.0.1:{ports['oxigraph']}/query"))
+            for name, pid, endpoint in measured:
                 peak = exercise(endpoint, queries, args.clients, pid)
                 parts = [(command_line(p), pss_mib(p)) for p in tree(pid)]
                 rows.append((name, sum(mib for _, mib in parts), peak, parts))

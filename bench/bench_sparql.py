@@ -156,6 +156,21 @@ def serve_both(servers: ExitStack, store_dir: Path, nquads: Path,
     return ours, oxigraph
 
 
+def serve_other(servers: ExitStack, checkout: Path, other_store: Path, work: Path,
+                port: int) -> int:
+    """Start another checkout of mipex-kg (by its import names) on ``other_store`` (a
+    copy of the store folder made before any server opened it: each server owns its
+    folder), on ``port``, until ``servers`` closes; its process id."""
+    sys.path.insert(0, str(Path(__file__).parents[1] / "scripts"))
+    from typecheck import link_tree
+
+    tree = link_tree(checkout.resolve(), work / "other").parent
+    return servers.enter_context(process(
+        [sys.executable, "-m", "mipex_kg.cli", "serve", "--store", str(other_store),
+         "--port", str(port)], f"http://127.0.0.1:{port}/sparql",
+        env={**os.environ, "PYTHONPATH": str(tree)}))
+
+
 # -- CPU time of a server and its worker processes (Linux /proc) ------------------------
 
 
@@ -441,6 +456,8 @@ def main() -> None:
         quads = len(memory)
         print(f"store: {quads} quads", file=sys.stderr)
 
+        if args.other:
+            shutil.copytree(store_dir, work / "store-other")
         ports = {name: free_port() for name in ("ours", "other", "oxigraph", "rdflib")}
         with ExitStack() as servers:
             ours, oxigraph = serve_both(servers, store_dir, nquads, ports)
@@ -453,16 +470,8 @@ def main() -> None:
                        args.rounds),
             ]
             if args.other:
-                sys.path.insert(0, str(Path(__file__).parents[1] / "scripts"))
-                from typecheck import link_tree  # the other checkout by its import names
-
-                tree = link_tree(args.other.resolve(), work / "other").parent
-                other_store = work / "store-other"  # its own copy: each server owns its folder
-                shutil.copytree(store_dir, other_store)
-                other = servers.enter_context(process(
-                    [sys.executable, "-m", "mipex_kg.cli", "serve", "--store", str(other_store),
-                     "--port", str(ports["other"])], f"http://127.0.0.1:{ports['other']}/sparql",
-                    env={**os.environ, "PYTHONPATH": str(tree)}))
+                other = serve_other(servers, args.other, work / "store-other", work,
+                                    ports["other"])
                 targets.insert(1, Target(
                     "other", http_sender(f"http://127.0.0.1:{ports['other']}/sparql"),
                     CpuMeter(other), args.requests, args.rounds))

@@ -302,10 +302,20 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     first_start(store, data_dir, fetch=args.fetch, report=report)
     report(Overview.of(store).summary())
     report(f"Open http://{args.host}:{args.port}/ in a browser (query editor: /sparql).")
-    app = create_app(settings, store, write_gate=Loader(store).check_write)
+    app = create_app(settings, store, write_gate=Loader(store).check_write,
+                     serving=[_serve_from_disk], close_store=True)
     # no access log: one line per request costs more than a small query (bench_sparql.py)
     uvicorn.run(app, host=args.host, port=args.port, access_log=False)
     return EXIT_OK
+
+
+def _serve_from_disk(store: object) -> None:
+    """Once the query workers hold the data (taken from memory, the quick way), the
+    service process reads and writes the store's folder instead of its own copy."""
+    from mipex_kg.graph.store import KnowledgeStore
+
+    if isinstance(store, KnowledgeStore):
+        store.serve_from_disk()
 
 
 def _fetch(args: argparse.Namespace, settings: Settings) -> int:

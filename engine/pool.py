@@ -20,12 +20,15 @@ with ``sandboxed=False`` (the one that answers allowed federated queries).
 
 Each process needs the data. The pool takes a *snapshot* of the store whenever the
 store's version has changed since the last one (so an answer never predates a
-write): the dataset is dumped to an N-Quads file, which one *zygote* process loads
-into memory; worker processes are forked from it (``worker.zygote_main``), so a
+write): the dataset is dumped to an N-Quads file (or, when the store knows what
+changed since the last dump, that change is written as a SPARQL update beside it:
+``KnowledgeStore.dump_for_workers``), which one *zygote* process loads into memory;
+worker processes are forked from it (``worker.zygote_main``), so a
 killed one is replaced in milliseconds, not in the seconds a load takes. A worker
 whose process holds an older version is moved to a process forked from the current
 zygote before its next query; a process goes when none of its workers is left, a
-zygote when its last process has gone (its snapshot file is deleted then).
+zygote when its last process has gone (the snapshot files go once it has loaded
+them; the last whole dump is kept for the next change).
 
 The pool is used from the event loop: ``acquire`` waits for an idle worker (first
 come, first served, up to a deadline), ``send`` gives it a query, ``answer`` waits
@@ -54,7 +57,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyoxigraph as ox
 from starlette.concurrency import run_in_threadpool
 
 from mipex_kg.api.errors import QueryFailed, ServiceUnavailable, WorkersBusy
@@ -85,7 +87,7 @@ _FIRST_READ = 64 * 1024
 
 _ZYGOTE_MAIN = ("import sys; from mipex_kg.engine.worker import zygote_main; "
                 "zygote_main(int(sys.argv[1]), sys.argv[2], sandboxed=sys.argv[3] == 'sandboxed', "
-                "memory_mb=int(sys.argv[4]))")
+                "memory_mb=int(sys.argv[4]), changes=sys.argv[5] or None)")
 
 #: glibc's per-thread cache of freed blocks, per size: 7 by default. Queries allocate
 #: and free many small blocks; with 256, a small query's worker time fell by a tenth.
@@ -118,7 +120,7 @@ class Zygote:
         with theirs:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", _ZYGOTE_MAIN, str(theirs.fileno()), snapshot.path,
-                 "sandboxed" if sandboxed else "open", str(memory_mb)],
+                 "sandboxed" if sandboxed else "open", str(memory_mb), snapshot.changes or ""],
                 pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
                 env=_worker_environment())
         self.control = ours
@@ -203,7 +205,8 @@ class Zygote:
                 self._stop()
 
     def stop(self) -> None:
-        """End the zygote (and any process still alive); delete its snapshot file."""
+        """End the zygote (and any process still alive); its snapshot files are the
+        ``Snapshots``' to delete."""
         with self._lock:
             self._stop()
 
@@ -220,8 +223,6 @@ class Zygote:
             self.process.kill()
             self.process.wait()
         self.control.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self.snapshot.path)
 
 
 class ZygoteGone(Exception):
@@ -293,14 +294,18 @@ class Snapshots:
         self._current: Zygote | None = None
         self._zygotes: set[Zygote] = set()  # every one still running
         self._folder: Path | None = None
+        self._base: Snapshot | None = None  # the last whole dump, kept for the next changes
         self._numbers = itertools.count(1)
         self._closed = False
 
     def current(self) -> Zygote:
         """The zygote holding the store's current version, started when missing (blocking).
 
-        The version is read before the dump: a write during the dump makes the next
-        request dump again, never serve an answer older than its version.
+        The zygote loads the last whole dump and the change since (both files)
+        when the store knows that change (``KnowledgeStore.dump_for_workers``: a
+        store served from its folder, after small writes), else a fresh whole dump.
+        A write during this makes the next request do it again, never serve an
+        answer older than its version.
         """
         with self._lock:
             previous = self._current
@@ -310,11 +315,30 @@ class Snapshots:
                 raise _shutting_down()
             if self._folder is None:
                 self._folder = Path(tempfile.mkdtemp(prefix="mipex-kg-snapshots-"))
-            version = self.store.version
-            path = self._folder / f"snapshot-{next(self._numbers)}.nq"
-            self.store.oxigraph.dump(str(path), ox.RdfFormat.N_QUADS)
-            zygote = Zygote(Snapshot(version, str(path)), sandboxed=self.sandboxed,
-                            memory_mb=self.memory_mb)
+            number = next(self._numbers)
+            path = self._folder / f"snapshot-{number}.nq"
+            base = self._base
+            version, delta = self.store.dump_for_workers(
+                path, base.version if base is not None else None)
+            if delta is not None and base is not None:
+                changes = self._folder / f"changes-{number}.ru"
+                changes.write_text(delta.as_update(), encoding="utf-8")
+                snapshot = Snapshot(version, base.path, str(changes))
+            else:
+                snapshot = Snapshot(version, str(path))
+            try:
+                zygote = Zygote(snapshot, sandboxed=self.sandboxed, memory_mb=self.memory_mb)
+            except BaseException:
+                if snapshot.changes is None:
+                    _delete(snapshot.path)  # a whole dump that did not load
+                raise
+            finally:  # read once the zygote has loaded
+                if snapshot.changes is not None:
+                    _delete(snapshot.changes)
+            if snapshot.changes is None:  # the new whole dump; the previous one can go
+                if base is not None:
+                    _delete(base.path)
+                self._base = snapshot
             self._current = zygote
             self._zygotes.add(zygote)
         if previous is not None:
@@ -705,6 +729,11 @@ async def _receive_async(
             loop.remove_reader(fd)
         if timer is not None:
             timer.cancel()
+
+
+def _delete(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
 
 
 def _shutting_down() -> ServiceUnavailable:

@@ -31,10 +31,12 @@ ENVIRONMENT_VARIABLE = "MIPEX_KG_CRASH_AT"
 #: Every crash point, and the state of the write when it is reached.
 POINTS: dict[str, str] = {
     "load.validated": "a loader validated the new graphs; nothing is replaced yet",
-    "store.replaced": "a graph was replaced in memory; nothing is written to disk yet",
-    "store.updated": "a SPARQL update was applied in memory; nothing is written to disk yet",
-    "delta.opened": "a small change is about to be written in place; the folder is unchanged",
-    "delta.written": "a small change was written in place, one transaction; the folder is new",
+    "store.replaced": "a graph was replaced in memory (a store served from its folder: the "
+                      "replacement is ready, not yet applied); nothing is written to disk yet",
+    "store.updated": "a SPARQL update was applied in memory (a store served from its folder: "
+                     "it is ready, not yet applied); nothing is written to disk yet",
+    "delta.opened": "a change is about to be written in place; the folder is unchanged",
+    "delta.written": "a change was written in place, one transaction; the folder is new",
     "snapshot.fresh-created": "the new snapshot folder exists, still empty",
     "snapshot.fresh-written": "the new snapshot folder is complete; the old one is in place",
     "snapshot.after-first-rename": "the old folder is set aside; the store folder is missing",

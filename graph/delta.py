@@ -37,6 +37,12 @@ class Delta:
             else:
                 self.removed.add(quad)
 
+    def copy(self) -> Delta:
+        """A delta with the same quads, which later records do not change."""
+        twin = Delta()
+        twin.added, twin.removed = set(self.added), set(self.removed)
+        return twin
+
     def __len__(self) -> int:
         return len(self.added) + len(self.removed)
 

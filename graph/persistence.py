@@ -46,8 +46,14 @@ def _is_store(path: Path) -> bool:
     return path.is_dir() and any(path.iterdir())
 
 
+def _readers(path: Path) -> Path:
+    return path.with_name(f".{path.name}.readers")
+
+
 def recover(path: Path) -> None:
-    """Finish or undo a snapshot swap that a crash interrupted; drop half-written folders."""
+    """Finish or undo a snapshot swap that a crash interrupted; drop half-written folders
+    and the copies a writer that was killed left for readers."""
+    shutil.rmtree(_readers(path), ignore_errors=True)
     previous = _previous(path)
     if not path.exists() and previous.exists():
         previous.rename(path)
@@ -58,14 +64,73 @@ def recover(path: Path) -> None:
 
 
 def readable(path: Path) -> Path:
-    """The folder a reader opens: ``path``, or the old dataset set aside beside it.
+    """The folder a reader opens: ``path``, the old dataset set aside beside it, or the
+    copy a live writer keeps for readers.
 
     Between the two renames of a swap (or after a crash there, until the next writer
     repairs it) ``path`` is missing and the previous folder still holds the whole old
-    dataset; a reader opens that rather than fail.
+    dataset; a reader opens that rather than fail. A writer that keeps the folder open
+    (``KnowledgeStore.serve_from_disk``) publishes a copy after each write
+    (``publish_for_readers``), since opening a RocksDB folder read-only while another
+    process writes it is undefined behaviour; it is used while that writer lives.
     """
+    published = _published(path)
+    if published is not None and _writer_alive(path):
+        return published
     previous = _previous(path)
     return previous if not path.is_dir() and previous.is_dir() else path
+
+
+def publish_for_readers(disk: ox.Store, path: Path) -> None:
+    """Leave a copy of the open on-disk store ``disk`` (at ``path``) for readers.
+
+    A RocksDB checkpoint (``Store.backup``: hard links to the immutable table files,
+    milliseconds), numbered, made under a temporary name and then renamed, so a reader
+    sees whole copies only; the one before stays for a reader that is opening it.
+    """
+    folder = _readers(path)
+    folder.mkdir(exist_ok=True)
+    numbers = _copies(folder)
+    number = numbers[-1] + 1 if numbers else 1
+    fresh = folder / f"new-{number}"
+    shutil.rmtree(fresh, ignore_errors=True)
+    disk.backup(str(fresh))
+    fresh.rename(folder / str(number))
+    for old in numbers[:-1]:
+        shutil.rmtree(folder / str(old), ignore_errors=True)
+
+
+def withdraw_readers(path: Path) -> None:
+    """Remove the readers' copies (the writer closes the folder: readers open it again)."""
+    shutil.rmtree(_readers(path), ignore_errors=True)
+
+
+def _copies(folder: Path) -> list[int]:
+    return sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit())
+
+
+def _published(path: Path) -> Path | None:
+    folder = _readers(path)
+    try:
+        numbers = _copies(folder)
+    except OSError:
+        return None
+    return folder / str(numbers[-1]) if numbers else None
+
+
+def _writer_alive(path: Path) -> bool:
+    """Whether a process holds the writer's lock on ``path`` (``WriterLock``)."""
+    try:
+        lock = open(path.with_name(f".{path.name}.lock"))  # noqa: SIM115
+    except OSError:
+        return False
+    with lock:
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+        return False
 
 
 def read_into(memory: ox.Store, path: Path) -> None:
@@ -198,5 +263,5 @@ class WriterLock:
         self.release()
 
 
-__all__ = ["SnapshotAhead", "WriterLock", "holds_store", "read_into", "readable", "recover", "write_delta",
-           "write_snapshot"]
+__all__ = ["SnapshotAhead", "WriterLock", "holds_store", "publish_for_readers", "read_into",
+           "readable", "recover", "withdraw_readers", "write_delta", "write_snapshot"]

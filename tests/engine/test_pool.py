@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from mipex_kg.api.errors import QueryFailed, QueryTimeout
@@ -120,3 +122,37 @@ def test_waiting_for_a_worker_does_not_make_a_client_heavy() -> None:
         assert not engine.admission.is_heavy("p")  # it waited; its query was quick
     finally:
         engine.close()
+
+
+def test_workers_of_a_store_served_from_disk_take_the_change_not_a_whole_dump(
+        tmp_path: Path) -> None:
+    store = KnowledgeStore(tmp_path / "store")
+    store.update("INSERT DATA { GRAPH <http://g0> { "  # a change of up to a tenth is tracked
+                 + " ".join(f"<http://a/{i}> <http://b> {i} ." for i in range(100)) + " } }")
+    engine = QueryEngine(store, Settings(store=None, query_workers=2, query_timeout=60,
+                                         fast_lane_timeout=60))
+    try:
+        engine.warm()  # as mipex-kg serve does: the first dump, whole, from memory
+        store.serve_from_disk()
+        assert snapshot_files(engine) == ["snapshot-1.nq"]
+        store.update("INSERT DATA { GRAPH <http://g> { <http://new> <http://b> 2 } }",
+                     graphs=[ox.NamedNode("http://g")])
+        engine.warm()
+        # the zygote loaded the first dump and the change: no second dump was made
+        assert snapshot_files(engine) == ["snapshot-1.nq"]
+        assert b'"boolean":true' in run(engine, "ASK { <http://new> ?p 2 }")
+        store.replace_graph(ox.NamedNode("http://g"), [ox.Triple(
+            ox.NamedNode("http://c"), ox.NamedNode("http://b"), ox.Literal("3"))])
+        assert b'"boolean":false' in run(engine, "ASK { <http://new> ?p ?o }")
+        assert b'"boolean":true' in run(engine, 'ASK { <http://c> ?p "3" }')
+        store.update("INSERT DATA { GRAPH <http://h> { <http://d> <http://b> 4 } }")  # unsaid
+        assert b'"boolean":true' in run(engine, "ASK { <http://d> ?p 4 }")
+        assert snapshot_files(engine) == ["snapshot-4.nq"]  # a whole dump, the old one gone
+    finally:
+        engine.close()
+        store.close()
+
+
+def snapshot_files(engine: QueryEngine) -> list[str]:
+    assert engine.snapshots is not None and engine.snapshots._folder is not None
+    return sorted(p.name for p in engine.snapshots._folder.iterdir())

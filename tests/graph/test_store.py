@@ -111,3 +111,43 @@ def test_a_reader_between_the_two_renames_sees_the_old_dataset(tmp_path: Path) -
     assert KnowledgeStore(path, read_only=True).graph_sizes() == {G.value: 3}
     assert not path.exists()  # a reader repairs nothing
 
+
+
+def test_a_store_served_from_disk_reads_and_writes_its_folder(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    store = KnowledgeStore(path)
+    store.replace_graph(G, triples(4))
+    store.serve_from_disk()
+    assert store.on_disk
+    assert store.graph_sizes() == {G.value: 4}  # what was in memory is in the folder
+    version = store.version
+    store.replace_graph(G, triples(2, "w"))
+    store.update("INSERT DATA { GRAPH <http://g2> { <http://a> <http://b> 1 } }",
+                 graphs=[ox.NamedNode("http://g2")])
+    assert store.version != version
+    assert store.graph_sizes() == {G.value: 2, "http://g2": 1}
+    # each write is committed at once, and readers get a copy the writer does not touch
+    # (reading a RocksDB folder that another handle writes is undefined behaviour)
+    reader = KnowledgeStore(path, read_only=True)
+    assert reader.graph_sizes() == {G.value: 2, "http://g2": 1}
+    store.drop_graph(ox.NamedNode("http://g2"))
+    assert reader.graph_sizes() == {G.value: 2, "http://g2": 1}  # its copy stays as it was
+    assert KnowledgeStore(path, read_only=True).graph_sizes() == {G.value: 2}
+    store.close()
+    assert not any(p.name.endswith(".readers") for p in tmp_path.iterdir())  # withdrawn
+    reopened = KnowledgeStore(path)  # the folder was released
+    assert reopened.graph_sizes() == {G.value: 2}
+    reopened.close()
+
+
+def test_serving_from_disk_needs_a_folder(tmp_path: Path) -> None:
+    memory = KnowledgeStore()
+    memory.serve_from_disk()
+    assert not memory.on_disk
+    path = tmp_path / "store"
+    writer = KnowledgeStore(path)
+    writer.replace_graph(G, triples(1))
+    writer.close()
+    reader = KnowledgeStore(path, read_only=True)
+    reader.serve_from_disk()
+    assert not reader.on_disk
