@@ -38,6 +38,7 @@ from mipex_kg.api.routes import void as void_route
 from mipex_kg.api.routes.resources import register_rest
 from mipex_kg.api.writes import WriteGate
 from mipex_kg.engine.query_engine import QueryEngine
+from mipex_kg.engine.store_view import EngineReads
 from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.graph.remote_config import open_store
 from mipex_kg.settings import Settings
@@ -121,6 +122,7 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.engine = engine
+    app.state.reads = EngineReads(store, engine)  # the service's own aggregate reads
     app.state.readiness = readiness
     app.state.response_cache = ResponseCache()
     app.state.write_gate = write_gate

@@ -72,7 +72,7 @@ async def _catalog(request: Request, profile: str) -> Response:
     base = service_base(request)
 
     def build() -> CachedResponse:
-        built = _build(state.store, base, profile)
+        built = _build(state.reads, base, profile)
         body = built.serialize(choice.format.oxigraph)  # type: ignore[arg-type]
         return CachedResponse(body, choice.content_type, {"X-DCAT-AP-Version": profile})
 

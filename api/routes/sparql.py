@@ -232,7 +232,7 @@ async def _describe(request: Request, operation: SparqlOperation) -> Response:
     federated = bool(state.engine.policy.endpoints)
 
     def build() -> CachedResponse:
-        triples = service_description(state.store, endpoint, updates=updates, federated=federated)
+        triples = service_description(state.reads, endpoint, updates=updates, federated=federated)
         body = write_triples(triples, choice.format, _DESCRIPTION_PREFIXES)
         return CachedResponse(body, choice.content_type)
 

@@ -41,7 +41,7 @@ async def _void(request: Request) -> Response:
     base = service_base(request)
 
     def build() -> CachedResponse:
-        triples = void_description(state.store, base)
+        triples = void_description(state.reads, base)
         body = write_triples(triples, choice.format, prefixes_for(triples))
         return CachedResponse(body, choice.content_type)
 

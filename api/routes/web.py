@@ -78,7 +78,7 @@ async def _landing(request: Request) -> Response:
 
     def build() -> CachedResponse:
         links = Links(base)
-        overview = Overview.of(state.store)
+        overview = Overview.of(state.reads)
         body = render("landing.html", title="Migrant-integration policy as linked data",
                       links=links, overview=overview, questions=_questions(links),
                       hint=MISSING_DATA_HINT)
