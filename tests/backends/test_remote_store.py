@@ -5,9 +5,11 @@ store (REST facade, pages, catalogue, endpoint limits)."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,13 +51,46 @@ def test_a_write_by_another_copy_changes_the_version(oxigraph_server: OxigraphSe
     try:
         before = copy.version
         remote_store.replace_graph(G, triples(2))
-        assert copy.version != before
-        seen = copy.version
+        seen = changed_version(copy, before)
         remote_store.update("INSERT DATA { GRAPH <http://example.org/g2> { <http://a> <http://b> 1 } }")
-        assert copy.version != seen
+        changed_version(copy, seen)
         assert copy.named_graphs() == [ox.NamedNode("http://example.org/g2"), G]
     finally:
         copy.close()
+
+
+def changed_version(store: RemoteStore, old: str) -> str:
+    """The store's version once it differs from ``old`` (it is read again in a thread);
+    fails after 30 s."""
+    deadline = time.monotonic() + 30
+    while (version := store.version) == old:
+        assert time.monotonic() < deadline, "the version never changed"
+        time.sleep(0.01)
+    return version
+
+
+def test_reading_the_version_never_waits_for_the_store(oxigraph_server: OxigraphServer) -> None:
+    """Past its TTL the version is read again in a thread: a caller (the event loop) gets
+    the known version even while the store does not answer at all."""
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts connections (the kernel does) and never answers
+    store = oxigraph_server.store(store_version_ttl=0.0)
+    try:
+        known = store.version
+        store.endpoints = dataclasses.replace(
+            store.endpoints, query_url=f"http://127.0.0.1:{silent.getsockname()[1]}/query")
+        store._client.timeout = httpx.Timeout(60.0)
+        answers: list[str] = []
+        reader = threading.Thread(target=lambda: answers.extend(store.version for _ in range(3)))
+        reader.start()
+        reader.join(timeout=20)
+        assert not reader.is_alive() and answers == [known] * 3
+    finally:
+        store.close()
+        silent.close()
 
 
 def test_the_version_graph_shows_in_no_answer(remote_store: RemoteStore) -> None:
