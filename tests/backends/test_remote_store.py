@@ -295,3 +295,111 @@ def test_a_workbook_loads_and_validates_on_virtuoso(virtuoso_server: Any, tmp_pa
         assert conforms, text
     finally:  # the server is the session's: the Virtuoso tests must find it empty
         emptied(store).close()
+
+
+def virtuoso_store(server: Any) -> RemoteStore:
+    return emptied(RemoteStore(RemoteEndpoints.from_settings(
+        Settings(**server.settings_values()))))
+
+
+@pytest.mark.virtuoso
+def test_large_graphs_reach_virtuoso_in_parts_whole_for_readers(virtuoso_server: Any) -> None:
+    """Over 1 400 triples in one update, or 10 MB in one body, Virtuoso refuses: a graph
+    goes to a staging graph in several Graph Store requests, then one MOVE (or ADD).
+    A reader never sees a part; blank nodes stay one node each."""
+    store = virtuoso_store(virtuoso_server)
+    store.upload_bytes = 40_000  # about 500 triples a part
+    reader = virtuoso_store(virtuoso_server)
+    blank = ox.BlankNode()
+    linked = [ox.Triple(ox.NamedNode("http://example.org/s0"), P, blank),
+              ox.Triple(blank, P, ox.Literal("inside"))]
+    counts: set[int] = set()
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            rows = reader.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {G} {{ ?s ?p ?o }} }}")
+            counts.add(int(next(iter(rows))["n"].value))
+
+    try:
+        store.replace_graph(G, triples(3000, "a"))
+        watcher = threading.Thread(target=read)
+        watcher.start()
+        try:
+            for round_ in range(3):
+                store.replace_graph(G, triples(4000 if round_ % 2 == 0 else 3000, str(round_)))
+        finally:
+            done.set()
+            watcher.join()
+        assert counts <= {3000, 4000} and counts
+        store.add_triples(G, [*triples(2500, "more"), *linked])
+        assert store.graph_sizes() == {G.value: 4000 + 2500 + 2}
+        rows = list(store.query(f"SELECT ?x WHERE {{ GRAPH {G} {{ <http://example.org/s0> {P} "
+                                f"?b . ?b {P} ?x }} }}"))
+        assert [r["x"].value for r in rows] == ["inside"]
+        assert store.named_graphs() == [G]  # no staging graph left
+    finally:
+        emptied(store).close()
+        reader.close()
+
+
+@pytest.mark.virtuoso
+def test_the_graph_store_route_adds_thousands_of_triples_on_virtuoso(
+        virtuoso_server: Any) -> None:
+    """POST through the service's Graph Store protocol (was one INSERT DATA, refused)."""
+    from tests.api.live import TOKEN
+
+    store = virtuoso_store(virtuoso_server)
+    body = "".join(f"<http://example.org/s{i}> <http://example.org/p> \"{i}\" .\n"
+                   for i in range(5000))
+    try:
+        with live_server(settings_for_tests(), store) as server:
+            for method in ("PUT", "POST"):
+                answer = server.http.request(
+                    method, server.graph_store, params={"graph": G.value}, content=body,
+                    headers={"Content-Type": "application/n-triples",
+                             "Authorization": f"Bearer {TOKEN}"})
+                assert answer.status_code in (201, 204), answer.text
+        assert store.graph_sizes() == {G.value: 5000}
+    finally:
+        emptied(store).close()
+
+
+class CopyCounting(RemoteStore):
+    """A remote store that records which graphs are read whole (to see what a gated
+    update copies into its scratch store)."""
+
+    def __init__(self, endpoints: RemoteEndpoints) -> None:
+        super().__init__(endpoints)
+        self.read_whole: list[object] = []
+
+    def quads(self, subject: Any = None, predicate: Any = None, obj: Any = None,
+              graph: Any = None) -> Iterator[ox.Quad]:
+        if subject is None and predicate is None and obj is None:
+            self.read_whole.append(graph)
+        return super().quads(subject, predicate, obj, graph)
+
+    def dump(self, output: Any, fmt: ox.RdfFormat, graph: Any = None, **options: Any) -> Any:
+        if graph is None:
+            self.read_whole.append("the whole store")
+        return super().dump(output, fmt, graph, **options)
+
+
+def test_a_gated_update_copies_only_the_graphs_it_can_touch(
+        oxigraph_server: OxigraphServer) -> None:
+    from mipex_kg.api.writes import GraphWriter
+
+    store = CopyCounting(RemoteEndpoints.from_settings(oxigraph_server.settings()))
+    other = ox.NamedNode("http://example.org/other")
+    seen: list[object] = []
+    try:
+        emptied(store).replace_graph(G, triples(5))
+        store.replace_graph(other, triples(50))
+        writer = GraphWriter(store, lambda changes: seen.extend(changes) or [], threading.Lock())
+        writer.update(f"INSERT DATA {{ GRAPH {G} {{ <http://example.org/n> {P} 'new' }} }}",
+                      base_iri=None)
+        assert seen == [G] and store.graph_sizes()[G.value] == 6
+        assert other not in store.read_whole and "the whole store" not in store.read_whole
+        assert G in store.read_whole
+    finally:
+        emptied(store).close()
