@@ -20,6 +20,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -98,7 +99,7 @@ def void_description(store: QuadStore, service: str) -> list[ox.Triple]:
     # the store's graphs, named: the default graph of some engines (Virtuoso) is the
     # union of every graph, the engine's own included
     graphs = store.named_graphs()
-    own = {"default_graph": graphs} if graphs else {}
+    own: dict[str, Any] = {"default_graph": graphs} if graphs else {}
     properties = {row["p"]: _int(row["n"]) for row in store.query(_PROPERTIES, **own)}
     classes = {row["c"]: _int(row["n"]) for row in store.query(_CLASSES, **own)}
     totals = next(iter(store.query(_TOTALS, **own)))
