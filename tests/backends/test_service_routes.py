@@ -125,8 +125,6 @@ def size(response: Any) -> int:
 #: Where Virtuoso 7.2 gives another answer than Oxigraph (status 200 both): open
 #: differences, written down in docs/backends.md ("Known differences").
 VIRTUOSO_DIFFERS = {
-    "/api/indicators": "a page of 20 rows instead of 200",
-    "/api/queries/indicators": "a page of 20 rows instead of 200",
     "/api/queries/region-vs-country": "no rows",
     "/api/queries/verification-summary": "no rows",
 }
