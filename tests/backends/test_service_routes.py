@@ -126,7 +126,6 @@ def size(response: Any) -> int:
 #: differences, written down in docs/backends.md ("Known differences").
 VIRTUOSO_DIFFERS = {
     "/api/queries/region-vs-country": "no rows",
-    "/api/queries/verification-summary": "no rows",
 }
 
 
