@@ -67,7 +67,7 @@ def example_text(query: NamedQuery, vocabulary: Vocabulary,
                  graphs: Sequence[ox.NamedNode] = ()) -> str:
     """The SPARQL of ``query`` with every parameter that has a usable example bound to it.
 
-    Parameters bound by marker (``#@bind``) become BIND or VALUES lines in place;
+    Parameters bound by marker (``#@bind``) become VALUES lines in place;
     the others (which the endpoint substitutes throughout the query) a VALUES line
     at the start of every WHERE group. An example the store does not know (no workbooks loaded) is left
     unbound rather than refused.

@@ -10,9 +10,10 @@ with marker comments (and, optionally, where a page's LIMIT goes: ``#@page``)::
       ?obs mkg:indicator ?indicator ; ...
     }
 
-At a marker, each parameter given becomes ``BIND(<term> AS ?var)`` (one value) or
-``VALUES ?var { ... }`` (a list); a parameter left out binds nothing, so its variable
-stays free ("any"). Terms come only from ``query_params`` (parsed, typed, checked
+At a marker, each parameter given becomes ``VALUES ?var { ... }`` (one value or a
+list; not ``BIND``, which Virtuoso 7.2 fails to compile before a subquery that
+selects the variable: docs/backends.md); a parameter left out binds nothing, so its
+variable stays free ("any"). Terms come only from ``query_params`` (parsed, typed, checked
 against the store's codes), and are written by ``sparql_term``, which accepts only
 IRIs, integers and plain strings without quotes or backslashes: a parameter can never
 change the shape of a query. The marker is a comment, so each file is also a plain
@@ -193,10 +194,7 @@ class NamedQuery:
                 terms = by_var.get(var[1:])
                 if not terms:
                     continue
-                if len(terms) == 1:
-                    lines.append(f"BIND({sparql_term(terms[0])} AS {var})")
-                else:
-                    lines.append(f"VALUES {var} {{ {' '.join(sparql_term(t) for t in terms)} }}")
+                lines.append(f"VALUES {var} {{ {' '.join(sparql_term(t) for t in terms)} }}")
             return "\n".join(match["indent"] + line for line in lines)
 
         return MARKER.sub(replace, self.sparql)

@@ -121,10 +121,10 @@ class GraphWriter:
                 current = list(self.triples(graph))
                 known = set(current)
                 self._check({graph: current + [t for t in triples if t not in known]})
-            data = _ntriples(triples)
             if isinstance(graph, ox.NamedNode):
-                data = f"GRAPH <{graph.value}> {{ {data} }}"
-            self.store.update(f"INSERT DATA {{ {data} }}", graphs=[graph])
+                self.store.add_triples(graph, triples)
+            else:
+                self.store.update(f"INSERT DATA {{ {_ntriples(triples)} }}", graphs=[graph])
             return created
 
     def delete(self, graph: GraphName) -> None:

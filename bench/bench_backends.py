@@ -1,21 +1,17 @@
-"""The service on each backend, side by side in one run: embedded Oxigraph and
-Oxigraph server (``oxigraph serve``, reached over the SPARQL 1.1 protocols).
+"""The service on each backend, side by side in one run: embedded Oxigraph,
+Oxigraph server (``oxigraph serve``) and Virtuoso open source (``virtuoso-t``, a
+private server as the tests start it), both reached over the SPARQL 1.1 protocols.
 
     python bench/bench_backends.py [--data ../shared/data/mipex] [--requests 40]
                                    [--clients 4] [--rounds 2] [--output notes.md]
 
 1. **load**: the reference data and both 2020 workbooks (2007-2019 and 2020-2024),
    through the SHACL gate, into each backend (seconds, and the gate's share);
-2. **the gate on a remote store**: the EU workbook's graph validated in a local
-   scratch store (what ``Loader.check`` does: the context graphs are fetched with the
-   Graph Store Protocol) against validated in the backend (uploaded to a staging
-   graph, the compiled constraints run there with the staging and context graphs as
-   the dataset);
-3. **throughput** of the five queries of ``bench_sparql.py`` through the service on
-   each backend, and through ``oxigraph serve`` asked directly (the engine's own
-   endpoint): the ratio is the service's overhead;
-4. **memory** (PSS of the process and its children, and RSS) of each service;
-5. **service copies**: throughput with one and with two ``mipex-kg serve`` processes
+2. **throughput** of the five queries of ``bench_sparql.py`` through the service on
+   each backend, and through the engine's own endpoint asked directly (``oxigraph
+   serve``, Virtuoso's ``/sparql``): the ratio is the service's overhead;
+3. **memory** (PSS of the process and its children, and RSS) of each service;
+4. **service copies**: throughput with one and with two ``mipex-kg serve`` processes
    over the one Oxigraph server (the client threads alternate between the two).
 
 Everything listens on 127.0.0.1 and is stopped at the end.
@@ -38,16 +34,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_sparql as bs  # noqa: E402  (the queries, the timing and the servers)
-import pyoxigraph as ox  # noqa: E402
 
-from mipex_kg.graph.quad_store import STAGING_PREFIX, QuadStore  # noqa: E402
+from mipex_kg.graph.quad_store import QuadStore  # noqa: E402
 from mipex_kg.graph.remote_config import RemoteEndpoints  # noqa: E402
 from mipex_kg.graph.remote_store import RemoteStore  # noqa: E402
-from mipex_kg.graph.shacl import validate  # noqa: E402
 from mipex_kg.graph.store import KnowledgeStore  # noqa: E402
-from mipex_kg.loaders.pipeline import Loader, workbook_graph  # noqa: E402
-from mipex_kg.loaders.validation import project_constraints  # noqa: E402
+from mipex_kg.loaders.pipeline import Loader  # noqa: E402
 from mipex_kg.settings import Settings  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.backends.processes import stop  # noqa: E402
+from tests.backends.virtuoso_server import start_virtuoso  # noqa: E402
 
 WORKBOOKS = ("mipex_core_2007-2019.xlsx", "mipex_EU_2020-2024.xlsx")
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,25 +62,6 @@ def load(store: QuadStore, data: Path) -> dict[str, float]:
             for step, seconds in report.seconds.items():
                 steps[step] = steps.get(step, 0.0) + seconds
     return {"total": time.perf_counter() - mark, **steps}
-
-
-def gate_both_ways(remote: RemoteStore, graph: ox.NamedNode) -> dict[str, float]:
-    """Seconds to validate ``graph``'s content locally and in the backend (see the doc)."""
-    triples = list(remote.triples(graph))
-    loader = Loader(remote)
-    mark = time.perf_counter()
-    loader.check({graph: triples}, "bench")
-    local = time.perf_counter() - mark
-    staging = ox.NamedNode(STAGING_PREFIX + "bench")
-    mark = time.perf_counter()
-    remote.replace_graph(staging, triples)
-    uploaded = time.perf_counter() - mark
-    report = validate(remote, project_constraints(),  # type: ignore[arg-type]
-                      graphs=[staging, *loader.context_graphs(excluding={graph})])
-    in_backend = time.perf_counter() - mark
-    remote.drop_graph(staging)
-    assert report.conforms
-    return {"local scratch": local, "in backend": in_backend, "of which upload": uploaded}
 
 
 def memory(pid: int) -> tuple[float, float]:
@@ -106,8 +84,12 @@ def _descendants(pid: int) -> list[int]:
 
 
 @contextmanager
-def service(store: str, port: int, data: Path, workers: int) -> Iterator[int]:
-    env = {**os.environ, "MIPEX_KG_STORE": store, "MIPEX_KG_DATA_DIR": str(data),
+def service(store: str, port: int, data: Path, workers: int,
+            settings: dict[str, object] | None = None) -> Iterator[int]:
+    """``mipex-kg serve`` on ``store`` (``settings``: more ``Settings`` fields, as
+    ``MIPEX_KG_*`` variables)."""
+    extra = {f"MIPEX_KG_{k.upper()}": str(v) for k, v in (settings or {}).items()}
+    env = {**os.environ, **extra, "MIPEX_KG_STORE": store, "MIPEX_KG_DATA_DIR": str(data),
            "MIPEX_KG_QUERY_WORKERS": str(workers), "MIPEX_KG_CLIENT_MAX_IN_FLIGHT": "64",
            "MIPEX_KG_QUEUE_LIMIT": "256"}
     args = [sys.executable, "-m", "mipex_kg.cli", "serve", "--port", str(port)]
@@ -180,30 +162,33 @@ def main() -> None:
             [str(Path(sys.executable).with_name("oxigraph")), "serve", "--location",
              str(tmp / "oxigraph"), "--bind", f"127.0.0.1:{ox_port}", "--union-default-graph"],
             url + "/query?query=ASK%7B%7D"))
+        (tmp / "virtuoso").mkdir()
+        virtuoso_process, virtuoso = start_virtuoso(tmp / "virtuoso")
+        stack.callback(stop, virtuoso_process)
+        virtuoso_settings = virtuoso.settings_values()
         # 1. load
         embedded = KnowledgeStore(tmp / "embedded")
         remote = RemoteStore(RemoteEndpoints.from_settings(Settings(store=url)))
+        on_virtuoso = RemoteStore(RemoteEndpoints.from_settings(Settings(**virtuoso_settings)))
         loads = {}
-        for name, store in (("embedded", embedded), ("Oxigraph server", remote)):
+        for name, store in (("embedded", embedded), ("Oxigraph server", remote),
+                            ("Virtuoso", on_virtuoso)):
             loads[name] = load(store, args.data)
             print(f"load {name}: {loads[name]}", file=sys.stderr, flush=True)
         embedded.close()
+        on_virtuoso.close()
         steps = ["total", "parse", "build", "validate", "commit"]
         out += ["", "## Load: reference data + both 2020 workbooks, with the gate (s)", "",
                 table(["backend", *steps], [[n, *(f.get(s, 0.0) for s in steps)]
                                             for n, f in loads.items()])]
-        # 2. the gate on a remote store
-        gate = gate_both_ways(remote, workbook_graph(args.data / WORKBOOKS[1]))
-        out += ["", "## The gate on a remote store: the EU workbook's graph (s)", "",
-                table(list(gate), [list(gate.values())])]
         remote.close()
-        # 3.-5. the services, on a data folder of the two workbooks loaded (so that their
+        # 2.-4. the services, on a data folder of the two workbooks loaded (so that their
         # first start finds everything loaded and loads nothing)
         served = tmp / "data"
         served.mkdir()
         for name in WORKBOOKS:
             (served / name).symlink_to((args.data / name).resolve())
-        ports = [bs.free_port() for _ in range(3)]
+        ports = [bs.free_port() for _ in range(4)]
         pids = {
             "service, embedded": stack.enter_context(
                 service(str(tmp / "embedded"), ports[0], served, args.workers)),
@@ -211,6 +196,9 @@ def main() -> None:
                 service(url, ports[1], served, args.workers)),
             "second copy, Oxigraph server": stack.enter_context(
                 service(url, ports[2], served, args.workers)),
+            "service, Virtuoso": stack.enter_context(
+                service(virtuoso.base_url, ports[3], served, args.workers, {
+                    k: v for k, v in virtuoso_settings.items() if k != "store"})),
         }
         senders = {name: bs.http_sender(f"http://127.0.0.1:{port}/sparql")
                    for name, port in zip(pids, ports, strict=True)}
@@ -227,17 +215,25 @@ def main() -> None:
                       alternating([senders["service, Oxigraph server"],
                                    senders["second copy, Oxigraph server"]]),
                       lambda: sum(m() for m in both), args.requests, args.rounds),
+            bs.Target("Virtuoso /sparql", bs.http_sender(virtuoso.query_url),
+                      bs.CpuMeter(virtuoso_process.pid), args.requests, args.rounds),
+            bs.Target("service, Virtuoso", senders["service, Virtuoso"],
+                      meters["service, Virtuoso"], args.requests, args.rounds),
         ]
         results = bs.run(targets, args.clients, args.rounds)
-        names = [t.name for t in targets[1:]]
+        names = [t.name for t in targets[1:4]]
         header = ["query", "mode"]
         for name in names:
             header += [f"{name} /s", "x direct", "errors"]
         out += ["", f"## Throughput ({args.clients} clients, {args.rounds} x {args.requests} requests per "
                     "query and mode; 'x direct': over oxigraph serve asked directly)", "",
-                table(header, throughput_rows(results, names, "oxigraph serve"))]
+                table(header, throughput_rows(results, names, "oxigraph serve")), "",
+                "On Virtuoso ('x direct': over Virtuoso's /sparql asked directly):", "",
+                table(["query", "mode", "service, Virtuoso /s", "x direct", "errors"],
+                      throughput_rows(results, ["service, Virtuoso"], "Virtuoso /sparql"))]
         mem_rows = [[name, *memory(pid)] for name, pid in pids.items()]
         mem_rows.append(["oxigraph serve", *memory(ox_pid)])
+        mem_rows.append(["virtuoso-t", *memory(virtuoso_process.pid)])
         out += ["", "## Memory after the run (MB, process and children)", "",
                 table(["process", "PSS", "RSS"], mem_rows)]
     text = "\n".join(out) + "\n"

@@ -23,7 +23,7 @@ this class. What it promises, on both:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import IO, Any
 
@@ -113,6 +113,10 @@ class QuadStore(ABC):
     def drop_graph(self, graph: ox.NamedNode) -> None:
         """Remove a named graph (nothing when it does not exist)."""
 
+    def add_triples(self, graph: ox.NamedNode, triples: Sequence[ox.Triple]) -> None:
+        """Add ``triples`` to ``graph`` (an RDF merge), atomically, in one update."""
+        self.update(insert_data(graph, triples), prologue=False)
+
     def snapshot_ahead(self) -> AbstractContextManager[None]:
         """A block whose writes an on-disk snapshot may overlap (``KnowledgeStore``);
         nothing to gain elsewhere."""
@@ -166,6 +170,12 @@ class QuadStore(ABC):
             if not self.hides(row["g"])
         }
         return dict(sorted(sizes.items()))
+
+
+def insert_data(graph: ox.NamedNode, triples: Iterable[ox.Triple]) -> str:
+    """The ``INSERT DATA`` update that adds ``triples`` to ``graph``."""
+    data, _ = counted_ntriples(triples)
+    return f"INSERT DATA {{ GRAPH {graph} {{ {data} }} }}"
 
 
 def counted_ntriples(triples: Iterable[ox.Triple | ox.Quad]) -> tuple[str, int]:

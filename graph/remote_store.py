@@ -19,8 +19,9 @@ nothing engine-specific; where engines differ it is told by settings
   fresh random name under ``VERSION_PREFIX``. An empty graph holds no triple, so
   nothing shows in any query's answer (a triple would, in the union default graph).
   ``version`` reads the names of those graphs again once older than
-  ``MIPEX_KG_STORE_VERSION_TTL`` seconds, so writes by other service copies are
-  noticed within that time; it also counts this object's writes, which change it at
+  ``MIPEX_KG_STORE_VERSION_TTL`` seconds, in a thread (the caller gets the known
+  version at once), so writes by other service copies are noticed within about that
+  time; it also counts this object's writes, which change it at
   once, also on engines that keep no empty graphs (Virtuoso: there only this copy's
   writes are seen). Two copies writing at once may leave two version graphs; the
   version is then both names, and the next write drops them.
@@ -29,10 +30,11 @@ nothing engine-specific; where engines differ it is told by settings
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
 import httpx
@@ -61,9 +63,22 @@ from mipex_kg.graph.remote_protocol import (
     then,
 )
 
+#: How often an update the engine ended as a deadlock victim is sent again, and the
+#: first pause (doubled each time): Virtuoso under REPEATABLE READ picks a victim when
+#: an update and readers lock the same rows (SQLSTATE 40001, "SR172 Transaction
+#: deadlocked"); the victim's transaction is rolled back, so sending it again is safe.
+DEADLOCK_RETRIES = 5
+DEADLOCK_PAUSE = 0.1
+
 
 class RemoteStoreError(OSError):
     """The remote store refused or failed a request (its URL and answer, no credentials)."""
+
+
+def is_deadlock(error: Exception) -> bool:
+    """Whether the store ended the request as the victim of a deadlock (SQLSTATE 40001)."""
+    text = str(error)
+    return "40001" in text or "SR172" in text
 
 
 class RemoteTriples:
@@ -86,6 +101,10 @@ class RemoteTriples:
 class RemoteStore(QuadStore):
     """A store reached through the SPARQL 1.1 protocols (see the module doc)."""
 
+    #: Bytes of N-Triples per Graph Store request when a graph goes to a staging graph
+    #: (Virtuoso refuses a body over 10 MB; several parts are one graph until the MOVE).
+    upload_bytes = 4_000_000
+
     def __init__(self, endpoints: RemoteEndpoints) -> None:
         """Connect to the store and read its version.
 
@@ -98,7 +117,9 @@ class RemoteStore(QuadStore):
         self._lock = threading.Lock()
         self._version_graphs: list[str] = []
         self._writes = 0
+        self.deadlock_retries = 0
         self._version_read = float("-inf")
+        self._refreshing = False
         self._graphs: tuple[str, list[ox.NamedNode]] | None = None
         try:
             self._read_version()
@@ -124,17 +145,44 @@ class RemoteStore(QuadStore):
 
     @property
     def version(self) -> str:
+        """This copy's idea of the store's version; never waits for the network: once
+        older than the TTL, the version graphs are read again in a thread of their own
+        (the value changes when that answer arrives), so a request handled on the event
+        loop is never held up by the store."""
         with self._lock:
-            if time.monotonic() - self._version_read > self.endpoints.version_ttl:
-                self._read_version()
+            stale = time.monotonic() - self._version_read > self.endpoints.version_ttl
+            if stale and not self._refreshing:
+                self._refreshing = True
+                threading.Thread(target=self._refresh_version, name="store-version",
+                                 daemon=True).start()
             names = "+".join(g[len(VERSION_PREFIX):] for g in self._version_graphs) or "0"
             return f"{names}-{self._writes}"
 
+    def _refresh_version(self) -> None:
+        """Read the version graphs again (a failure keeps the known version: the next
+        read after the TTL tries again)."""
+        try:
+            with self._lock:
+                writes = self._writes
+            graphs = self._version_names()
+            with self._lock:
+                if self._writes == writes:  # else a write of this copy came in meanwhile
+                    self._version_graphs = graphs
+        except Exception:  # noqa: BLE001  (the store may be down: tried again after the TTL)
+            pass
+        finally:
+            with self._lock:
+                self._version_read = time.monotonic()
+                self._refreshing = False
+
     def _read_version(self) -> None:
+        self._version_graphs = self._version_names()
+        self._version_read = time.monotonic()
+
+    def _version_names(self) -> list[str]:
         rows = self._select("SELECT ?g WHERE { GRAPH ?g { } "
                             f'FILTER(STRSTARTS(STR(?g), "{VERSION_PREFIX}")) }}')
-        self._version_graphs = sorted(row["g"].value for row in rows)
-        self._version_read = time.monotonic()
+        return sorted(row["g"].value for row in rows)
 
     def _written(self, version_graph: str) -> None:
         with self._lock:
@@ -255,6 +303,7 @@ class RemoteStore(QuadStore):
                **kwargs: Any) -> None:
         del graphs  # the engine keeps its own data: nothing to write back here
         stay_offline(sparql_update, update=True, load_sources=self.load_sources)
+        kwargs.pop("graphs", None)  # which graphs change: only the embedded store uses it
         text = declarations(kwargs.pop("prefixes", None), kwargs.pop("base_iri", None))
         text += sparql_update
         if prologue:
@@ -265,21 +314,50 @@ class RemoteStore(QuadStore):
 
     def replace_graph(self, graph: ox.NamedNode,
                       triples: Iterable[ox.Triple | ox.Quad]) -> int:
-        data, count = counted_ntriples(triples)
         if self.endpoints.replace == "move":
-            staging = ox.NamedNode(f"{STAGING_PREFIX}{uuid.uuid4().hex}")
-            self._send("PUT", self.endpoints.graph_store_url, params=[("graph", staging.value)],
-                       content=data.encode("utf-8"), headers={"Content-Type": N_TRIPLES})
-            try:
-                self._write(f"MOVE SILENT GRAPH {staging} TO GRAPH {graph}")
-            except Exception:
-                with contextlib.suppress(Exception):
-                    self._write(f"DROP SILENT GRAPH {staging}")
-                raise
-        else:
-            self._write(f"DROP SILENT GRAPH {graph} ;\n"
-                        f"INSERT DATA {{ GRAPH {graph} {{ {data} }} }}")
+            staging, count = self._stage(triples)
+            self._from_staging(f"MOVE SILENT GRAPH {staging} TO GRAPH {graph}", staging)
+            return count
+        data, count = counted_ntriples(triples)
+        self._write(f"DROP SILENT GRAPH {graph} ;\n"
+                    f"INSERT DATA {{ GRAPH {graph} {{ {data} }} }}")
         return count
+
+    def add_triples(self, graph: ox.NamedNode, triples: Sequence[ox.Triple]) -> None:
+        """Add ``triples`` to ``graph``: one ``INSERT DATA``, or (``replace`` = ``move``)
+        through a staging graph and one ``ADD``, for engines that refuse large updates."""
+        if self.endpoints.replace != "move":
+            super().add_triples(graph, triples)
+            return
+        staging, _ = self._stage(triples)
+        self._from_staging(f"ADD SILENT GRAPH {staging} TO GRAPH {graph} ;\n"
+                           f"DROP SILENT GRAPH {staging}", staging)
+
+    def _stage(self, triples: Iterable[ox.Triple | ox.Quad]) -> tuple[ox.NamedNode, int]:
+        """A new staging graph holding ``triples``, uploaded with the Graph Store protocol
+        in parts of at most ``upload_bytes`` (Virtuoso refuses large bodies); the
+        triple count."""
+        staging = ox.NamedNode(f"{STAGING_PREFIX}{uuid.uuid4().hex}")
+        parts, count = upload_parts(triples, self.upload_bytes)
+        try:
+            for index, part in enumerate(parts):
+                self._send("PUT" if index == 0 else "POST", self.endpoints.graph_store_url,
+                           params=[("graph", staging.value)], content=part,
+                           headers={"Content-Type": N_TRIPLES})
+        except Exception:
+            with contextlib.suppress(Exception):
+                self._write(f"DROP SILENT GRAPH {staging}")
+            raise
+        return staging, count
+
+    def _from_staging(self, update: str, staging: ox.NamedNode) -> None:
+        """Run the one update that puts a staging graph in place (dropped on failure)."""
+        try:
+            self._write(update)
+        except Exception:
+            with contextlib.suppress(Exception):
+                self._write(f"DROP SILENT GRAPH {staging}")
+            raise
 
     def drop_graph(self, graph: ox.NamedNode) -> None:
         self._write(f"DROP SILENT GRAPH {graph}")
@@ -292,8 +370,16 @@ class RemoteStore(QuadStore):
         marks = [f"DROP SILENT GRAPH <{g}>" for g in known] + [f"CREATE SILENT GRAPH <{new_version}>"]
         text = then(update, " ;\n".join(marks))
         try:
-            self._send("POST", self.endpoints.update_url, content=text.encode("utf-8"), sparql=True,
-                       headers={"Content-Type": "application/sparql-update"})
+            for attempt in itertools.count():
+                try:
+                    self._send("POST", self.endpoints.update_url, content=text.encode("utf-8"),
+                               sparql=True, headers={"Content-Type": "application/sparql-update"})
+                    break
+                except RemoteStoreError as error:
+                    if attempt >= DEADLOCK_RETRIES or not is_deadlock(error):
+                        raise
+                    self.deadlock_retries += 1
+                    time.sleep(DEADLOCK_PAUSE * 2 ** attempt)
         finally:
             # also after a failure: a request cut short may have been applied
             self._written(new_version)
@@ -330,3 +416,28 @@ def store_error(response: httpx.Response, url: str, method: str, *, sparql: bool
                                 "MIPEX_KG_STORE_PASSWORD and MIPEX_KG_STORE_AUTH")
     return RemoteStoreError(f"the remote store at {url} answered HTTP {response.status_code} "
                             f"to {method}: {text}")
+
+
+def upload_parts(triples: Iterable[ox.Triple | ox.Quad], limit: int) -> tuple[list[bytes], int]:
+    """``triples`` as N-Triples documents of about ``limit`` bytes at most, and their count.
+
+    Every triple with a blank node goes into the first document: an engine reads each
+    document's blank nodes as new ones, so a blank node split over two would become two.
+    (The first document is larger than ``limit`` when those alone are.)
+    """
+    with_blanks: list[ox.Triple] = []
+    ground: list[ox.Triple] = []
+    for item in triples:
+        triple = item.triple if isinstance(item, ox.Quad) else item
+        blank = isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode)
+        (with_blanks if blank else ground).append(triple)
+    parts: list[bytes] = []
+    current = bytearray(ox.serialize(with_blanks, format=ox.RdfFormat.N_TRIPLES) or b"")
+    body = ox.serialize(ground, format=ox.RdfFormat.N_TRIPLES) or b""
+    for line in body.splitlines(keepends=True):
+        if current and len(current) + len(line) > limit:
+            parts.append(bytes(current))
+            current = bytearray()
+        current += line
+    parts.append(bytes(current))
+    return parts, len(with_blanks) + len(ground)

@@ -26,7 +26,7 @@ import itertools
 import sys
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -41,6 +41,7 @@ from mipex_kg.graph.namespaces import sparql_prologue
 from mipex_kg.graph.quad_store import (
     GraphName,
     QuadStore,
+    insert_data,
     is_hidden,
     stay_offline,
 )
@@ -384,6 +385,10 @@ class KnowledgeStore(QuadStore):
                 if self._store.contains_named_graph(graph):
                     self._store.remove_graph(graph)
             self._written()
+
+    def add_triples(self, graph: ox.NamedNode, triples: Sequence[ox.Triple]) -> None:
+        """Add ``triples`` to ``graph`` in one update; only that graph is written back."""
+        self.update(insert_data(graph, triples), prologue=False, graphs=[graph])
 
     def update(self, sparql_update: str, *, prologue: bool = True,
                graphs: Iterable[ox.NamedNode | ox.DefaultGraph] | None = None,

@@ -20,6 +20,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -95,10 +96,14 @@ def void_description(store: QuadStore, service: str) -> list[ox.Triple]:
     for download in store_downloads():
         add(DATASET, VOID.dataDump, ox.NamedNode(f"{service}/downloads/{download.name}"))
 
-    properties = {row["p"]: _int(row["n"]) for row in store.query(_PROPERTIES)}
-    classes = {row["c"]: _int(row["n"]) for row in store.query(_CLASSES)}
-    totals = next(iter(store.query(_TOTALS)))
-    entities = next(iter(store.query(_ENTITIES)))
+    # the store's graphs, named: the default graph of some engines (Virtuoso) is the
+    # union of every graph, the engine's own included
+    graphs = store.named_graphs()
+    own: dict[str, Any] = {"default_graph": graphs} if graphs else {}
+    properties = {row["p"]: _int(row["n"]) for row in store.query(_PROPERTIES, **own)}
+    classes = {row["c"]: _int(row["n"]) for row in store.query(_CLASSES, **own)}
+    totals = next(iter(store.query(_TOTALS, **own)))
+    entities = next(iter(store.query(_ENTITIES, **own)))
     add(DATASET, VOID.triples, _count(sum(properties.values())))
     add(DATASET, VOID.entities, _count(_int(entities["entities"])))
     add(DATASET, VOID.classes, _count(len(classes)))
@@ -122,7 +127,6 @@ def void_description(store: QuadStore, service: str) -> list[ox.Triple]:
         add(partition, VOID.property, prop)
         add(partition, VOID.triples, _count(count))
 
-    graphs = store.named_graphs()
     for graph, size in store.graph_sizes().items():
         subset = ox.NamedNode(graph)
         add(DATASET, VOID.subset, subset)

@@ -113,7 +113,7 @@ def test_a_malformed_file_is_refused_naming_file_and_line(text: str, line: int,
 def test_binding_writes_bind_for_one_value_and_values_for_several() -> None:
     query = parse_query("good.rq", GOOD)
     one = query.bind({"year": [ox.Literal(2019)]})
-    assert "  BIND(2019 AS ?year)" in one and "#@bind" not in one
+    assert "  VALUES ?year { 2019 }" in one and "#@bind" not in one
     many = query.bind({"year": [ox.Literal(2014), ox.Literal(2019)]})
     assert "VALUES ?year { 2014 2019 }" in many
     assert "?year" in query.bind({"year": None}) and "BIND" not in query.bind({"year": None})

@@ -93,7 +93,7 @@ def test_an_example_named_query_runs_and_charts(visit: Open, web_server: str) ->
         "Every jurisdiction with a score on the indicator in the year, highest first.")
     text = seen.page.evaluate("() => document.querySelector('.CodeMirror').CodeMirror.getValue()")
     assert "PREFIX mkg: <https://w3id.org/mipex-kg/def#>" in text  # the example as SPARQL ...
-    assert "BIND(2019 AS ?year)" in text  # ... its parameters bound to their examples
+    assert "VALUES ?year { 2019 }" in text  # ... its parameters bound to their examples
     seen.page.locator(".yasqe_queryButton").click()
     expected = rest(web_server, "/api/queries/ranking?indicator=overall-with-health&year=2019"
                                 "&edition=mipex-2020")
