@@ -120,3 +120,23 @@ def test_waiting_for_a_worker_does_not_make_a_client_heavy() -> None:
         assert not engine.admission.is_heavy("p")  # it waited; its query was quick
     finally:
         engine.close()
+
+
+def test_quick_queries_of_a_heavy_client_do_not_keep_it_heavy() -> None:
+    """A heavy client's queries run in the long lane; one that is quick there must not
+    start its client's heavy time again, or a client that once sent a heavy query
+    would stay in the long lane for as long as it keeps sending any."""
+    store = KnowledgeStore()
+    store.update("INSERT DATA { <http://a/1> <http://b> 1 }")
+    engine = QueryEngine(store, Settings(store=None, query_workers=2, fast_lane_timeout=1.0))
+    engine.warm()
+    admission = engine.admission
+    try:
+        admission.mark_heavy("p")
+        heavy_until = admission._heavy_until["p"]
+        task = QueryTask("ASK { ?s ?p 1 }", JSON, "text/turtle", 10)
+        assert b'"boolean":true' in asyncio.run(engine.run(task, client="p")).body
+        assert admission.long_running() == 0  # it ran in the long lane and left it
+        assert admission._heavy_until["p"] == heavy_until  # not extended
+    finally:
+        engine.close()
