@@ -17,7 +17,8 @@ query's parameters so that no cache can answer them; "repeat" requests send one
 query again and again. Each query is sent from its own loopback address (``SOURCE``).
 The machine may be shared and busy, so the servers run side by side and take turns:
 each round measures every server on the same query and mode before the next, in a
-rotating order, so that a change in the load affects all of them alike (rdflib, being slow, gets one round and ``--rdflib-requests``).
+rotating order, so that a change in the load affects all of them alike (rdflib, being
+slow, gets one round and ``--rdflib-requests``).
 
 The report, a Markdown table (also written to ``--output``), has per server, query
 and mode: the median latency, the throughput and its ratio to ``oxigraph serve``,
