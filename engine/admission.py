@@ -148,8 +148,9 @@ class Admission:
     async def long_slot(self, client: str, wait: float | None) -> None:
         """Wait up to ``wait`` seconds for a long slot (503 with Retry-After after that)."""
         try:
-            with self.waiting():
-                await self._long.take(wait)
+            if not self._long.try_take():  # a free slot is taken without queueing
+                with self.waiting():
+                    await self._long.take(wait)
         except TimeoutError:
             raise WorkersBusy(
                 f"all {self.limits.long_slots} workers for long queries stayed busy for "

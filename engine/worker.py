@@ -28,7 +28,6 @@ from __future__ import annotations
 import io
 import os
 import pickle
-import re
 import select
 import signal
 import socket
@@ -129,8 +128,7 @@ def run_query(store: ox.Store, task: QueryTask) -> QueryOutcome:
         SyntaxError: the query does not parse.
         RuntimeError, ValueError, OSError: evaluation failed (pyoxigraph's errors).
     """
-    kwargs: dict[str, Any] = {"base_iri": task.base_iri,
-                              "prefixes": needed_prefixes(task.query, task.prefixes)}
+    kwargs: dict[str, Any] = {"base_iri": task.base_iri, "prefixes": task.prefixes or None}
     if task.substitutions:
         kwargs["substitutions"] = {ox.Variable(k): v for k, v in task.substitutions.items()}
     if task.default_graphs is not None or task.named_graphs is not None:
@@ -146,38 +144,6 @@ def run_query(store: ox.Store, task: QueryTask) -> QueryOutcome:
     if isinstance(result, ox.QuerySolutions):
         return _solutions(result, task, lambda: store.query(task.query, **kwargs))
     return _triples(result, task)
-
-
-#: One item of a query's prologue (SPARQL 1.1 §4.1): whitespace, a comment, BASE or PREFIX.
-_PROLOGUE_ITEM = re.compile(
-    r"""\s+|\#[^\n\r]*|BASE\s*<[^<>"{}|^`\\\x00-\x20]*>"""
-    r"""|PREFIX\s+([A-Za-z][\w.-]*)?:\s*<[^<>"{}|^`\\\x00-\x20]*>""",
-    re.IGNORECASE,
-)
-
-
-def needed_prefixes(query: str, prefixes: dict[str, str]) -> dict[str, str] | None:
-    """The predeclared ``prefixes`` the query may use and does not declare itself.
-
-    pyoxigraph reads every prefix it is given on every query (1-2 us each, 20-60 us
-    for the service's table); most clients declare their own. A prefix is left out
-    when its ``name:`` does not occur in the text (then no prefixed name uses it), or
-    when the prologue declares it (the query's own declaration applies). The
-    prologue is read item by item from the start and the reading stops at anything
-    else, so a declaration in a comment, or one this pattern does not know, only
-    keeps a prefix in: the result is never missing one the query needs.
-    """
-    if not prefixes:
-        return None
-    declared = set()
-    position = 0
-    while (item := _PROLOGUE_ITEM.match(query, position)) is not None:
-        if item.group(0)[:1] in "pP":
-            declared.add(item.group(1) or "")
-        position = item.end()
-    needed = {name: iri for name, iri in prefixes.items()
-              if name not in declared and f"{name}:" in query}
-    return needed or None
 
 
 def _results_format(media_type: str) -> ox.QueryResultsFormat:
