@@ -24,6 +24,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
 from mipex_kg import __version__
 from mipex_kg.api.cache import ResponseCache
@@ -111,7 +112,7 @@ def create_app(
             if owns_store:
                 await run_in_threadpool(store.close)
 
-    app = FastAPI(
+    app = ServiceApp(
         title="mipex-kg",
         version=__version__,
         summary="Migrant-integration policy indicators (MIPEX, MIPEX-R, MIPEX-L) as linked data",
@@ -128,7 +129,6 @@ def create_app(
     app.state.write_gate = write_gate
     app.state.write_lock = threading.Lock()
 
-    app.add_middleware(sparql.SparqlFastPath)  # inside CORS: added before it
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(settings.cors_origins),
@@ -148,4 +148,20 @@ def create_app(
     register_rest(app, store)  # REST facade and named queries (/api/...)
     app.include_router(web.router)
     web.mount_static(app)
+    app.fast_path = sparql.SparqlFastPath(super(ServiceApp, app).__call__)
     return app
+
+
+class ServiceApp(FastAPI):
+    """The FastAPI application with ``/sparql``'s lean path in front of its middleware
+    (``routes.sparql.SparqlFastPath``: queries from clients that are not browsers)."""
+
+    fast_path: sparql.SparqlFastPath | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        fast_path = self.fast_path
+        if fast_path is not None and fast_path.takes(scope):
+            scope["app"] = self
+            await fast_path(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)

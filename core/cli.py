@@ -286,6 +286,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from mipex_kg.api.app import create_app
+    from mipex_kg.api.http_protocol import HTTP_PROTOCOL
     from mipex_kg.api.overview import Overview
     from mipex_kg.loaders.bootstrap import first_start
     from mipex_kg.loaders.pipeline import Loader
@@ -305,7 +306,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     app = create_app(settings, store, write_gate=Loader(store).check_write,
                      serving=[_serve_from_disk], close_store=True)
     # no access log: one line per request costs more than a small query (bench_sparql.py)
-    uvicorn.run(app, host=args.host, port=args.port, access_log=False)
+    uvicorn.run(app, host=args.host, port=args.port, access_log=False, http=HTTP_PROTOCOL)
     return EXIT_OK
 
 

@@ -10,8 +10,8 @@ the state the engine decides with, all of it on the event loop:
 * **long slots**: only ``long_slots`` workers (the pool's size less the workers kept
   for short queries) may run a *long* query at a time. A query is long when it runs
   past the short-query time, or when its client is *heavy*: it has a long query
-  running, or had one in the last ``heavy_memory`` seconds. A heavy client's queries
-  wait for a long slot; everyone else's take any idle worker, so the workers kept
+  running, or had one run past half the short-query time in the last ``heavy_memory``
+  seconds. A heavy client's queries wait for a long slot; everyone else's take any idle worker, so the workers kept
   free of long queries answer short ones at once, whatever the heavy clients do.
 """
 
@@ -148,8 +148,9 @@ class Admission:
     async def long_slot(self, client: str, wait: float | None) -> None:
         """Wait up to ``wait`` seconds for a long slot (503 with Retry-After after that)."""
         try:
-            with self.waiting():
-                await self._long.take(wait)
+            if not self._long.try_take():  # a free slot is taken without queueing
+                with self.waiting():
+                    await self._long.take(wait)
         except TimeoutError:
             raise WorkersBusy(
                 f"all {self.limits.long_slots} workers for long queries stayed busy for "
@@ -164,9 +165,12 @@ class Admission:
         self._long_running[client] += 1
         return True
 
-    def free_long_slot(self, client: str) -> None:
+    def free_long_slot(self, client: str, *, ran_long: bool = True) -> None:
+        """Give the slot back; the client stays heavy for ``heavy_memory`` seconds more
+        if its query ``ran_long`` (not after a quick query it sent while heavy)."""
         self._long.give()
         self._long_running[client] -= 1
         if self._long_running[client] <= 0:
             del self._long_running[client]
-        self.mark_heavy(client)
+        if ran_long:
+            self.mark_heavy(client)

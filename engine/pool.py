@@ -563,6 +563,13 @@ class QueryPool:
                     return slot
         return None
 
+    def _idle_now(self) -> Worker | None:
+        """An idle worker of a started pool, if there is one now (no waiting)."""
+        with self._idle_lock:
+            if self._started and not self._closed and self._idle:
+                return self._idle.pop()
+        return None
+
     async def acquire(self, wait: float | None) -> Worker:
         """An idle worker, waiting on the event loop up to ``wait`` seconds (None: no limit).
 
@@ -620,9 +627,12 @@ class QueryPool:
         """A worker for the block (``acquire``): given back when the block ends normally,
         killed and replaced when it ends by an exception (a time limit, a failure, the
         request cancelled): a worker may still be working, or hold an unread answer.
-        ``queued`` is entered while the request waits for the worker."""
-        with queued():
-            worker = await self.acquire(wait)
+        ``queued`` is entered while the request waits for the worker (not when one is
+        idle: a request served at once never counts against the queue's limit)."""
+        worker = self._idle_now()
+        if worker is None:
+            with queued():
+                worker = await self.acquire(wait)
         try:
             yield worker
         except BaseException as error:

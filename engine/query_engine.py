@@ -218,6 +218,7 @@ class QueryEngine:
 
         assert self.pool is not None and self.long_pool is not None
         ran = 0.0  # seconds the query has run so far (waiting and loading data not counted)
+        ran_long = True  # in the long lane: it ran past half the short lane's time, or failed
         if not self.admission.is_heavy(client):
             short = self.short_timeout if limit is None else min(self.short_timeout, limit)
             reply, ran = await self._ask(self.pool, task, left(), short)
@@ -232,13 +233,16 @@ class QueryEngine:
             await self.admission.long_slot(client, left())
         try:
             run_limit = None if limit is None else max(limit - ran, 0.0)
-            reply, _ = await self._ask(self.long_pool, task, left(), run_limit,
-                                       niceness=LONG_QUERY_NICENESS)
+            reply, ran_here = await self._ask(self.long_pool, task, left(), run_limit,
+                                              niceness=LONG_QUERY_NICENESS)
             if reply is None:
                 raise self._timed_out(limit)
+            ran_long = ran + ran_here > self.short_timeout / 2
             return reply
         finally:
-            self.admission.free_long_slot(client)
+            # the client stays heavy for a while after a query that ran long, not after
+            # a quick one it sent while heavy (else it would stay heavy for good)
+            self.admission.free_long_slot(client, ran_long=ran_long)
 
     async def _ask(self, pool: QueryPool, task: QueryTask, wait: float | None,
                    limit: float | None, *, niceness: int = 0

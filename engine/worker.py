@@ -35,6 +35,7 @@ import socket
 import struct
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal, cast
 
@@ -143,7 +144,7 @@ def run_query(store: ox.Store, task: QueryTask) -> QueryOutcome:
         fmt = _results_format(task.results_format)
         return QueryOutcome("results", result.serialize(format=fmt) or b"")
     if isinstance(result, ox.QuerySolutions):
-        return _solutions(result, task)
+        return _solutions(result, task, lambda: store.query(task.query, **kwargs))
     return _triples(result, task)
 
 
@@ -161,10 +162,56 @@ def _rdf_format(media_type: str) -> ox.RdfFormat:
     return fmt
 
 
-def _solutions(result: ox.QuerySolutions, task: QueryTask) -> QueryOutcome:
+class JsonRows(io.RawIOBase):
+    """A sink for SPARQL JSON results that stops when they may hold more than ``max_rows``.
+
+    pyoxigraph writes the rows of the ``bindings`` array one after the other, with
+    ``},{`` between two rows and nowhere else but inside string values (JSON escapes
+    no braces or commas): N rows bring at least N - 1 of them. So while the count
+    stays below ``max_rows`` the answer has at most ``max_rows`` rows; past that, the
+    write raises ``BufferFull`` (the answer may be over the cap, or a literal holds
+    the sequence).
+    """
+
+    def __init__(self, max_rows: int) -> None:
+        super().__init__()
+        self.data = bytearray()
+        self.separators = 0
+        self.max_separators = max_rows - 1
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, chunk: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        start = max(len(self.data) - 2, 0)  # a separator may span two writes
+        self.data += chunk
+        self.separators += self.data.count(b"},{", start)
+        if self.separators > self.max_separators:
+            raise BufferFull
+        return len(chunk)
+
+
+def _solutions(result: ox.QuerySolutions, task: QueryTask,
+               again: Callable[[], ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples]
+               ) -> QueryOutcome:
+    """The solutions in the task's format, capped at ``row_limit`` rows.
+
+    SPARQL JSON (the usual format) is written directly when it provably holds no more
+    rows than the cap (``JsonRows``); otherwise, and for the other formats, as the
+    module doc says. A JSON answer that may be over the cap is evaluated ``again``.
+    """
     fmt = _results_format(task.results_format)
     if task.row_limit <= 0:
         return QueryOutcome("results", result.serialize(format=fmt) or b"")
+    if fmt == ox.QueryResultsFormat.JSON:
+        sink = JsonRows(task.row_limit)
+        try:
+            result.serialize(cast(IO[bytes], sink), format=fmt)
+            return QueryOutcome("results", bytes(sink.data))
+        except BufferFull:
+            evaluated = again()
+            assert isinstance(evaluated, ox.QuerySolutions)
+            result = evaluated
     buffer = LineBuffer(task.row_limit + 1)  # the header line, then one line per row
     truncated = False
     try:

@@ -23,6 +23,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from mipex_kg.api.app import create_app
+from mipex_kg.api.http_protocol import HTTP_PROTOCOL
 from mipex_kg.api.writes import accept_all
 from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.graph.store import KnowledgeStore
@@ -87,7 +88,7 @@ def serving(app: Any, lifespan: str = "on") -> Iterator[str]:
     The server runs in a thread and is stopped (and joined) when the block ends.
     """
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                            access_log=False, lifespan=lifespan)
+                            access_log=False, lifespan=lifespan, http=HTTP_PROTOCOL)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn-test-server", daemon=True)
     thread.start()

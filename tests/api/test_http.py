@@ -215,6 +215,19 @@ def test_cors_lets_browser_scripts_read_answers_and_limits(server: LiveServer) -
     assert "POST" in preflight.headers["access-control-allow-methods"]
 
 
+def test_answers_without_origin_vary_on_it_as_those_with_one(server: LiveServer) -> None:
+    """A request without Origin takes the lean path, past the CORS middleware: its
+    answer must still say that it varies with Origin, as CORS says for the others."""
+    plain = query(server, SELECT)
+    browser = query(server, SELECT, headers={"Origin": "https://example.net"})
+    assert plain.status_code == browser.status_code == 200
+    assert plain.content == browser.content
+    for response in (plain, browser):
+        vary = {part.strip() for part in response.headers["vary"].split(",")}
+        assert {"Accept", "Origin"} <= vary
+    assert "access-control-allow-origin" not in plain.headers
+
+
 def test_cors_origins_come_from_the_settings() -> None:
     settings = settings_for_tests(cors_origins=["https://allowed.example"])
     with live_server(settings) as server:

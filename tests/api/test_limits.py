@@ -64,6 +64,19 @@ def test_a_select_within_the_cap_is_whole(server: LiveServer, limit: int) -> Non
     assert len(response.json()["results"]["bindings"]) == limit
 
 
+def test_values_that_look_like_row_breaks_do_not_cut_an_answer(server: LiveServer) -> None:
+    """SPARQL JSON is written directly while it provably holds no more rows than the
+    cap (counting the ``},{`` between rows); a literal full of them must not make a
+    one-row answer look truncated."""
+    value = "},{" * (3 * ROW_LIMIT)
+    server.fill(f'GRAPH <{EX}g> {{ <{EX}t> <{EX}q> "{value}" }}')
+    response = server.http.get(server.endpoint, params={
+        "query": f"SELECT ?o WHERE {{ <{EX}t> <{EX}q> ?o }}"})
+    assert response.status_code == 200
+    assert "X-Result-Truncated" not in response.headers
+    assert [b["o"]["value"] for b in response.json()["results"]["bindings"]] == [value]
+
+
 def test_a_construct_over_the_cap_is_cut_and_says_so(server: LiveServer) -> None:
     server.fill(ROWS)
     response = server.http.get(server.endpoint, params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},

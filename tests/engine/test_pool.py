@@ -156,3 +156,23 @@ def test_workers_of_a_store_served_from_disk_take_the_change_not_a_whole_dump(
 def snapshot_files(engine: QueryEngine) -> list[str]:
     assert engine.snapshots is not None and engine.snapshots._folder is not None
     return sorted(p.name for p in engine.snapshots._folder.iterdir())
+
+
+def test_quick_queries_of_a_heavy_client_do_not_keep_it_heavy() -> None:
+    """A heavy client's queries run in the long lane; one that is quick there must not
+    start its client's heavy time again, or a client that once sent a heavy query
+    would stay in the long lane for as long as it keeps sending any."""
+    store = KnowledgeStore()
+    store.update("INSERT DATA { <http://a/1> <http://b> 1 }")
+    engine = QueryEngine(store, Settings(store=None, query_workers=2, fast_lane_timeout=1.0))
+    engine.warm()
+    admission = engine.admission
+    try:
+        admission.mark_heavy("p")
+        heavy_until = admission._heavy_until["p"]
+        task = QueryTask("ASK { ?s ?p 1 }", JSON, "text/turtle", 10)
+        assert b'"boolean":true' in asyncio.run(engine.run(task, client="p")).body
+        assert admission.long_running() == 0  # it ran in the long lane and left it
+        assert admission._heavy_until["p"] == heavy_until  # not extended
+    finally:
+        engine.close()
