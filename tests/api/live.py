@@ -92,7 +92,8 @@ def serving(app: Any, lifespan: str = "on") -> Iterator[str]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn-test-server", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
+    # the start warms the query workers: with the real data on a busy machine, a minute
+    deadline = time.monotonic() + 120
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the test server did not start")
