@@ -194,18 +194,9 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
                     raise UsageError(f"{path}: only .xlsx workbooks and .csv files of reported "
                                      "scores can be loaded this way")
                 print(reports[-1].summary())
-            with store.snapshot_ahead():  # the snapshot is written while these run
-                if not args.no_recompute:
-                    from mipex_kg.loaders.bootstrap import recompute_after
+            from mipex_kg.loaders.bootstrap import derive_after
 
-                    summary = recompute_after(store, reports)
-                    if summary:
-                        print(summary)
-                from mipex_kg.loaders.bootstrap import crosswalk_after
-
-                crosswalk = crosswalk_after(store, reports)
-                if crosswalk:
-                    print(crosswalk)
+            derive_after(store, reports, print, recompute=not args.no_recompute)
     finally:
         store.close()
     return EXIT_OK

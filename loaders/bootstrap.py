@@ -42,14 +42,22 @@ def ensure_loaded(
                 reports.append(loader.load_workbook(path))
         for item in reports:
             report(item.summary())
-        with store.snapshot_ahead():  # the snapshot is written while these run
-            recomputed = recompute_after(store, reports)
-            if recomputed:
-                report(recomputed)
-            crosswalk = crosswalk_after(store, reports)
-            if crosswalk:
-                report(crosswalk)
+        derive_after(store, reports, report)
     return reports
+
+
+def derive_after(store: QuadStore, reports: list[LoadReport],
+                 report: Callable[[str], None], *, recompute: bool = True) -> None:
+    """What follows loads in a batch: the recomputation (unless ``recompute`` is False)
+    and the crosswalk, each only when the loads changed what it reads, with the
+    snapshot on disk written meanwhile (``snapshot_ahead``)."""
+    with store.snapshot_ahead():
+        recomputed = recompute_after(store, reports) if recompute else None
+        if recomputed:
+            report(recomputed)
+        crosswalk = crosswalk_after(store, reports)
+        if crosswalk:
+            report(crosswalk)
 
 
 def first_start(
