@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -106,25 +106,36 @@ def test_readers_never_see_a_graph_half_replaced(oxigraph_server: OxigraphServer
     """Another client counts the graph while it is replaced over and over."""
     writer = oxigraph_server.store(store_replace=replace)
     writer.replace_graph(G, triples(2000, "a"))
-    counts: set[int] = set()
-    done = threading.Event()
-
-    def read() -> None:
-        while not done.is_set():
-            rows = remote_store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {G} {{ ?s ?p ?o }} }}")
-            counts.add(int(next(iter(rows))["n"].value))
-
-    reader = threading.Thread(target=read)
-    reader.start()
     try:
-        for round_ in range(4):
+        counts = sizes_seen(remote_store, lambda: [
             writer.replace_graph(G, triples(3000 if round_ % 2 == 0 else 2000, str(round_)))
+            for round_ in range(4)])
     finally:
-        done.set()
-        reader.join()
         writer.close()
     assert counts <= {2000, 3000} and counts
     assert remote_store.named_graphs() == [G]  # no staging graph left behind
+
+
+def sizes_seen(reader: RemoteStore, write: Callable[[], object]) -> set[int]:
+    """The sizes of graph ``G`` that ``reader`` counts, again and again, while ``write`` runs."""
+    counts: set[int] = set()
+    done, counting = threading.Event(), threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            rows = reader.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {G} {{ ?s ?p ?o }} }}")
+            counts.add(int(next(iter(rows))["n"].value))
+            counting.set()
+
+    watcher = threading.Thread(target=read)
+    watcher.start()
+    try:
+        counting.wait(30)  # the writes start once the reader counts (else it may see none)
+        write()
+    finally:
+        done.set()
+        watcher.join()
+    return counts
 
 
 def test_substitutions_and_datasets_mean_what_they_mean_embedded(remote_store: RemoteStore) -> None:
@@ -313,24 +324,11 @@ def test_large_graphs_reach_virtuoso_in_parts_whole_for_readers(virtuoso_server:
     blank = ox.BlankNode()
     linked = [ox.Triple(ox.NamedNode("http://example.org/s0"), P, blank),
               ox.Triple(blank, P, ox.Literal("inside"))]
-    counts: set[int] = set()
-    done = threading.Event()
-
-    def read() -> None:
-        while not done.is_set():
-            rows = reader.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {G} {{ ?s ?p ?o }} }}")
-            counts.add(int(next(iter(rows))["n"].value))
-
     try:
         store.replace_graph(G, triples(3000, "a"))
-        watcher = threading.Thread(target=read)
-        watcher.start()
-        try:
-            for round_ in range(3):
-                store.replace_graph(G, triples(4000 if round_ % 2 == 0 else 3000, str(round_)))
-        finally:
-            done.set()
-            watcher.join()
+        counts = sizes_seen(reader, lambda: [
+            store.replace_graph(G, triples(4000 if round_ % 2 == 0 else 3000, str(round_)))
+            for round_ in range(3)])
         assert counts <= {3000, 4000} and counts
         store.add_triples(G, [*triples(2500, "more"), *linked])
         assert store.graph_sizes() == {G.value: 4000 + 2500 + 2}
