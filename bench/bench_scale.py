@@ -1,6 +1,7 @@
 """How the costs grow with the data: load time, memory and query latency at 1x, 2x, 4x ...
 
-    python bench/bench_scale.py [--data ../shared/data/mipex] [--scales 1,2,4] [--queries 10]
+    python bench/bench_scale.py [--data ../shared/data/mipex] [--scales 1,2,4] [--queries 40]
+    python bench/bench_scale.py --latency-only [--scales 1,2,4,6,8,10] [--queries 40]
 
 At scale k the store holds the real data (reference data and both 2020 workbooks)
 and k-1 synthetic copies of its country-years: copy j of each workbook graph holds
@@ -17,15 +18,21 @@ Each scale runs in its own process, which reports:
 * load: seconds for everything above, into a fresh folder on disk, and the ratio
   to a raw ``bulk_load`` of the resulting quads into a fresh on-disk store (the same
   process, right after: Oxigraph's own cost for that data);
-* memory: the process's peak RSS;
+* memory: the process's peak RSS while loading;
 * query latency: the median over ``--queries`` variants of each of
-  ``bench_sparql.QUERIES`` (pyoxigraph in process over the loaded store; the
-  variants use the real years, so ``ranking`` and ``provenance`` find the same
-  answers at every scale while ``area-averages`` reads every score);
+  ``bench_sparql.QUERIES``, by pyoxigraph in process over an in-memory copy of the
+  loaded store, as the service's query workers hold it (the variants use the real
+  years, so ``ranking`` and ``provenance`` find the same answers at every scale while
+  ``area-averages`` reads every score);
 * write: median seconds to write a new 100-triple graph into the store on disk
   (``KnowledgeStore.replace_graph``, in place; bench/bench_write.py does it over HTTP).
 
 Costs that grow linearly show a constant per-quad figure across the table.
+
+``--latency-only`` skips the load path for a quick curve of query latency alone: one
+real load at 1x, then per scale an in-memory store with that data and the k-1 copies
+(``copy_of``) bulk-loaded, without the gate or the recomputation (so the composites
+are not copied), each scale in its own process.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_load import raw_bulk_load
 from bench_sparql import QUERIES, variants
 
+from mipex_kg.graph.iris import workbook_graph
 from mipex_kg.graph.namespaces import ID
 from mipex_kg.graph.store import KnowledgeStore
 from mipex_kg.loaders.pipeline import GraphLoad, Loader, LoadReport, _bytes_source
@@ -56,6 +64,8 @@ FILES = ("mipex_core_2007-2019.xlsx", "mipex_EU_2020-2024.xlsx")
 SCORE, PERIOD = ID + "score/", ID + "period/"
 YEAR = ox.NamedNode("https://w3id.org/mipex-kg/def#year")
 LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+#: The graphs the two 2020 workbooks load into (``--latency-only`` copies them).
+WORKBOOK_GRAPHS = tuple(workbook_graph(Path(name)).value for name in FILES)
 
 
 def shifted(term: ox.NamedNode | ox.Literal | ox.BlankNode, years: int
@@ -118,27 +128,53 @@ def build_store(data: Path, path: Path, scale: int) -> KnowledgeStore:
     return store
 
 
-def load_at_scale(data: Path, folder: Path, scale: int) -> dict[str, float]:
-    """``build_store`` into a fresh folder, timed, then the queries, a write, the raw load."""
+def load_at_scale(data: Path, folder: Path, scale: int, queries: int) -> dict[str, float]:
+    """``build_store`` into a fresh folder, timed, then a write, the queries on an
+    in-memory copy, the raw load."""
     mark = time.perf_counter()
     store = build_store(data, folder / "store", scale)
     seconds = {"load": time.perf_counter() - mark, "quads": len(store)}
-    seconds["latency"] = query_latencies(store)  # type: ignore[assignment]
-    seconds["write"] = small_write(store)
-    store.close()
-    seconds["raw"] = raw_bulk_load(folder)[0]
     seconds["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    seconds["write"] = small_write(store)
+    nquads = store.oxigraph.dump(format=ox.RdfFormat.N_QUADS)
+    store.close()
+    seconds["latency"] = query_latencies(in_memory(nquads), queries)  # type: ignore[assignment]
+    del nquads
+    seconds["raw"] = raw_bulk_load(folder)[0]
     return seconds
 
 
-def query_latencies(store: KnowledgeStore, count: int = 10) -> dict[str, float]:
-    """Median milliseconds of ``count`` variants of each benchmark query, in process."""
+def in_memory(nquads: bytes) -> ox.Store:
+    """An in-memory store with ``nquads``: the data as a query worker holds it."""
+    memory = ox.Store()
+    memory.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
+    return memory
+
+
+def latency_at_scale(nquads: Path, scale: int, queries: int) -> dict[str, float]:
+    """``--latency-only``: the quads of a 1x load and ``scale``-1 copies of its workbook
+    graphs, bulk-loaded into memory; the query latencies there."""
+    store = ox.Store()
+    store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    for name in WORKBOOK_GRAPHS:
+        graph = ox.NamedNode(name)
+        quads = list(store.quads_for_pattern(None, None, None, graph))
+        for number in range(1, scale):
+            copy = ox.NamedNode(f"{name}-copy-{number}")
+            store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, copy)
+                              for t in copy_of(quads, number)[0])
+    return {"quads": len(store), "latency": query_latencies(store, queries)}  # type: ignore[dict-item]
+
+
+def query_latencies(store: ox.Store, count: int) -> dict[str, float]:
+    """Median milliseconds of ``count`` variants of each benchmark query, in process
+    (the union default graph, as the service asks)."""
     medians = {}
     for name in QUERIES:
         times = []
         for text, _ in zip(variants(name), range(count), strict=False):
             mark = time.perf_counter()
-            list(store.query(text, prologue=False))
+            list(store.query(text, use_default_graph_as_union=True))
             times.append(time.perf_counter() - mark)
         medians[name] = 1000 * statistics.median(times)
     return medians
@@ -175,23 +211,52 @@ def table(rows: list[tuple[int, dict]]) -> str:
     return "\n".join(lines)
 
 
+def latency_table(rows: list[tuple[int, dict]]) -> str:
+    """``--latency-only``: the curve as a Markdown table, with each latency per quad."""
+    names = list(QUERIES)
+    lines = ["| scale | quads | " + " | ".join(f"{n} ms (ns/quad)" for n in names) + " |",
+             "|" + "---|" * (2 + len(names))]
+    for scale, r in rows:
+        cells = [f"{r['latency'][n]:.2f} ({1e6 * r['latency'][n] / r['quads']:.1f})"
+                 for n in names]
+        lines.append(f"| {scale}x | {int(r['quads']):,} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", type=Path, default=Path("../shared/data/mipex"))
     parser.add_argument("--scales", default="1,2,4")
+    parser.add_argument("--queries", type=int, default=40,
+                        help="variants of each query timed at each scale")
+    parser.add_argument("--latency-only", action="store_true",
+                        help="query latency alone, on copies bulk-loaded into memory")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # one scale, in this process
+    parser.add_argument("--nquads", type=Path, help=argparse.SUPPRESS)  # --latency-only's 1x
     args = parser.parse_args()
     if args.one:
+        if args.nquads:
+            print(json.dumps(latency_at_scale(args.nquads, args.one, args.queries)))
+            return
         with tempfile.TemporaryDirectory() as folder:
-            print(json.dumps(load_at_scale(args.data, Path(folder), args.one)))
+            print(json.dumps(load_at_scale(args.data, Path(folder), args.one, args.queries)))
         return
-    rows = []
-    for scale in (int(s) for s in args.scales.split(",")):
-        run = subprocess.run([sys.executable, __file__, "--data", str(args.data), "--one",
-                              str(scale)], capture_output=True, text=True, check=True)
-        rows.append((scale, json.loads(run.stdout.strip().splitlines()[-1])))
-        print(f"{scale}x done: {rows[-1][1]}", file=sys.stderr)
-    print(table(rows))
+    with tempfile.TemporaryDirectory() as folder:
+        extra = []
+        if args.latency_only:  # one real load, whose quads every scale starts from
+            store = build_store(args.data, Path(folder) / "store", 1)
+            nquads = Path(folder) / "1x.nq"
+            store.oxigraph.dump(str(nquads), ox.RdfFormat.N_QUADS)
+            store.close()
+            extra = ["--nquads", str(nquads)]
+        rows = []
+        for scale in (int(s) for s in args.scales.split(",")):
+            run = subprocess.run([sys.executable, __file__, "--data", str(args.data), "--one",
+                                  str(scale), "--queries", str(args.queries), *extra],
+                                 capture_output=True, text=True, check=True)
+            rows.append((scale, json.loads(run.stdout.strip().splitlines()[-1])))
+            print(f"{scale}x done: {rows[-1][1]}", file=sys.stderr)
+    print(latency_table(rows) if args.latency_only else table(rows))
 
 
 if __name__ == "__main__":
