@@ -123,6 +123,7 @@ class RemoteStore(QuadStore):
         self._graphs: tuple[str, list[ox.NamedNode]] | None = None
         try:
             self._read_version()
+            self.engine_name = endpoints.engine or self._engine_named()
         except Exception:
             self._client.close()
             raise
@@ -174,6 +175,14 @@ class RemoteStore(QuadStore):
             with self._lock:
                 self._version_read = time.monotonic()
                 self._refreshing = False
+
+    def _engine_named(self) -> str:
+        """The engine as its answers name it: the product of the ``Server`` header of
+        an ``ASK {}`` (``Virtuoso/07.20.3229 (Linux) ...`` -> ``virtuoso``,
+        ``Oxigraph/0.5.13`` -> ``oxigraph``); "" when the header is absent."""
+        response = self._send("POST", self.endpoints.query_url, sparql=True,
+                              data={"query": "ASK {}"}, headers={"Accept": SPARQL_XML})
+        return engine_of(response.headers.get("server", ""))
 
     def _read_version(self) -> None:
         self._version_graphs = self._version_names()
@@ -402,6 +411,16 @@ class RemoteStore(QuadStore):
         if response.is_success or (missing_ok and response.status_code == 404):
             return response
         raise store_error(response, url, method, sparql=sparql)
+
+
+def engine_of(server_header: str) -> str:
+    """The engine a ``Server`` header names: its first product, lower case, no version.
+
+    >>> engine_of("Virtuoso/07.20.3229 (Linux) x86_64-pc-linux-gnu"), engine_of("")
+    ('virtuoso', '')
+    """
+    product = server_header.strip().split("/", 1)[0].split(" ", 1)[0]
+    return product.lower()
 
 
 def store_error(response: httpx.Response, url: str, method: str, *, sparql: bool) -> Exception:
