@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import re
 import threading
 import time
 import uuid
@@ -65,20 +66,24 @@ from mipex_kg.graph.remote_protocol import (
 
 #: How often an update the engine ended as a deadlock victim is sent again, and the
 #: first pause (doubled each time): Virtuoso under REPEATABLE READ picks a victim when
-#: an update and readers lock the same rows (SQLSTATE 40001, "SR172 Transaction
-#: deadlocked"); the victim's transaction is rolled back, so sending it again is safe.
+#: two updates, or an update and readers, lock the same rows in opposite orders
+#: (SQLSTATE 40001, "SR172: Transaction deadlocked"); the victim's transaction is
+#: rolled back, so sending it again is safe.
 DEADLOCK_RETRIES = 5
 DEADLOCK_PAUSE = 0.1
+
+#: The first line of an answer that says the request was a deadlock victim. Virtuoso
+#: answers 500, text/plain, "Virtuoso 40001 Error SR172: Transaction deadlocked", then
+#: the query it ran (which may itself contain "40001": only the first line counts).
+DEADLOCK_ANSWER = re.compile(r"^\S+ 40001 Error\b|\bSR172\b")
 
 
 class RemoteStoreError(OSError):
     """The remote store refused or failed a request (its URL and answer, no credentials)."""
 
 
-def is_deadlock(error: Exception) -> bool:
-    """Whether the store ended the request as the victim of a deadlock (SQLSTATE 40001)."""
-    text = str(error)
-    return "40001" in text or "SR172" in text
+class DeadlockVictim(RemoteStoreError):
+    """The store ended the request as the victim of a deadlock and rolled it back."""
 
 
 class RemoteTriples:
@@ -117,6 +122,10 @@ class RemoteStore(QuadStore):
         self._lock = threading.Lock()
         self._version_graphs: list[str] = []
         self._writes = 0
+        #: Tries of an update that deadlocks (the first and DEADLOCK_RETRIES more), the
+        #: first pause between them, and how many retries were made (``_write``).
+        self.deadlock_tries = 1 + DEADLOCK_RETRIES
+        self.deadlock_pause = DEADLOCK_PAUSE
         self.deadlock_retries = 0
         self._version_read = float("-inf")
         self._refreshing = False
@@ -384,11 +393,15 @@ class RemoteStore(QuadStore):
                     self._send("POST", self.endpoints.update_url, content=text.encode("utf-8"),
                                sparql=True, headers={"Content-Type": "application/sparql-update"})
                     break
-                except RemoteStoreError as error:
-                    if attempt >= DEADLOCK_RETRIES or not is_deadlock(error):
-                        raise
+                except DeadlockVictim as error:
+                    if attempt >= self.deadlock_tries - 1:
+                        raise DeadlockVictim(
+                            f"the remote store ended this update as the victim of a deadlock "
+                            f"{attempt + 1} times in a row, rolling it back each time (nothing "
+                            f"of it was applied); try again later. Last answer: {error}"
+                        ) from None
                     self.deadlock_retries += 1
-                    time.sleep(DEADLOCK_PAUSE * 2 ** attempt)
+                    time.sleep(self.deadlock_pause * 2 ** attempt)
         finally:
             # also after a failure: a request cut short may have been applied
             self._written(new_version)
@@ -429,6 +442,9 @@ def store_error(response: httpx.Response, url: str, method: str, *, sparql: bool
     text = response.text.strip()[:2000]
     if response.status_code == 400 and sparql:
         return SyntaxError(f"the remote store refused the request: {text}")
+    if DEADLOCK_ANSWER.search(text.split("\n", 1)[0]):
+        return DeadlockVictim(f"the remote store at {url} answered HTTP "
+                              f"{response.status_code} to {method}: {text}")
     if response.status_code in (401, 403):
         return RemoteStoreError(f"the remote store at {url} refused the credentials "
                                 f"(HTTP {response.status_code}); see MIPEX_KG_STORE_USER, "
