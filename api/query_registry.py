@@ -30,11 +30,11 @@ query's projection, a paginated query without ORDER BY, or a query that does not
 parse. ``columns`` may be left out: they are then the selected variables, untyped.
 
 **Engine-specific texts.** Where an engine evaluates the shared text differently
-from the standard (docs/backends.md, "Known differences"), the query may carry a
-text of its own for that engine: ``queries/engines/<engine>/<name>.rq``, SPARQL only
-(plain ``#`` comments say why; the ``#+`` header stays in the shared file, and holds
-for both). ``prepare`` runs it when the store's ``engine`` is that engine, the shared
-text everywhere else. ``load()`` refuses (``HeaderError``) an engine text without a
+from the standard, the query may carry a text of its own for that engine:
+``queries/engines/<engine>/<name>.rq``, SPARQL only (plain ``#`` comments say why;
+the ``#+`` header stays in the shared file, and holds for both; docs/backends.md,
+"Engine-specific texts of the named queries"). ``prepare`` runs it when the store's
+``engine_name`` is that engine, the shared text everywhere else. ``load()`` refuses (``HeaderError``) an engine text without a
 shared query, with a ``#+`` header, or whose projection, markers or pagination
 differ from the shared text's, so that the one header documents both.
 """
