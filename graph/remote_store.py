@@ -122,11 +122,7 @@ class RemoteStore(QuadStore):
         self._lock = threading.Lock()
         self._version_graphs: list[str] = []
         self._writes = 0
-        #: Tries of an update that deadlocks (the first and DEADLOCK_RETRIES more), the
-        #: first pause between them, and how many retries were made (``_write``).
-        self.deadlock_tries = 1 + DEADLOCK_RETRIES
-        self.deadlock_pause = DEADLOCK_PAUSE
-        self.deadlock_retries = 0
+        self.deadlock_retries = 0  # updates sent again after a deadlock (``_write``)
         self._version_read = float("-inf")
         self._refreshing = False
         self._graphs: tuple[str, list[ox.NamedNode]] | None = None
@@ -394,14 +390,14 @@ class RemoteStore(QuadStore):
                                sparql=True, headers={"Content-Type": "application/sparql-update"})
                     break
                 except DeadlockVictim as error:
-                    if attempt >= self.deadlock_tries - 1:
+                    if attempt >= DEADLOCK_RETRIES:
                         raise DeadlockVictim(
                             f"the remote store ended this update as the victim of a deadlock "
                             f"{attempt + 1} times in a row, rolling it back each time (nothing "
                             f"of it was applied); try again later. Last answer: {error}"
                         ) from None
                     self.deadlock_retries += 1
-                    time.sleep(self.deadlock_pause * 2 ** attempt)
+                    time.sleep(DEADLOCK_PAUSE * 2 ** attempt)
         finally:
             # also after a failure: a request cut short may have been applied
             self._written(new_version)
