@@ -64,8 +64,9 @@ def with_dataset(sparql: str, graphs: Sequence[ox.NamedNode]) -> str:
 
 
 def example_text(query: NamedQuery, vocabulary: Vocabulary,
-                 graphs: Sequence[ox.NamedNode] = ()) -> str:
-    """The SPARQL of ``query`` with every parameter that has a usable example bound to it.
+                 graphs: Sequence[ox.NamedNode] = (), engine: str = "") -> str:
+    """The SPARQL of ``query`` (its text for the store's ``engine``, which the editor's
+    queries reach) with every parameter that has a usable example bound to it.
 
     Parameters bound by marker (``#@bind``) become VALUES lines in place;
     the others (which the endpoint substitutes throughout the query) a VALUES line
@@ -78,7 +79,7 @@ def example_text(query: NamedQuery, vocabulary: Vocabulary,
             bound[name] = param.parse(param.example, vocabulary)
         except ValueError:
             continue
-    text = query.bind(bound).rstrip()
+    text = query.bind(bound, engine).rstrip()
     substituted = [(query.params[name].var, terms[0]) for name in sorted(query.substituted)
                    if (terms := bound.get(name))]
     if substituted:  # bound in every WHERE: each subquery sees them, as with substitution
@@ -92,5 +93,6 @@ def examples(registry: QueryRegistry, vocabulary: Vocabulary,
              store: QuadStore) -> list[Example]:
     """Every named query as an editor example, in the registry's order."""
     return [Example(q.name, q.summary, q.description,
-                    example_text(q, vocabulary, dataset_for(store, q).get("default_graph", ())))
+                    example_text(q, vocabulary, dataset_for(store, q).get("default_graph", ()),
+                                 store.engine_name))
             for q in registry.queries.values()]

@@ -28,12 +28,21 @@ file and line) a header that is malformed, a parameter with neither a marker nor
 selected variable, a marker without a parameter, columns that differ from the
 query's projection, a paginated query without ORDER BY, or a query that does not
 parse. ``columns`` may be left out: they are then the selected variables, untyped.
+
+**Engine-specific texts.** Where an engine evaluates the shared text differently
+from the standard, the query may carry a text of its own for that engine:
+``queries/engines/<engine>/<name>.rq``, SPARQL only (plain ``#`` comments say why;
+the ``#+`` header stays in the shared file, and holds for both; docs/backends.md,
+"Engine-specific texts of the named queries"). ``prepare`` runs it when the store's
+``engine_name`` is that engine, the shared text everywhere else. ``load()`` refuses (``HeaderError``) an engine text without a
+shared query, with a ``#+`` header, or whose projection, markers or pagination
+differ from the shared text's, so that the one header documents both.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -51,6 +60,7 @@ from mipex_kg.graph.quad_store import QuadStore
 
 MARKER = re.compile(r"^(?P<indent>[ \t]*)#@bind(?P<vars>(?:[ \t]+\?\w+)+)[ \t]*$", re.MULTILINE)
 PAGE_MARKER = re.compile(r"^(?P<indent>[ \t]*)#@page[ \t]*$", re.MULTILINE)
+ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)
 HEADER_KEYS = {"summary", "description", "tags", "pagination", "params", "columns"}
 PARAM_KEYS = {"type", "description", "example", "default", "required", "multiple", "var"}
 COLUMN_TYPES = {"iri", "string", "integer", "decimal", "boolean", "date", "datetime"}
@@ -58,6 +68,8 @@ UNTYPED = "any"
 VOCABULARY_FREE = {"year", "integer", "decimal", "iri", "text", "system-level",
                    "jurisdiction-level", "indicator-level"}
 MAX_PAGE = 1000
+#: Where a query's engine-specific texts live: ``engines/<engine>/<name>.rq``.
+ENGINES_FOLDER = "engines"
 
 
 class InvalidParameters(ValueError):
@@ -152,6 +164,12 @@ class NamedQuery:
     text: str
     sparql: str
     substituted: frozenset[str] = frozenset()
+    #: SPARQL of their own for some engines (engine name -> text), see the module doc.
+    engine_texts: Mapping[str, str] = field(default_factory=dict)
+
+    def sparql_for(self, engine: str) -> str:
+        """The text to run on ``engine``: its own when it has one, else the shared one."""
+        return self.engine_texts.get(engine, self.sparql)
 
     @property
     def federated(self) -> bool:
@@ -184,8 +202,8 @@ class NamedQuery:
             raise InvalidParameters(problems)
         return bound
 
-    def bind(self, bound: Mapping[str, Sequence[Term] | None]) -> str:
-        """The SPARQL text with each marker replaced by the bound terms."""
+    def bind(self, bound: Mapping[str, Sequence[Term] | None], engine: str = "") -> str:
+        """The SPARQL text for ``engine`` with each marker replaced by the bound terms."""
         by_var = {p.var: bound.get(name) for name, p in self.params.items()}
 
         def replace(match: re.Match[str]) -> str:
@@ -197,7 +215,7 @@ class NamedQuery:
                 lines.append(f"VALUES {var} {{ {' '.join(sparql_term(t) for t in terms)} }}")
             return "\n".join(match["indent"] + line for line in lines)
 
-        return MARKER.sub(replace, self.sparql)
+        return MARKER.sub(replace, self.sparql_for(engine))
 
     def page(self, sparql: str, limit: int, offset: int) -> str:
         """``sparql`` limited to one page (one row more, to know if another follows).
@@ -255,36 +273,54 @@ class QueryRegistry:
 
     @classmethod
     def load(cls, package: str = "mipex_kg.queries") -> QueryRegistry:
-        """Read and check every ``.rq`` file of ``package``.
+        """Read and check every ``.rq`` file of ``package`` and its engine texts.
 
         Raises:
             HeaderError: a malformed or inconsistent file (file and line in the message).
         """
-        return cls.from_files(files(package).iterdir())
+        return cls.from_folder(files(package))
 
     @classmethod
     def from_directory(cls, folder: Path) -> QueryRegistry:
         """Read and check every ``.rq`` file of a folder (for tests and tools)."""
-        return cls.from_files(Path(folder).iterdir())
+        return cls.from_folder(Path(folder))
 
     @classmethod
-    def from_files(cls, resources: Iterable[Traversable | Path]) -> QueryRegistry:
+    def from_folder(cls, folder: Traversable | Path) -> QueryRegistry:
+        """The queries of ``folder/*.rq``, with ``folder/engines/<engine>/*.rq``."""
         registry = cls()
-        for resource in sorted(resources, key=lambda r: r.name):
-            if resource.name.endswith(".rq"):
-                query = parse_query(resource.name, resource.read_text(encoding="utf-8"))
-                registry.queries[query.name] = query
+        for resource in _rq_files(folder):
+            query = parse_query(resource.name, resource.read_text(encoding="utf-8"))
+            registry.queries[query.name] = query
+        engines = folder / ENGINES_FOLDER
+        if engines.is_dir():
+            for engine in sorted(engines.iterdir(), key=lambda r: r.name):
+                for resource in _rq_files(engine) if engine.is_dir() else ():
+                    registry._add_engine_text(engine.name, resource)
         return registry
+
+    def _add_engine_text(self, engine: str, resource: Traversable | Path) -> None:
+        """Attach one engine's text to its shared query (checked against it)."""
+        file = f"{ENGINES_FOLDER}/{engine}/{resource.name}"
+        query = self.queries.get(resource.name.removesuffix(".rq"))
+        if query is None:
+            raise HeaderError(file, 1, "an engine's text needs a shared query of the "
+                              f"same name ({resource.name} beside the engines folder)")
+        text = check_engine_text(query, file, resource.read_text(encoding="utf-8"))
+        self.queries[query.name] = replace(
+            query, engine_texts={**query.engine_texts, engine: text})
 
     def __getitem__(self, name: str) -> NamedQuery:
         return self.queries[name]
 
     def prepare(self, store: QuadStore, name: str,
                 bound: Mapping[str, Sequence[Term] | None], limit: int | None = None,
-                offset: int = 0) -> PreparedQuery:
-        """The SPARQL, substitutions and dataset of one run (one page when paginated)."""
+                offset: int = 0, *, engine: str | None = None) -> PreparedQuery:
+        """The SPARQL, substitutions and dataset of one run (one page when paginated):
+        the text for the store's engine (``engine``, when given, instead: tests compare
+        the texts on one store)."""
         query = self.queries[name]
-        sparql = query.bind(bound)
+        sparql = query.bind(bound, store.engine_name if engine is None else engine)
         if query.pagination is not None:
             limit = query.pagination if limit is None else limit
             sparql = query.page(sparql, limit, offset)
@@ -295,9 +331,9 @@ class QueryRegistry:
             limit, offset, query.pagination is not None)
 
     def run(self, store: QuadStore, name: str, bound: Mapping[str, Sequence[Term] | None],
-            limit: int | None = None, offset: int = 0) -> Rows:
+            limit: int | None = None, offset: int = 0, *, engine: str | None = None) -> Rows:
         """Run one named query in this process (tests, tools; the service uses the engine)."""
-        prepared = self.prepare(store, name, bound, limit, offset)
+        prepared = self.prepare(store, name, bound, limit, offset, engine=engine)
         dataset: dict[str, Any] = {}
         if prepared.default_graphs is not None:
             dataset["default_graph"] = [ox.NamedNode(g) for g in prepared.default_graphs]
@@ -369,6 +405,51 @@ def parse_query(file: str, text: str) -> NamedQuery:
                        str(header["description"]), tuple(tags), pagination,
                        params, columns, text, sparql)
     return _check_body(query, count + 1)
+
+
+def _rq_files(folder: Traversable | Path) -> list[Traversable | Path]:
+    """The ``.rq`` files of one folder, by name."""
+    return sorted((r for r in folder.iterdir() if r.name.endswith(".rq") and r.is_file()),
+                  key=lambda r: r.name)
+
+
+def check_engine_text(query: NamedQuery, file: str, text: str) -> str:
+    """An engine's text of ``query`` (its SPARQL, comments kept), once checked to fit
+    the shared header: no header of its own, a SELECT that parses, the same columns
+    in the same order, markers for the same variables, and pagination as the shared text has it.
+
+    Raises:
+        HeaderError: what differs, naming the file.
+    """
+    if any(line.startswith("#+") for line in text.splitlines()):
+        raise HeaderError(file, 1, f"an engine's text takes no '#+' header: "
+                          f"{query.file} documents it")
+    sparql = text.strip() + "\n"
+    try:
+        results = ox.Store().query(sparql_prologue() + sparql)
+    except SyntaxError as exc:
+        raise HeaderError(file, 1, f"the query does not parse: {exc}") from None
+    if not isinstance(results, ox.QuerySolutions):
+        raise HeaderError(file, 1, "a named query must be a SELECT query")
+    projected = [v.value for v in results.variables]
+    if projected != list(query.columns):
+        raise HeaderError(file, 1, f"the query selects {projected}, {query.file} has the "
+                          f"columns {list(query.columns)} (same names, same order)")
+    for what, found, shared in (
+            ("markers", _markers(sparql), _markers(query.sparql)),
+            ("'#@page' markers", len(PAGE_MARKER.findall(sparql)),
+             len(PAGE_MARKER.findall(query.sparql)))):
+        if found != shared:
+            raise HeaderError(file, 1, f"its {what} ({found}) differ from "
+                              f"{query.file}'s ({shared})")
+    if query.pagination is not None and not ORDER_BY.search(sparql):
+        raise HeaderError(file, 1, "a paginated query needs ORDER BY (stable pages)")
+    return sparql
+
+
+def _markers(sparql: str) -> list[str]:
+    """The variables ``#@bind`` markers bind (where and how often is the text's choice)."""
+    return sorted({v for m in MARKER.finditer(sparql) for v in m["vars"].split()})
 
 
 def _params(file: str, spec: Any, line: int) -> dict[str, Param]:
@@ -449,7 +530,7 @@ def _check_body(query: NamedQuery, first: int) -> NamedQuery:
         line = next((n for n, text in enumerate(query.text.splitlines(), 1)
                      if MARKER.match(text) and f"?{var}" in text.split()), first)
         raise HeaderError(file, line, f"marker '#@bind ?{var}' names no declared parameter")
-    if query.pagination is not None and not re.search(r"\bORDER\s+BY\b", query.sparql, re.IGNORECASE):
+    if query.pagination is not None and not ORDER_BY.search(query.sparql):
         raise HeaderError(file, first, "a paginated query needs ORDER BY (stable pages)")
     if PAGE_MARKER.search(query.sparql) and query.pagination is None:
         raise HeaderError(file, first, "a '#@page' marker needs 'pagination' in the header")

@@ -55,6 +55,12 @@ class Settings(BaseSettings):
                  "http://localuriqaserver/sparql"],
         description="IRI prefixes of graphs the remote store's engine keeps for itself (left "
                     "out of the named graphs; the defaults are Virtuoso's).")
+    store_engine: str = Field(
+        default="",
+        description="The remote store's engine (e.g. virtuoso, oxigraph), which picks the "
+                    "named queries' engine-specific texts; empty: told by the product name "
+                    "in the engine's Server header (set it when a proxy in front replaces "
+                    "that header).")
     store_version_ttl: float = Field(
         default=1.0,
         description="Seconds the remote store's version is trusted before it is read again "

@@ -46,6 +46,11 @@ class EngineReads(QuadStore):
     def version(self) -> str:
         return self.store.version
 
+    @property
+    def engine_name(self) -> str:  # type: ignore[override]
+        """The store's engine (whose texts of the named queries apply)."""
+        return self.store.engine_name
+
     def query(self, sparql: str, *, substitutions: dict[ox.Variable, Any] | None = None,
               union_default_graph: bool = True, prologue: bool = True, **kwargs: Any) -> Any:
         """A SELECT or ASK answered by a worker (``kwargs`` as ``QuadStore.query``);

@@ -53,6 +53,11 @@ class QuadStore(ABC):
     #: from MIPEX_KG_LOAD_SOURCES); nothing else here may reach the network.
     load_sources: tuple[str, ...] = ()
 
+    #: The engine that evaluates this store's queries, in lower case ("oxigraph",
+    #: "virtuoso", ...): a named query runs its text for that engine where it has one
+    #: (``api.query_registry``); "" for an engine not known.
+    engine_name: str = ""
+
     @property
     @abstractmethod
     def version(self) -> str:

@@ -40,6 +40,7 @@ class RemoteEndpoints:
     replace: str = "update"
     version_ttl: float = 1.0
     system_graphs: tuple[str, ...] = ()
+    engine: str = ""  # empty: told by the engine's answers (RemoteStore.engine_name)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RemoteEndpoints:
@@ -65,7 +66,8 @@ class RemoteEndpoints:
                    union_parameter=settings.store_union_parameter,
                    timeout_parameter=settings.store_timeout_parameter,
                    replace=settings.store_replace, version_ttl=settings.store_version_ttl,
-                   system_graphs=tuple(settings.store_system_graphs))
+                   system_graphs=tuple(settings.store_system_graphs),
+                   engine=settings.store_engine.strip().lower())
 
     def auth(self) -> httpx.Auth | None:
         """The HTTP authentication for every request (None without a user)."""

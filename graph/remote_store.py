@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import re
 import threading
 import time
 import uuid
@@ -65,20 +66,24 @@ from mipex_kg.graph.remote_protocol import (
 
 #: How often an update the engine ended as a deadlock victim is sent again, and the
 #: first pause (doubled each time): Virtuoso under REPEATABLE READ picks a victim when
-#: an update and readers lock the same rows (SQLSTATE 40001, "SR172 Transaction
-#: deadlocked"); the victim's transaction is rolled back, so sending it again is safe.
+#: two updates, or an update and readers, lock the same rows in opposite orders
+#: (SQLSTATE 40001, "SR172: Transaction deadlocked"); the victim's transaction is
+#: rolled back, so sending it again is safe.
 DEADLOCK_RETRIES = 5
 DEADLOCK_PAUSE = 0.1
+
+#: The first line of an answer that says the request was a deadlock victim. Virtuoso
+#: answers 500, text/plain, "Virtuoso 40001 Error SR172: Transaction deadlocked", then
+#: the query it ran (which may itself contain "40001": only the first line counts).
+DEADLOCK_ANSWER = re.compile(r"^\S+ 40001 Error\b|\bSR172\b")
 
 
 class RemoteStoreError(OSError):
     """The remote store refused or failed a request (its URL and answer, no credentials)."""
 
 
-def is_deadlock(error: Exception) -> bool:
-    """Whether the store ended the request as the victim of a deadlock (SQLSTATE 40001)."""
-    text = str(error)
-    return "40001" in text or "SR172" in text
+class DeadlockVictim(RemoteStoreError):
+    """The store ended the request as the victim of a deadlock and rolled it back."""
 
 
 class RemoteTriples:
@@ -117,12 +122,13 @@ class RemoteStore(QuadStore):
         self._lock = threading.Lock()
         self._version_graphs: list[str] = []
         self._writes = 0
-        self.deadlock_retries = 0
+        self.deadlock_retries = 0  # updates sent again after a deadlock (``_write``)
         self._version_read = float("-inf")
         self._refreshing = False
         self._graphs: tuple[str, list[ox.NamedNode]] | None = None
         try:
             self._read_version()
+            self.engine_name = endpoints.engine or self._engine_named()
         except Exception:
             self._client.close()
             raise
@@ -174,6 +180,14 @@ class RemoteStore(QuadStore):
             with self._lock:
                 self._version_read = time.monotonic()
                 self._refreshing = False
+
+    def _engine_named(self) -> str:
+        """The engine as its answers name it: the product of the ``Server`` header of
+        an ``ASK {}`` (``Virtuoso/07.20.3229 (Linux) ...`` -> ``virtuoso``,
+        ``Oxigraph/0.5.13`` -> ``oxigraph``); "" when the header is absent."""
+        response = self._send("POST", self.endpoints.query_url, sparql=True,
+                              data={"query": "ASK {}"}, headers={"Accept": SPARQL_XML})
+        return engine_of(response.headers.get("server", ""))
 
     def _read_version(self) -> None:
         self._version_graphs = self._version_names()
@@ -375,9 +389,13 @@ class RemoteStore(QuadStore):
                     self._send("POST", self.endpoints.update_url, content=text.encode("utf-8"),
                                sparql=True, headers={"Content-Type": "application/sparql-update"})
                     break
-                except RemoteStoreError as error:
-                    if attempt >= DEADLOCK_RETRIES or not is_deadlock(error):
-                        raise
+                except DeadlockVictim as error:
+                    if attempt >= DEADLOCK_RETRIES:
+                        raise DeadlockVictim(
+                            f"the remote store ended this update as the victim of a deadlock "
+                            f"{attempt + 1} times in a row, rolling it back each time (nothing "
+                            f"of it was applied); try again later. Last answer: {error}"
+                        ) from None
                     self.deadlock_retries += 1
                     time.sleep(DEADLOCK_PAUSE * 2 ** attempt)
         finally:
@@ -404,12 +422,25 @@ class RemoteStore(QuadStore):
         raise store_error(response, url, method, sparql=sparql)
 
 
+def engine_of(server_header: str) -> str:
+    """The engine a ``Server`` header names: its first product, lower case, no version.
+
+    >>> engine_of("Virtuoso/07.20.3229 (Linux) x86_64-pc-linux-gnu"), engine_of("")
+    ('virtuoso', '')
+    """
+    product = server_header.strip().split("/", 1)[0].split(" ", 1)[0]
+    return product.lower()
+
+
 def store_error(response: httpx.Response, url: str, method: str, *, sparql: bool) -> Exception:
     """The exception for an error answer of the store (its text shortened); a 400 to a
     query or update is a ``SyntaxError``, as pyoxigraph raises."""
     text = response.text.strip()[:2000]
     if response.status_code == 400 and sparql:
         return SyntaxError(f"the remote store refused the request: {text}")
+    if DEADLOCK_ANSWER.search(text.split("\n", 1)[0]):
+        return DeadlockVictim(f"the remote store at {url} answered HTTP "
+                              f"{response.status_code} to {method}: {text}")
     if response.status_code in (401, 403):
         return RemoteStoreError(f"the remote store at {url} refused the credentials "
                                 f"(HTTP {response.status_code}); see MIPEX_KG_STORE_USER, "

@@ -53,6 +53,8 @@ IN_PLACE_SHARE = 10
 class KnowledgeStore(QuadStore):
     """An Oxigraph store with atomic graph replacement and a write version."""
 
+    engine_name = "oxigraph"
+
     def __init__(self, path: Path | str | None = None, *, read_only: bool = False) -> None:
         """Open the store at ``path`` (created if missing), or an empty one in memory.
 

@@ -29,8 +29,10 @@ from mipex_kg.api.urls import service_base
 TAG = "named queries"
 
 
-def describe(query: NamedQuery, base: str) -> dict[str, Any]:
-    """One named query as the listing shows it."""
+def describe(query: NamedQuery, base: str, engine: str) -> dict[str, Any]:
+    """One named query as the listing shows it; its SPARQL is the text the service runs
+    on its store's ``engine``, and ``engineTexts`` names the engines with a text of
+    their own (docs/backends.md)."""
     return {
         "name": query.name,
         "summary": query.summary,
@@ -47,7 +49,8 @@ def describe(query: NamedQuery, base: str) -> dict[str, Any]:
         ],
         "columns": [{"name": c.name, "type": c.type, "description": c.description}
                     for c in query.columns.values()],
-        "sparql": query.sparql,
+        "sparql": query.sparql_for(engine),
+        "engineTexts": sorted(query.engine_texts),
     }
 
 
@@ -58,13 +61,16 @@ def build_router(facade: Facade) -> APIRouter:
     def list_queries(request: Request) -> Response:
         request_params(request, ())
         base = service_base(request)
-        items = [describe(q, base) for q in facade.registry.queries.values()]
+        items = [describe(q, base, facade.store.engine_name)
+                 for q in facade.registry.queries.values()]
         return json_response({"count": len(items), "items": items})
 
     router.add_api_route(
         "", list_queries, methods=["GET"], summary="List the named queries",
         description="Every named query: summary, description, parameters (typed), result "
-        "columns and its SPARQL text. Each is served at /api/queries/{name}.",
+        "columns, the SPARQL text it runs on this service's store (an engine-specific "
+        "text where the query has one for the store's engine: engineTexts lists those "
+        "engines). Each is served at /api/queries/{name}.",
         responses=docs.errors(422), response_class=Response,
         openapi_extra={"responses": {"200": {"description": "The named queries.", "content": {
             "application/json": {"schema": {"type": "object", "properties": {

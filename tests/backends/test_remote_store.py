@@ -193,7 +193,7 @@ def test_each_endpoint_url_can_be_set_on_its_own(oxigraph_server: OxigraphServer
 
 def test_basic_credentials_are_sent(oxigraph_server: OxigraphServer) -> None:
     """A real proxy on 127.0.0.1 that lets through only requests with the credentials."""
-    from tests.backends.auth_proxy import basic_auth_proxy
+    from tests.backends.http_proxy import basic_auth_proxy
 
     with basic_auth_proxy(oxigraph_server.url, "kg", SECRET) as url:
         with pytest.raises(RemoteStoreError, match="refused the credentials") as refused:

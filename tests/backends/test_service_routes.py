@@ -122,21 +122,12 @@ def size(response: Any) -> int:
     return len(response.text.splitlines())
 
 
-#: Where Virtuoso 7.2 gives another answer than Oxigraph (status 200 both): open
-#: differences, written down in docs/backends.md ("Known differences").
-VIRTUOSO_DIFFERS = {
-    "/api/queries/region-vs-country": "no rows",
-}
-
-
-def walk(twins: tuple[LiveServer, LiveServer], path: str, engine: str) -> None:
+def walk(twins: tuple[LiveServer, LiveServer], path: str) -> None:
     embedded, remote = (server.http.get(server.url + path) for server in twins)
     assert remote.status_code == embedded.status_code, (path, remote.text[:2000])
     assert embedded.status_code == 200, (path, embedded.text[:500])
     kinds = [r.headers.get("content-type", "").split(";")[0] for r in (embedded, remote)]
     assert kinds[0] == kinds[1]
-    if engine == "virtuoso" and path.split("?")[0] in VIRTUOSO_DIFFERS:
-        return
     assert size(remote) == size(embedded), path
 
 
@@ -145,7 +136,7 @@ def test_every_read_operation_answers_alike(twins: tuple[LiveServer, LiveServer]
     failures = []
     for path in read_operations(twins[0].app):
         try:
-            walk(twins, path, engine(twins))
+            walk(twins, path)
         except AssertionError as failure:
             failures.append(f"{path}: {str(failure)[:600]}")
     assert not failures, "\n".join(failures)
@@ -154,9 +145,5 @@ def test_every_read_operation_answers_alike(twins: tuple[LiveServer, LiveServer]
 @pytest.mark.parametrize("path", PAGES)
 def test_pages_and_catalogue_answer_alike(twins: tuple[LiveServer, LiveServer],
                                           path: str) -> None:
-    walk(twins, path, engine(twins))
+    walk(twins, path)
 
-
-def engine(twins: tuple[LiveServer, LiveServer]) -> str:
-    """"virtuoso" or "oxigraph": the engine behind the second service."""
-    return "virtuoso" if "sparql-auth" in twins[1].store.endpoints.update_url else "oxigraph"  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ import pyoxigraph as ox
 import pytest
 
 from mipex_kg.api.query_header import HeaderError, parse_header, strip_lines
-from mipex_kg.api.query_registry import parse_query, sparql_term
+from mipex_kg.api.query_registry import QueryRegistry, parse_query, sparql_term
 
 GOOD = """#+ summary: Scores of one year
 #+ description: |
@@ -150,3 +150,64 @@ def test_the_service_refuses_to_start_on_a_malformed_query(
         lambda cls, package="": cls.from_directory(tmp_path)))
     with pytest.raises(HeaderError, match=r"^broken\.rq, line 9: unknown type 'yr'"):
         create_app(Settings(store=None), KnowledgeStore())
+
+
+#: GOOD's SPARQL, written another way (for an engine that evaluates GOOD's wrongly).
+ENGINE_TEXT = """# Same rows, another shape.
+SELECT ?obs ?score WHERE {
+  #@bind ?year
+  ?obs mkg:refPeriod ?period ; mkg:score ?score .
+  ?period mkg:year ?year .
+} ORDER BY ?obs
+"""
+
+
+def registry_with(tmp_path: Path, engine_text: str, name: str = "good.rq") -> QueryRegistry:
+    """A registry read from a folder holding GOOD and one Virtuoso text."""
+    tmp_path.mkdir(exist_ok=True)
+
+    (tmp_path / "good.rq").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "engines" / "virtuoso").mkdir(parents=True)
+    (tmp_path / "engines" / "virtuoso" / name).write_text(engine_text, encoding="utf-8")
+    return QueryRegistry.from_directory(tmp_path)
+
+
+def test_an_engine_text_runs_only_on_its_engine(tmp_path: Path) -> None:
+    from mipex_kg.graph.store import KnowledgeStore
+
+    query = registry_with(tmp_path / "q", ENGINE_TEXT)["good"]
+    assert list(query.engine_texts) == ["virtuoso"]
+    year = {"year": [ox.Literal(2019)]}
+    assert "?period mkg:year" in query.bind(year, "virtuoso")
+    assert "VALUES ?year { 2019 }" in query.bind(year, "virtuoso")
+    assert query.bind(year, "oxigraph") == query.bind(year) == query.bind(year, "fuseki")
+    assert "?period" not in query.bind(year)
+    store = KnowledgeStore()
+    registry = registry_with(tmp_path / "r", ENGINE_TEXT)
+    assert "?period" not in registry.prepare(store, "good", year).sparql
+    store.engine_name = "virtuoso"
+    assert "?period" in registry.prepare(store, "good", year).sparql
+
+
+@pytest.mark.parametrize(("name", "text", "message"), [
+    ("other.rq", ENGINE_TEXT, r"^engines/virtuoso/other\.rq, line 1: .*shared query"),
+    ("good.rq", "#+ summary: x\n" + ENGINE_TEXT, r"takes no '#\+' header"),
+    ("good.rq", ENGINE_TEXT.replace("SELECT ?obs ?score", "SELECT ?score ?obs"),
+     r"selects \['score', 'obs'\].*columns \['obs', 'score'\]"),
+    ("good.rq", ENGINE_TEXT.replace("  #@bind ?year\n", ""), r"markers \(\[\]\) differ"),
+    ("good.rq", ENGINE_TEXT.replace("} ORDER BY ?obs", "}"), "needs ORDER BY"),
+    ("good.rq", ENGINE_TEXT.replace("?score .", "?score"), "does not parse"),
+    ("good.rq", "ASK { ?s ?p ?o }", "must be a SELECT"),
+])
+def test_an_engine_text_that_does_not_fit_its_header_is_refused(
+        tmp_path: Path, name: str, text: str, message: str) -> None:
+    with pytest.raises(HeaderError, match=message):
+        registry_with(tmp_path, text, name)
+
+
+def test_the_server_header_names_the_engine() -> None:
+    from mipex_kg.graph.remote_store import engine_of
+
+    assert engine_of("Virtuoso/07.20.3229 (Linux) x86_64-pc-linux-gnu  ") == "virtuoso"
+    assert engine_of("Oxigraph/0.5.13") == "oxigraph"
+    assert engine_of("") == ""
