@@ -1,7 +1,7 @@
 """Serving memory: this service's whole process tree next to ``oxigraph serve``, one run.
 
     python bench/bench_memory.py [--data ../shared/data/mipex] [--queries 60] [--clients 4]
-                                 [--other /path/to/another/checkout]
+                                 [--other /path/to/another/checkout] [--settle 10]
 
 Both servers hold the same quads (the fully loaded store: the workbooks in ``--data``,
 reference data, recomputed scores) in memory. Each is sent the same mix of the
@@ -10,8 +10,11 @@ variants each) by ``--clients`` concurrent clients, so that every worker of ours
 answered; then the proportional set size (PSS: shared pages split between the
 processes that share them) of each server's process tree is read from
 ``/proc/PID/smaps_rollup``, and so is the largest PSS seen while the queries ran
-(sampled every 0.2 s). The report gives both, per process and in total, and the
-ratio. With ``--other``, another checkout of mipex-kg is measured the same way in the
+(sampled every 0.2 s). Once every server has been exercised, and then ``--settle``
+seconds more have passed with no queries, the PSS is read once more ("idle"): the
+long lane replaces a process that ran queries by a fresh fork after 5 s idle
+(``engine.query_engine.REFRESH_AFTER``). The report gives all three, per process
+and in total, and the ratio. With ``--other``, another checkout of mipex-kg is measured the same way in the
 same run (before and after a change). Requires the ``bench`` extra.
 """
 
@@ -22,6 +25,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
@@ -94,6 +98,10 @@ def exercise(endpoint: str, queries: list[str], clients: int, root: int) -> floa
     return max(peak, sum(pss_mib(p) for p in tree(root)))
 
 
+def listed(parts: list[tuple[str, float]]) -> str:
+    return "; ".join(f"{label} {mib:.0f}" for label, mib in parts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data/mipex"))
@@ -101,6 +109,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--other", type=Path,
                         help="another checkout of mipex-kg, measured in the same run")
+    parser.add_argument("--settle", type=float, default=10.0,
+                        help="seconds with no queries before the last reading")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-memory-"))
     try:
@@ -129,15 +139,20 @@ def main() -> None:
                 peak = exercise(endpoint, queries, args.clients, pid)
                 parts = [(command_line(p), pss_mib(p)) for p in tree(pid)]
                 rows.append((name, sum(mib for _, mib in parts), peak, parts))
+            time.sleep(args.settle)
+            idle = [[(command_line(p), pss_mib(p)) for p in tree(pid)]
+                    for _, pid, _ in measured]
         quads = sum(1 for _ in ox.Store.read_only(str(store_dir)).quads_for_pattern(
             None, None, None, None))
         print(f"Serving memory, {quads} quads, {len(queries)} queries, {args.clients} clients")
-        print("| server | PSS after, MiB | peak PSS, MiB | ratio (after) | processes (PSS MiB) |")
-        print("|---|---:|---:|---:|---|")
-        anchor = rows[-1][1]
-        for name, total, peak, parts in rows:
-            listed = "; ".join(f"{label} {mib:.0f}" for label, mib in parts)
-            print(f"| {name} | {total:.0f} | {peak:.0f} | {total / anchor:.2f} | {listed} |")
+        print(f"| server | PSS after, MiB | peak PSS, MiB | ratio (after) | processes (PSS MiB) "
+              f"| PSS idle {args.settle:g} s, MiB | ratio (idle) | processes, idle |")
+        print("|---|---:|---:|---:|---|---:|---:|---|")
+        anchor, idle_anchor = rows[-1][1], sum(mib for _, mib in idle[-1])
+        for (name, total, peak, parts), later in zip(rows, idle, strict=True):
+            idle_total = sum(mib for _, mib in later)
+            print(f"| {name} | {total:.0f} | {peak:.0f} | {total / anchor:.2f} | {listed(parts)} "
+                  f"| {idle_total:.0f} | {idle_total / idle_anchor:.2f} | {listed(later)} |")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
