@@ -34,7 +34,6 @@ from typing import IO, Any
 import pyoxigraph as ox
 
 from mipex_kg.graph import persistence
-from mipex_kg.graph.arenas import in_own_thread, return_freed_memory
 from mipex_kg.graph.crash_points import crash_point
 from mipex_kg.graph.delta import Delta
 from mipex_kg.graph.iris import STAGING_PREFIX as STAGING_PREFIX  # re-exported
@@ -79,12 +78,11 @@ class KnowledgeStore(QuadStore):
                 raise OSError(f"no store at {self.path}")
             self._store = ox.Store.read_only(str(folder))
         else:
-            self._store = memory = ox.Store()
+            self._store = ox.Store()
             if self.path is not None:
                 self._lock = persistence.WriterLock(self.path)
                 persistence.recover(self.path)
-                folder = self.path  # read in an arena of its own (serve_from_disk drops it)
-                in_own_thread(lambda: persistence.read_into(memory, folder))
+                persistence.read_into(self._store, self.path)
         self._instance = uuid.uuid4().hex[:12]
         self._writes = itertools.count(1)
         self._version = f"{self._instance}-0"
@@ -124,7 +122,7 @@ class KnowledgeStore(QuadStore):
             # before this (``mipex-kg serve`` warms them first)
             self._delta, self._delta_base, self._quads = Delta(), self._version, None
             del memory
-        return_freed_memory()
+        _return_freed_memory()
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -422,6 +420,23 @@ class KnowledgeStore(QuadStore):
             if isinstance(g, ox.NamedNode) and g.value.startswith(STAGING_PREFIX):
                 self._store.remove_graph(g)
                 self._delta = None  # the folder still holds it: the next write is whole
+
+
+def _return_freed_memory() -> None:
+    """Give the pages malloc holds free back to the system (glibc's ``malloc_trim``).
+
+    A dropped in-memory store leaves its pages with malloc, counted in the process's
+    memory, until they are reused; without glibc (or off Linux) nothing happens.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name)
+        libc.malloc_trim(0)
+    except (OSError, AttributeError, TypeError):
+        pass
 
 
 def in_graph(triples: Iterable[ox.Triple | ox.Quad], graph: ox.NamedNode) -> list[ox.Quad]:
