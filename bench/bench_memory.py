@@ -2,6 +2,7 @@
 
     python bench/bench_memory.py [--data ../shared/data/mipex] [--queries 60] [--clients 4]
                                  [--other /path/to/another/checkout] [--settle 10]
+                                 [--fast-lane-timeout 0.3]
 
 Both servers hold the same quads (the fully loaded store: the workbooks in ``--data``,
 reference data, recomputed scores) in memory. Each is sent the same mix of the
@@ -21,6 +22,8 @@ same run (before and after a change). Requires the ``bench`` extra.
 from __future__ import annotations
 
 import argparse
+import collections
+import os
 import shutil
 import sys
 import tempfile
@@ -76,9 +79,13 @@ def command_line(pid: int) -> str:
     return "query process / zygote" if "mipex_kg.engine.worker" in text else text[:40]
 
 
-def exercise(endpoint: str, queries: list[str], clients: int, root: int) -> float:
-    """Send every query (``clients`` at a time); the largest tree PSS seen meanwhile."""
+def exercise(endpoint: str, queries: list[str], clients: int, root: int
+             ) -> tuple[float, collections.Counter[int]]:
+    """Send every query (``clients`` at a time); the largest tree PSS seen meanwhile,
+    and how many answers had each status (a 503 is possible with a short
+    ``--fast-lane-timeout``: the long lane was full)."""
     peak = 0.0
+    statuses: collections.Counter[int] = collections.Counter()
     done = threading.Event()
 
     def sample() -> None:
@@ -88,14 +95,17 @@ def exercise(endpoint: str, queries: list[str], clients: int, root: int) -> floa
 
     sampler = threading.Thread(target=sample)
     sampler.start()
-    with httpx.Client(timeout=600) as http, ThreadPoolExecutor(clients) as pool:
-        def one(query: str) -> None:
-            http.post(endpoint, data={"query": query},
-                      headers={"Accept": "application/sparql-results+json"}).raise_for_status()
-        list(pool.map(one, queries))
-    done.set()
-    sampler.join()
-    return max(peak, sum(pss_mib(p) for p in tree(root)))
+    def one(query: str) -> int:
+        return http.post(endpoint, data={"query": query},
+                         headers={"Accept": "application/sparql-results+json"}).status_code
+
+    try:
+        with httpx.Client(timeout=600) as http, ThreadPoolExecutor(clients) as pool:
+            statuses.update(pool.map(one, queries))
+    finally:
+        done.set()
+        sampler.join()
+    return max(peak, sum(pss_mib(p) for p in tree(root))), statuses
 
 
 def listed(parts: list[tuple[str, float]]) -> str:
@@ -111,7 +121,12 @@ def main() -> None:
                         help="another checkout of mipex-kg, measured in the same run")
     parser.add_argument("--settle", type=float, default=10.0,
                         help="seconds with no queries before the last reading")
+    parser.add_argument("--fast-lane-timeout", type=float,
+                        help="MIPEX_KG_FAST_LANE_TIMEOUT for our servers: a small one "
+                             "(0.3) sends most of the mix to the long lane")
     args = parser.parse_args()
+    if args.fast_lane_timeout is not None:  # our servers inherit the environment
+        os.environ["MIPEX_KG_FAST_LANE_TIMEOUT"] = str(args.fast_lane_timeout)
     work = Path(tempfile.mkdtemp(prefix="bench-memory-"))
     try:
         store_dir, nquads = work / "store", work / "all.nq"
@@ -136,9 +151,10 @@ def main() -> None:
             measured.append(("oxigraph serve", theirs,
                              f"http://127.0.0.1:{ports['oxigraph']}/query"))
             for name, pid, endpoint in measured:
-                peak = exercise(endpoint, queries, args.clients, pid)
+                peak, statuses = exercise(endpoint, queries, args.clients, pid)
                 parts = [(command_line(p), pss_mib(p)) for p in tree(pid)]
                 rows.append((name, sum(mib for _, mib in parts), peak, parts))
+                print(f"{name}: answers by status {dict(sorted(statuses.items()))}")
             time.sleep(args.settle)
             idle = [[(command_line(p), pss_mib(p)) for p in tree(pid)]
                     for _, pid, _ in measured]
