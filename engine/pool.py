@@ -35,7 +35,9 @@ come, first served, up to a deadline), ``send`` gives it a query, ``answer`` wai
 for the reply up to a time (None when the time ran out and the worker still works:
 the caller may wait again, or ``discard`` the worker), ``release`` / ``discard`` end
 the turn (``turn`` does both). Idle workers are taken last in, first out, so under
-light load one worker, with warm caches, answers everything.
+light load one worker, with warm caches, answers everything. A pool made with
+``refresh_after`` moves its workers to fresh forks once it has been idle that long
+after queries (``QueryPool._refresh_if_idle``: the pages they wrote go back).
 ``engine.query_engine`` decides who gets a worker when.
 """
 
