@@ -35,7 +35,9 @@ come, first served, up to a deadline), ``send`` gives it a query, ``answer`` wai
 for the reply up to a time (None when the time ran out and the worker still works:
 the caller may wait again, or ``discard`` the worker), ``release`` / ``discard`` end
 the turn (``turn`` does both). Idle workers are taken last in, first out, so under
-light load one worker, with warm caches, answers everything.
+light load one worker, with warm caches, answers everything. A pool made with
+``refresh_after`` moves its workers to fresh forks once it has been idle that long
+after queries (``QueryPool._refresh_if_idle``: the pages they wrote go back).
 ``engine.query_engine`` decides who gets a worker when.
 """
 
@@ -246,6 +248,8 @@ class WorkerProcess:
     alive: bool = True  # False once the pool has killed it or seen it die
     reaped: bool = False
     lost_for: Worker | None = None  # the worker it was killed for (None: it died)
+    ran: bool = False  # it has been sent a query (so it may have written the data's pages)
+    spent: bool = False  # to be replaced by a fresh fork (``QueryPool`` ``refresh_after``)
 
 
 @dataclass(eq=False)
@@ -365,7 +369,8 @@ class QueryPool:
 
     def __init__(self, store: KnowledgeStore, *, workers: int = 4, processes: int = 1,
                  sandboxed: bool = True, memory_mb: int = 0,
-                 snapshots: Snapshots | None = None, copy_data: bool = False) -> None:
+                 snapshots: Snapshots | None = None, copy_data: bool = False,
+                 refresh_after: float | None = None) -> None:
         """Prepare the pool; processes start on ``start()`` or the first query.
 
         Args:
@@ -379,6 +384,10 @@ class QueryPool:
                 ``memory_mb`` apply).
             copy_data: each process takes its own copy of the data's pages when it
                 starts (``worker.copy_data_pages``): for a pool that will be busy.
+            refresh_after: once every worker has been idle for this many seconds,
+                processes that ran queries are replaced by fresh forks of the zygote
+                (``_refresh_if_idle``): for a pool that shares the zygote's pages and
+                is busy only now and then (None: never).
         """
         if workers < 1:
             raise ValueError("a query pool needs at least one worker")
@@ -386,6 +395,9 @@ class QueryPool:
         self.size = workers
         self.threads = -(-workers // max(1, min(processes, workers)))  # per process
         self.copy_data = copy_data
+        self.refresh_after = refresh_after
+        self._refresh_timer: threading.Timer | None = None
+        self._idle_turns = 0  # how often the pool has become wholly idle (see _refresh_if_idle)
         self._owns_snapshots = snapshots is None
         self.snapshots = snapshots or Snapshots(store, sandboxed=sandboxed, memory_mb=memory_mb)
         self._slots: list[Worker] = []
@@ -434,6 +446,8 @@ class QueryPool:
             processes, self._processes = list(self._processes), set()
         with self._idle_lock:  # requests waiting for a worker get a 503 now
             waiters, self._waiters = list(self._waiters), collections.deque()
+            if self._refresh_timer is not None:
+                self._refresh_timer.cancel()
         for waiter in waiters:
             with contextlib.suppress(RuntimeError):  # its loop is closed
                 waiter.get_loop().call_soon_threadsafe(_fail, waiter, _shutting_down())
@@ -466,7 +480,7 @@ class QueryPool:
 
     def _is_current(self, slot: Worker) -> bool:
         process = slot.process
-        return (process is not None and process.alive
+        return (process is not None and process.alive and not process.spent
                 and self.snapshots.is_current(process.zygote))
 
     def _bind(self, slot: Worker) -> None:
@@ -494,7 +508,8 @@ class QueryPool:
     def _spare_of(self, zygote: Zygote) -> Worker | None:
         with self._lock:
             for process in self._processes:
-                if process.alive and process.zygote is zygote and process.spares:
+                if (process.alive and not process.spent and process.zygote is zygote
+                        and process.spares):
                     return process.spares.pop()
         return None
 
@@ -521,7 +536,46 @@ class QueryPool:
             process.zygote.kill(process)
 
     def _is_current_process(self, process: WorkerProcess) -> bool:
-        return process.alive and self.snapshots.is_current(process.zygote)
+        return (process.alive and not process.spent
+                and self.snapshots.is_current(process.zygote))
+
+    def _refresh_when_idle(self) -> None:
+        """Called with ``_idle_lock`` held (it guards the timer too) when every worker
+        has become idle: in ``refresh_after`` seconds, if none has been taken
+        meanwhile, refresh (``_refresh_if_idle``)."""
+        assert self.refresh_after is not None
+        self._idle_turns += 1
+        if self._refresh_timer is not None:
+            self._refresh_timer.cancel()
+        if self._closed:
+            return
+        self._refresh_timer = threading.Timer(self.refresh_after, self._refresh_if_idle,
+                                              args=(self._idle_turns,))
+        self._refresh_timer.daemon = True
+        self._refresh_timer.start()
+
+    def _refresh_if_idle(self, turn: int) -> None:
+        """Replace the processes that ran queries by fresh forks of the zygote, if the
+        pool is still wholly idle since idle ``turn`` (blocking: a fork, milliseconds).
+
+        Oxigraph's in-memory store writes to the pages its queries read (reference
+        counts and locks in its quad nodes), so a process forked without its own copy
+        of the data (``copy_data``) gets one page by page as it runs queries, until it
+        holds a second copy of most of the data beside the zygote's. A fresh fork
+        shares every page with the zygote again; its next queries pay the page copies
+        again (page faults), which is why only an idle pool is refreshed.
+        """
+        with self._idle_lock:
+            if turn != self._idle_turns or len(self._idle) < self.size:
+                return
+        with self._lock:
+            if self._closed:
+                return
+            spent = [process for process in self._processes if process.alive and process.ran]
+            for process in spent:
+                process.spent = True
+        if spent:
+            self.warm()  # moves the idle workers to fresh processes; the spent ones end
 
     def _fork(self) -> WorkerProcess:
         """A worker process forked from the current zygote (blocking)."""
@@ -613,6 +667,8 @@ class QueryPool:
                     loop.call_soon_threadsafe(self._hand_over, waiter, worker)
                     return
             self._idle.append(worker)  # taken last in, first out: its caches are warm
+            if self.refresh_after is not None and len(self._idle) == self.size:
+                self._refresh_when_idle()
 
     def _hand_over(self, waiter: asyncio.Future[Worker], worker: Worker) -> None:
         if waiter.done():  # it gave up meanwhile: the next one gets the worker
@@ -656,7 +712,8 @@ class QueryPool:
         """
         if not self._is_current(worker):
             await run_in_threadpool(self._bind, worker)
-        assert worker.sock is not None
+        assert worker.sock is not None and worker.process is not None
+        worker.process.ran = True
         try:
             worker.sock.sendall(frame(query_message(task, worker.prefixes)))
         except OSError as error:

@@ -64,6 +64,12 @@ T = TypeVar("T")
 #: The niceness of a worker while it runs a long query (short ones keep 0).
 LONG_QUERY_NICENESS = 10
 
+#: Seconds the long lane (and the federated-query worker) may stay idle before their
+#: processes that ran queries are replaced by fresh forks sharing the zygote's pages
+#: (``QueryPool`` ``refresh_after``): their queries had copied most of the data's
+#: pages (about 190 MiB of 255), which a fresh fork gives back.
+REFRESH_AFTER = 5.0
+
 
 def federation_endpoints(settings: Settings) -> list[str]:
     """The remote endpoints a query may call with SERVICE (from the settings)."""
@@ -95,9 +101,10 @@ class QueryEngine:
             self.pool = QueryPool(store, workers=workers, processes=settings.query_processes,
                                   snapshots=self.snapshots, copy_data=True)
             self.long_pool = QueryPool(store, workers=max(workers - short, 1), processes=1,
-                                       snapshots=self.snapshots)
+                                       snapshots=self.snapshots, refresh_after=REFRESH_AFTER)
             self.federation_pool = QueryPool(store, workers=1, processes=1, sandboxed=False,
-                                             memory_mb=settings.query_memory_mb)
+                                             memory_mb=settings.query_memory_mb,
+                                             refresh_after=REFRESH_AFTER)
         self.policy = NetworkPolicy.of(federation_endpoints(settings), settings.load_sources)
         self.clients = ClientIdentity(settings.trusted_proxies)
         self._in_process = asyncio.Semaphore(workers)

@@ -6,6 +6,7 @@ The engine is driven directly on an event loop (no HTTP), on a tiny store.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pyoxigraph as ox
 import pytest
 
 from mipex_kg.api.errors import QueryFailed, QueryTimeout
+from mipex_kg.engine.pool import QueryPool
 from mipex_kg.engine.query_engine import QueryEngine
 from mipex_kg.engine.worker import QueryTask
 from mipex_kg.graph.store import KnowledgeStore
@@ -176,3 +178,42 @@ def test_quick_queries_of_a_heavy_client_do_not_keep_it_heavy() -> None:
         assert admission._heavy_until["p"] == heavy_until  # not extended
     finally:
         engine.close()
+
+
+def test_an_idle_pool_replaces_processes_that_ran_queries_by_fresh_forks() -> None:
+    """A pool with ``refresh_after`` moves its workers to a fresh fork of the zygote
+    once it has been idle that long after queries (the fork shares the data's pages
+    again); one whose processes ran nothing since keeps them."""
+    store = KnowledgeStore()
+    store.update("INSERT DATA { <http://a> <http://b> 1 }")
+    pool = QueryPool(store, workers=2, processes=1, refresh_after=0.2)
+
+    async def ask() -> tuple[object, ...] | None:
+        async with pool.turn(None) as worker:
+            await pool.send(worker, QueryTask("ASK { <http://a> ?p ?o }", JSON, "text/turtle", 1))
+            return await pool.answer(worker, 30.0)
+
+    def pids_other_than(old: list[int]) -> list[int]:
+        deadline = time.monotonic() + 60.0
+        while time.monotonic() < deadline:
+            now = pool.worker_pids()
+            if now and now != old:
+                return now
+            time.sleep(0.05)
+        return pool.worker_pids()
+
+    try:
+        pool.warm()
+        first = pool.worker_pids()
+        assert len(first) == 1
+        reply = asyncio.run(ask())
+        assert reply is not None and b"true" in reply[2]  # type: ignore[operator]
+        fresh = pids_other_than(first)
+        assert len(fresh) == 1 and fresh != first
+        assert first[0] not in fresh
+        time.sleep(1.0)  # five idle periods: nothing ran on the fresh process
+        assert pool.worker_pids() == fresh
+        reply = asyncio.run(ask())  # and it answers
+        assert reply is not None and b"true" in reply[2]  # type: ignore[operator]
+    finally:
+        pool.close()
