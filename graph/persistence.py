@@ -25,6 +25,7 @@ or ``pyoxigraph.Store.read_only`` can open. One process writes a folder at a tim
 from __future__ import annotations
 
 import fcntl
+import queue
 import shutil
 import threading
 import uuid
@@ -184,9 +185,11 @@ class SnapshotAhead:
 
     The dataset as it is now is taken at once (an N-Quads dump) and bulk-loaded into
     a fresh folder on a thread of its own (Oxigraph's bulk loader does not hold the
-    GIL); ``finish(delta)`` then adds what changed since, and the fresh folder takes
-    the store's place as in ``write_snapshot``, with the same crash points. A first
-    load uses it to write the snapshot while the recomputation runs.
+    GIL); ``add`` queues more N-Quads for it (whole graphs written meanwhile), loaded
+    in order after it; ``finish(delta)`` then adds what else changed since, and the
+    fresh folder takes the store's place as in ``write_snapshot``, with the same crash
+    points. A first load starts it at its first graph, so that the snapshot is
+    written while the workbooks are parsed and validated and the recomputation runs.
     """
 
     def __init__(self, memory: ox.Store, path: Path) -> None:
@@ -194,21 +197,35 @@ class SnapshotAhead:
         self.fresh = _fresh_folder(path)
         self._failure: BaseException | None = None
         self._disk: ox.Store | None = None
-        data = memory.dump(format=NQUADS)  # the dataset as it is now, before any later write
-        self._thread = threading.Thread(target=self._write, args=(data,), name="snapshot-ahead")
+        self._parts: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._parts.put(memory.dump(format=NQUADS))  # the dataset as it is now
+        disk = ox.Store(str(self.fresh))
+        crash_point("snapshot.fresh-created")
+        self._thread = threading.Thread(target=self._write, args=(disk,), name="snapshot-ahead")
         self._thread.start()
 
-    def _write(self, data: bytes) -> None:
+    def add(self, nquads: bytes) -> None:
+        """Queue ``nquads`` to be loaded after everything queued before."""
+        self._parts.put(nquads)
+
+    def _write(self, disk: ox.Store) -> None:
         try:
-            disk = ox.Store(str(self.fresh))
-            crash_point("snapshot.fresh-created")
-            disk.bulk_load(data, format=NQUADS)
+            finished = False
+            while not finished:
+                parts = [self._parts.get()]
+                while not self._parts.empty():  # what queued up meanwhile: one bulk load
+                    parts.append(self._parts.get())
+                finished = None in parts  # the end mark comes after every part
+                data = b"".join(part for part in parts if part is not None)
+                if data:
+                    disk.bulk_load(data, format=NQUADS)
             self._disk = disk
         except BaseException as failure:  # noqa: BLE001 - raised again by finish()
             self._failure = failure
 
     def finish(self, delta: Delta) -> None:
         """Add ``delta`` (the writes since the start) and put the fresh folder in place."""
+        self._parts.put(None)
         self._thread.join()
         if self._failure is not None or self._disk is None:
             self.abort()
@@ -225,6 +242,7 @@ class SnapshotAhead:
 
     def abort(self) -> None:
         """Drop the fresh folder (the store's folder is untouched)."""
+        self._parts.put(None)
         self._thread.join()
         self._disk = None
         shutil.rmtree(self.fresh, ignore_errors=True)

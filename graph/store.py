@@ -69,6 +69,7 @@ class KnowledgeStore(QuadStore):
         self._delta: Delta | None = Delta()
         self._quads: int | None = None  # see _quad_count
         self._ahead: persistence.SnapshotAhead | None = None  # see snapshot_ahead
+        self._ahead_depth = 0  # snapshot_ahead blocks open
         self.on_disk = False  # see serve_from_disk
         #: on the folder itself: the version ``_delta`` counts from (see ``dump_for_workers``)
         self._delta_base: str | None = None
@@ -137,38 +138,70 @@ class KnowledgeStore(QuadStore):
 
     @contextmanager
     def snapshot_ahead(self) -> Iterator[None]:
-        """Inside a batch that will write a whole snapshot: start writing it now.
+        """Inside a batch that will write a whole snapshot: write it while the block runs.
 
-        The dataset as it is is bulk-loaded into a fresh folder in the background
-        (``persistence.SnapshotAhead``) while the block runs; the block's writes are
-        tracked quad by quad and added to it at the end, when it takes the folder's
-        place. A first load wraps the recomputation in it: the snapshot, about one raw
-        bulk load, then costs little more than the recomputation it overlaps. When
-        there is nothing to gain (no folder, not in a batch, or the batch so far is a
-        small known change) the block just runs; a write in the block that names no
-        graphs, or an error, drops the fresh folder and the batch writes as before.
+        The dataset is bulk-loaded into a fresh folder in the background
+        (``persistence.SnapshotAhead``) while the block runs; each new graph the block
+        writes while nothing else has changed is handed to it as N-Quads (``_hand_ahead``),
+        other writes are tracked quad by quad and added at the end, when the fresh
+        folder takes the store's place. It starts at once when the batch so far is
+        already a whole snapshot (after the loads: the recomputation overlaps it), else
+        at the block's first write that would make it one (a first load: from its
+        first graph on, the snapshot is written while the workbooks are parsed and
+        validated). Blocks nest; the outermost one finishes it. When there is nothing
+        to gain (no folder, not in a batch) the block just runs; a write in the block
+        that names no graphs, or an error, drops the fresh folder and the batch writes
+        as before.
         """
-        if (self.path is None or self.read_only or self.on_disk or self._batch_depth == 0
-                or self._delta is not None or self._ahead is not None):
+        if self.path is None or self.read_only or self.on_disk or self._batch_depth == 0:
             yield
             return
         with self._write_lock:
-            ahead = persistence.SnapshotAhead(self._store, self.path)
-            self._ahead, self._delta = ahead, Delta()
+            self._ahead_depth += 1
+            if self._ahead is None and self._delta is None:
+                self._start_ahead()
         try:
             yield
         except BaseException:
             with self._write_lock:
-                self._ahead, self._delta = None, None
-                ahead.abort()
+                self._ahead_depth -= 1
+                if self._ahead_depth == 0 and self._ahead is not None:
+                    ahead, self._ahead, self._delta = self._ahead, None, None
+                    ahead.abort()
             raise
         with self._write_lock:
-            delta, self._ahead, self._delta = self._delta, None, None
+            self._ahead_depth -= 1
+            if self._ahead_depth > 0 or self._ahead is None:
+                return
+            ahead, delta, self._ahead = self._ahead, self._delta, None
             if delta is None:
-                ahead.abort()  # type: ignore[unreachable]
+                ahead.abort()
             else:
                 ahead.finish(delta)
                 self._delta, self._dirty = Delta(), False
+
+    def _start_ahead(self) -> None:
+        """Start writing the snapshot of the dataset as it is (``snapshot_ahead``)."""
+        assert self.path is not None
+        self._ahead, self._delta = persistence.SnapshotAhead(self._store, self.path), Delta()
+
+    def _hand_ahead(self, graph: ox.NamedNode, quads: list[ox.Quad]) -> bool:
+        """In a ``snapshot_ahead`` block: whether the write of ``quads`` into ``graph`` goes
+        to the snapshot as N-Quads rather than into the delta (starting the snapshot if
+        this write would otherwise make the delta unknown).
+
+        Only a new graph without blank nodes (what ``replace_graph`` inserts as it is),
+        and only while the delta is empty: the parts handed over are loaded before the
+        delta is applied, so a part after a tracked change could undo it.
+        """
+        if (self._ahead_depth == 0 or self._store.contains_named_graph(graph)
+                or _has_blank_nodes(quads)):
+            return False
+        if self._ahead is None:
+            if self._delta is None or self._small(len(quads)):
+                return False
+            self._start_ahead()
+        return self._delta is not None and not self._delta
 
     def _persist(self) -> None:
         if (self._dirty and self._batch_depth == 0 and self.path is not None
@@ -365,6 +398,15 @@ class KnowledgeStore(QuadStore):
         """
         quads = in_graph(triples, graph)
         with self._write_lock:
+            if self._hand_ahead(graph, quads):
+                with self._writing([], "store.replaced"):
+                    self._store.extend(quads)
+                assert self._ahead is not None
+                self._ahead.add(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"")
+                if self._quads is not None:
+                    self._quads += len(quads)
+                self._written()
+                return len(quads)
             known = self.on_disk or self._small(len(quads))
             with self._writing([graph] if known else None, "store.replaced"):
                 if not self._store.contains_named_graph(graph) and not _has_blank_nodes(quads):
