@@ -188,20 +188,21 @@ class KnowledgeStore(QuadStore):
     def _hand_ahead(self, graph: ox.NamedNode, quads: list[ox.Quad]) -> bool:
         """In a ``snapshot_ahead`` block: whether the write of ``quads`` into ``graph`` goes
         to the snapshot as N-Quads rather than into the delta (starting the snapshot if
-        this write would otherwise make the delta unknown).
+        the batch is, or this write would make it, a whole snapshot).
 
         Only a new graph without blank nodes (what ``replace_graph`` inserts as it is),
-        and only while the delta is empty: the parts handed over are loaded before the
-        delta is applied, so a part after a tracked change could undo it.
+        and only while the delta holds no quad of that graph: the parts handed over are
+        loaded before the delta is applied, so a part after a tracked removal from the
+        same graph could be undone by it.
         """
         if (self._ahead_depth == 0 or self._store.contains_named_graph(graph)
                 or _has_blank_nodes(quads)):
             return False
         if self._ahead is None:
-            if self._delta is None or self._small(len(quads)):
+            if self._delta is not None and self._small(len(quads)):
                 return False
             self._start_ahead()
-        return self._delta is not None and not self._delta
+        return self._delta is not None and not self._delta.touches(graph)
 
     def _persist(self) -> None:
         if (self._dirty and self._batch_depth == 0 and self.path is not None
