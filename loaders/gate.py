@@ -91,9 +91,8 @@ class ValidationGate:
         for context in self.context_graphs(excluding=graphs):
             scratch.extend(self.store.quads(graph=context))
         scratch.extend(q for q in extra_context if q.graph_name not in graphs)
-        report = validate(scratch, project_constraints(), threads=THREADS)
-        return [r for r in report.results if r.severity.endswith("Violation")
-                and (focus is None or r.focus_node in focus)]
+        report = validate(scratch, project_constraints(), threads=THREADS, focus=focus)
+        return [r for r in report.results if r.severity.endswith("Violation")]
 
     def problems(self, graphs: Mapping[ox.NamedNode, Sequence[ox.Triple | ox.Quad]], file: str,
                  locate: Mapping[str, tuple[str, str]] | None = None,
