@@ -180,6 +180,10 @@ def write_snapshot(memory: ox.Store, path: Path) -> None:
     _swap(fresh, path)
 
 
+#: Text for the snapshot ahead: the data, its format, the graph of N-Triples.
+Part = tuple[bytes, ox.RdfFormat, ox.NamedNode | None]
+
+
 class SnapshotAhead:
     """A whole snapshot written in the background while the writer goes on.
 
@@ -197,28 +201,25 @@ class SnapshotAhead:
         self.fresh = _fresh_folder(path)
         self._failure: BaseException | None = None
         self._disk: ox.Store | None = None
-        self._parts: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
-        self._parts.put(memory.dump(format=NQUADS))  # the dataset as it is now
+        self._parts: queue.SimpleQueue[Part | None] = queue.SimpleQueue()
+        self._parts.put((memory.dump(format=NQUADS) or b"", NQUADS, None))  # the dataset as it is now
         disk = ox.Store(str(self.fresh))
         crash_point("snapshot.fresh-created")
         self._thread = threading.Thread(target=self._write, args=(disk,), name="snapshot-ahead")
         self._thread.start()
 
-    def add(self, nquads: bytes) -> None:
-        """Queue ``nquads`` to be loaded after everything queued before."""
-        self._parts.put(nquads)
+    def add(self, data: bytes, fmt: ox.RdfFormat = NQUADS,
+            graph: ox.NamedNode | None = None) -> None:
+        """Queue ``data`` (N-Quads, or N-Triples of ``graph``) to be loaded after
+        everything queued before."""
+        self._parts.put((data, fmt, graph))
 
     def _write(self, disk: ox.Store) -> None:
         try:
-            finished = False
-            while not finished:
-                parts = [self._parts.get()]
-                while not self._parts.empty():  # what queued up meanwhile: one bulk load
-                    parts.append(self._parts.get())
-                finished = None in parts  # the end mark comes after every part
-                data = b"".join(part for part in parts if part is not None)
+            while (part := self._parts.get()) is not None:  # None: the end mark
+                data, fmt, graph = part
                 if data:
-                    disk.bulk_load(data, format=NQUADS)
+                    disk.bulk_load(data, format=fmt, to_graph=graph)
             self._disk = disk
         except BaseException as failure:  # noqa: BLE001 - raised again by finish()
             self._failure = failure

@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
@@ -46,6 +46,7 @@ from mipex_kg.graph.quad_store import (
     stay_offline,
 )
 
+NTRIPLES, NQUADS = ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS
 #: A change of up to 1/IN_PLACE_SHARE of the store is written back in place.
 IN_PLACE_SHARE = 10
 
@@ -185,24 +186,46 @@ class KnowledgeStore(QuadStore):
         assert self.path is not None
         self._ahead, self._delta = persistence.SnapshotAhead(self._store, self.path), Delta()
 
-    def _hand_ahead(self, graph: ox.NamedNode, quads: list[ox.Quad]) -> bool:
-        """In a ``snapshot_ahead`` block: whether the write of ``quads`` into ``graph`` goes
-        to the snapshot as N-Quads rather than into the delta (starting the snapshot if
-        the batch is, or this write would make it, a whole snapshot).
+    def _hand_ahead(self, graph: ox.NamedNode, size: int) -> bool:
+        """In a ``snapshot_ahead`` block: whether the write of ``size`` quads into the new
+        ``graph`` (without blank nodes: what ``replace_graph`` inserts as it is) goes to
+        the snapshot as text rather than into the delta (starting the snapshot if the
+        batch is, or this write would make it, a whole snapshot).
 
-        Only a new graph without blank nodes (what ``replace_graph`` inserts as it is),
-        and only while the delta holds no quad of that graph: the parts handed over are
+        Only while the delta holds no quad of that graph: the parts handed over are
         loaded before the delta is applied, so a part after a tracked removal from the
         same graph could be undone by it.
         """
-        if (self._ahead_depth == 0 or self._store.contains_named_graph(graph)
-                or _has_blank_nodes(quads)):
+        if self._ahead_depth == 0:
             return False
         if self._ahead is None:
-            if self._delta is not None and self._small(len(quads)):
+            if self._delta is not None and self._small(size):
                 return False
             self._start_ahead()
         return self._delta is not None and not self._delta.touches(graph)
+
+    def _handed(self, data: bytes, fmt: ox.RdfFormat, graph: ox.NamedNode | None,
+                size: int) -> None:
+        """After a new graph went into memory: hand its text to the snapshot ahead."""
+        assert self._ahead is not None
+        self._ahead.add(data, fmt, graph)
+        if self._quads is not None:
+            self._quads += size
+        self._written()
+
+    def _insert_new(self, graph: ox.NamedNode, text: bytes, size: int) -> int:
+        """Insert the N-Triples ``text`` (``plain_ntriples``) as the new ``graph``; one
+        transaction (``Store.load``), tracked like any write unless handed ahead."""
+        if self._hand_ahead(graph, size):
+            with self._writing([], "store.replaced"):
+                self._store.load(text, format=NTRIPLES, to_graph=graph)
+            self._handed(text, NTRIPLES, graph, size)
+            return size
+        known = self.on_disk or self._small(size)
+        with self._writing([graph] if known else None, "store.replaced"):
+            self._store.load(text, format=NTRIPLES, to_graph=graph)
+        self._written()
+        return size
 
     def _persist(self) -> None:
         if (self._dirty and self._batch_depth == 0 and self.path is not None
@@ -397,16 +420,17 @@ class KnowledgeStore(QuadStore):
         half-way, nothing has changed. Blank nodes become fresh ones, as in any
         ``INSERT DATA``.
         """
-        quads = in_graph(triples, graph)
+        content = list(triples)
         with self._write_lock:
-            if self._hand_ahead(graph, quads):
+            text = None if self._store.contains_named_graph(graph) else plain_ntriples(content)
+            if text is not None:
+                return self._insert_new(graph, text, len(content))
+            quads = in_graph(content, graph)
+            if (not self._store.contains_named_graph(graph) and not _has_blank_nodes(quads)
+                    and self._hand_ahead(graph, len(quads))):
                 with self._writing([], "store.replaced"):
                     self._store.extend(quads)
-                assert self._ahead is not None
-                self._ahead.add(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"")
-                if self._quads is not None:
-                    self._quads += len(quads)
-                self._written()
+                self._handed(ox.serialize(quads, format=NQUADS) or b"", NQUADS, None, len(quads))
                 return len(quads)
             known = self.on_disk or self._small(len(quads))
             with self._writing([graph] if known else None, "store.replaced"):
@@ -480,6 +504,21 @@ def _return_freed_memory() -> None:
         libc.malloc_trim(0)
     except (OSError, AttributeError, TypeError):
         pass
+
+
+def plain_ntriples(content: Sequence[ox.Triple | ox.Quad]) -> bytes | None:
+    """``content`` as N-Triples when it is triples without blank nodes, else None.
+
+    What the loaders build. Loaded into a graph (``Store.load`` with ``to_graph``) the
+    text costs less than making a quad of each triple and inserting those (3.5-3.9 s
+    against 4.7-5.0 s for the 0.54 M triples of a workbook into two stores, measured
+    side by side), and the same text goes to the snapshot written ahead. (A literal
+    that holds ``_:`` is taken for a blank node: the caller then makes quads.)
+    """
+    if not content or not all(type(t) is ox.Triple for t in content):
+        return None
+    data = ox.serialize(cast("Sequence[ox.Triple]", content), format=NTRIPLES) or b""
+    return None if b"_:" in data else data
 
 
 def in_graph(triples: Iterable[ox.Triple | ox.Quad], graph: ox.NamedNode) -> list[ox.Quad]:

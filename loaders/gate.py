@@ -38,7 +38,7 @@ from mipex_kg.graph.iris import (
 )
 from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.graph.shacl import ValidationResult, validate
-from mipex_kg.graph.store import in_graph
+from mipex_kg.graph.store import in_graph, plain_ntriples
 from mipex_kg.loaders.errors import Problem
 from mipex_kg.loaders.validation import project_constraints
 
@@ -83,8 +83,12 @@ class ValidationGate:
         are left out). ``focus``: report only results on these nodes.
         """
         scratch = ox.Store()
-        for graph, quads in graphs.items():
-            scratch.extend(in_graph(quads, graph))
+        for graph, content in graphs.items():
+            text = plain_ntriples(content)
+            if text is None:
+                scratch.extend(in_graph(content, graph))
+            else:
+                scratch.load(text, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
         if ONTOLOGY_GRAPH not in graphs:
             scratch.extend(ox.Quad(t.subject, t.predicate, t.object, ONTOLOGY_GRAPH)
                            for t in self.ontology_triples)
