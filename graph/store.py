@@ -524,8 +524,8 @@ def plain_ntriples(content: Sequence[ox.Triple | ox.Quad]) -> bytes | None:
 def in_graph(triples: Iterable[ox.Triple | ox.Quad], graph: ox.NamedNode) -> list[ox.Quad]:
     """``triples`` as quads of ``graph`` (quads already there are kept as they are).
 
-    A loader builds them once, for the validation gate and then ``replace_graph``:
-    making a quad costs about as much as inserting it.
+    Making a quad costs about as much as inserting it: triples without blank nodes
+    go in as text instead (``plain_ntriples``).
     """
     return [t if isinstance(t, ox.Quad) and t.graph_name == graph
             else ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples]

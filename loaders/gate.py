@@ -15,8 +15,9 @@ alternative, staging graphs inside the store, was built and measured on the
 store, or into a staging graph that a ``MOVE`` then copies again: 1.45 s against
 1.63 s for an ``extend`` of 0.54 M quads), and the shapes' queries ran about a third
 slower over the graphs of the full store; staging graphs must also be hidden from
-every reader. The quads are built once and the same objects go into the scratch
-store and, once accepted, into the store.
+every reader. New content made of triples without blank nodes (what the loaders
+build) goes into the scratch store as N-Triples text (``plain_ntriples``), as it then
+goes into the store: cheaper than making a quad of each triple (docs/performance.md).
 
 The shapes' queries run on two threads: pyoxigraph releases the GIL while it
 evaluates a query (5.1 s -> 3.5 s for the 2007-2019 workbook, measured side by side).
