@@ -411,8 +411,9 @@ class KnowledgeStore(QuadStore):
 
         Quads already in ``graph`` are taken as they are (see ``in_graph``).
 
-        One SPARQL update drops the graph and inserts the new content (one ``extend``
-        when there is no graph to drop), which Oxigraph applies as one transaction: every reader, also one of the union of all graphs,
+        One SPARQL update drops the graph and inserts the new content (when there is no
+        graph to drop: one ``Store.load`` of the triples as N-Triples, ``plain_ntriples``,
+        or one ``extend``), which Oxigraph applies as one transaction: every reader, also one of the union of all graphs,
         sees the old graph or the new one. (The content used to be loaded into a
         staging graph first and then ``MOVE``d over the target: in between, readers of
         the union saw every triple of both. The single update is also faster: 7.8 s
