@@ -178,7 +178,8 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
     loader = Loader(store, progress=_progress(not args.quiet))
     reports = []
     try:
-        with store.batch():  # one snapshot on disk for the whole command
+        # one snapshot on disk for the whole command, written beside the loads
+        with store.batch(), store.snapshot_ahead():
             if args.reference or not loader.sheet_codes():
                 reports.extend(loader.load_reference_data(force=args.force))
                 for report in reports:

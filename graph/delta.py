@@ -43,6 +43,10 @@ class Delta:
         twin.added, twin.removed = set(self.added), set(self.removed)
         return twin
 
+    def touches(self, graph: ox.NamedNode | ox.DefaultGraph) -> bool:
+        """Whether a quad of ``graph`` was added or removed."""
+        return any(q.graph_name == graph for quads in (self.added, self.removed) for q in quads)
+
     def __len__(self) -> int:
         return len(self.added) + len(self.removed)
 

@@ -25,6 +25,7 @@ or ``pyoxigraph.Store.read_only`` can open. One process writes a folder at a tim
 from __future__ import annotations
 
 import fcntl
+import queue
 import shutil
 import threading
 import uuid
@@ -179,14 +180,20 @@ def write_snapshot(memory: ox.Store, path: Path) -> None:
     _swap(fresh, path)
 
 
+#: Text for the snapshot ahead: the data, its format, the graph of N-Triples.
+Part = tuple[bytes, ox.RdfFormat, ox.NamedNode | None]
+
+
 class SnapshotAhead:
     """A whole snapshot written in the background while the writer goes on.
 
     The dataset as it is now is taken at once (an N-Quads dump) and bulk-loaded into
     a fresh folder on a thread of its own (Oxigraph's bulk loader does not hold the
-    GIL); ``finish(delta)`` then adds what changed since, and the fresh folder takes
-    the store's place as in ``write_snapshot``, with the same crash points. A first
-    load uses it to write the snapshot while the recomputation runs.
+    GIL); ``add`` queues more N-Quads for it (whole graphs written meanwhile), loaded
+    in order after it; ``finish(delta)`` then adds what else changed since, and the
+    fresh folder takes the store's place as in ``write_snapshot``, with the same crash
+    points. A first load starts it at its first graph, so that the snapshot is
+    written while the workbooks are parsed and validated and the recomputation runs.
     """
 
     def __init__(self, memory: ox.Store, path: Path) -> None:
@@ -194,21 +201,32 @@ class SnapshotAhead:
         self.fresh = _fresh_folder(path)
         self._failure: BaseException | None = None
         self._disk: ox.Store | None = None
-        data = memory.dump(format=NQUADS)  # the dataset as it is now, before any later write
-        self._thread = threading.Thread(target=self._write, args=(data,), name="snapshot-ahead")
+        self._parts: queue.SimpleQueue[Part | None] = queue.SimpleQueue()
+        self._parts.put((memory.dump(format=NQUADS) or b"", NQUADS, None))  # the dataset as it is now
+        disk = ox.Store(str(self.fresh))
+        crash_point("snapshot.fresh-created")
+        self._thread = threading.Thread(target=self._write, args=(disk,), name="snapshot-ahead")
         self._thread.start()
 
-    def _write(self, data: bytes) -> None:
+    def add(self, data: bytes, fmt: ox.RdfFormat = NQUADS,
+            graph: ox.NamedNode | None = None) -> None:
+        """Queue ``data`` (N-Quads, or N-Triples of ``graph``) to be loaded after
+        everything queued before."""
+        self._parts.put((data, fmt, graph))
+
+    def _write(self, disk: ox.Store) -> None:
         try:
-            disk = ox.Store(str(self.fresh))
-            crash_point("snapshot.fresh-created")
-            disk.bulk_load(data, format=NQUADS)
+            while (part := self._parts.get()) is not None:  # None: the end mark
+                data, fmt, graph = part
+                if data:
+                    disk.bulk_load(data, format=fmt, to_graph=graph)
             self._disk = disk
         except BaseException as failure:  # noqa: BLE001 - raised again by finish()
             self._failure = failure
 
     def finish(self, delta: Delta) -> None:
         """Add ``delta`` (the writes since the start) and put the fresh folder in place."""
+        self._parts.put(None)
         self._thread.join()
         if self._failure is not None or self._disk is None:
             self.abort()
@@ -225,6 +243,7 @@ class SnapshotAhead:
 
     def abort(self) -> None:
         """Drop the fresh folder (the store's folder is untouched)."""
+        self._parts.put(None)
         self._thread.join()
         self._disk = None
         shutil.rmtree(self.fresh, ignore_errors=True)

@@ -35,7 +35,8 @@ def ensure_loaded(
 ) -> list[LoadReport]:
     """Load the ontology, the curated files and the workbooks in ``data_dir``."""
     loader = Loader(store)
-    with store.batch():
+    # the snapshot on disk is written from the first graph on, beside the loads
+    with store.batch(), store.snapshot_ahead():
         reports = loader.load_reference_data()
         if data_dir is not None:
             for path in workbooks_in(Path(data_dir)):

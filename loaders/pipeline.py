@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib.resources import files
@@ -41,7 +41,6 @@ from mipex_kg.graph.iris import (
 )
 from mipex_kg.graph.namespaces import ID
 from mipex_kg.graph.quad_store import QuadStore
-from mipex_kg.graph.store import in_graph
 from mipex_kg.loaders import known_sources
 from mipex_kg.loaders.errors import LoadError, Problem
 from mipex_kg.loaders.gate import ValidationGate
@@ -101,7 +100,7 @@ class Loader:
     def gate(self) -> ValidationGate:
         return ValidationGate(self.store)
 
-    def check(self, graphs: dict[ox.NamedNode, list[ox.Quad]], file: str,
+    def check(self, graphs: Mapping[ox.NamedNode, Sequence[ox.Triple | ox.Quad]], file: str,
               locate: dict[str, tuple[str, str]] | None = None,
               extra_context: list[ox.Quad] | None = None) -> None:
         """Validate new graph contents together; raise ``LoadError`` listing every violation.
@@ -141,14 +140,15 @@ class Loader:
             load.report.seconds["build"] = load.report.seconds.get("build", 0.0) + (
                 time.perf_counter() - mark)
         mark = time.perf_counter()
-        quads = {load.graph: in_graph(load.triples, load.graph) for load in batch}
-        self.check(quads, file, locate, [q for load in batch for q in load.context])
+        # the triples as they are: the gate and the store load them as N-Triples
+        graphs = {load.graph: load.triples for load in batch}
+        self.check(graphs, file, locate, [q for load in batch for q in load.context])
         validate_seconds = time.perf_counter() - mark
         crash_point("load.validated")
         mark = time.perf_counter()
         with self.store.batch():
             for load in batch:
-                load.report.triples = self.store.replace_graph(load.graph, quads[load.graph])
+                load.report.triples = self.store.replace_graph(load.graph, load.triples)
                 load.report.seconds["validate"] = validate_seconds
                 load.report.status = "loaded"
         commit_seconds = time.perf_counter() - mark

@@ -39,7 +39,6 @@ from mipex_kg.graph import iris
 from mipex_kg.graph.iris import RECOMPUTED_GRAPH
 from mipex_kg.graph.namespaces import DCAT, DCT, ID, MKG, PROV, QB, RDF, SDMX_ATTRIBUTE, XSD
 from mipex_kg.graph.quad_store import QuadStore
-from mipex_kg.graph.store import in_graph
 from mipex_kg.loaders.aggregation_rules import (
     Rule,
     fraction,
@@ -280,10 +279,13 @@ def check(store: QuadStore, quads: Sequence[ox.Triple | ox.Quad]) -> None:
     pointed_at = {q.object for q in quads
                   if isinstance(q.object, ox.NamedNode) and q.object not in subjects
                   and q.predicate != PROV.wasDerivedFrom}
-    types = [ox.Quad(q.subject, q.predicate, q.object, RECOMPUTED_GRAPH)
-             for q in store.quads_about(pointed_at, predicate=RDF.type)]
+    # the types as quads of the graphs that hold them (the new graph's own triples stay
+    # triples, which the gate loads as text)
+    types = [q for q in store.quads_about(pointed_at, predicate=RDF.type)
+             if q.graph_name != RECOMPUTED_GRAPH]
     gate = ValidationGate(store)
-    problems = gate.problems({RECOMPUTED_GRAPH: [*quads, *types]}, "recompute", focus=subjects)
+    problems = gate.problems({RECOMPUTED_GRAPH: quads}, "recompute", extra_context=types,
+                             focus=subjects)
     if problems:
         raise LoadError(problems)
 
@@ -344,11 +346,10 @@ def recompute_store(store: QuadStore, *, rules: Mapping[ox.NamedNode, Rule] | No
     triples = graph_triples(results, started, now())
     seconds["build"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    quads = in_graph(triples, RECOMPUTED_GRAPH)
-    check(store, quads)
+    check(store, triples)
     seconds["validate"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    report.triples = store.replace_graph(RECOMPUTED_GRAPH, quads)
+    report.triples = store.replace_graph(RECOMPUTED_GRAPH, triples)
     store.flush()
     seconds["commit"] = time.perf_counter() - mark
     return report

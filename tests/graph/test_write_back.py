@@ -124,3 +124,37 @@ def test_a_snapshot_ahead_is_dropped_when_the_block_fails(tmp_path: Path) -> Non
     assert on_disk(path) == set(store.oxigraph)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".store.new")]
     store.close()
+
+
+def test_a_first_load_starts_the_snapshot_at_its_first_graph(tmp_path: Path) -> None:
+    """New graphs go to the snapshot as they come; a graph dropped and written again
+    after that still ends up on disk (the parts handed over never undo a tracked change)."""
+    path = tmp_path / "store"
+    store = KnowledgeStore(path)
+    with store.batch(), store.snapshot_ahead():
+        store.replace_graph(BIG, triples(500))
+        assert [p for p in tmp_path.iterdir() if p.name.startswith(".store.new")]
+        store.replace_graph(SMALL, triples(300, subject="t"))
+        store.drop_graph(BIG)
+        store.replace_graph(BIG, triples(500))  # new again, after a tracked change
+        store.replace_graph(ox.NamedNode("https://w3id.org/mipex-kg/graph/c"),
+                            triples(200, subject="c"))
+    assert len(store) == 1000
+    assert on_disk(path) == set(store.oxigraph)
+    store.close()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".store.new")]
+
+
+def test_a_failed_first_load_leaves_the_graphs_written_before_it(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    store = KnowledgeStore(path)
+    try:
+        with store.batch(), store.snapshot_ahead():
+            store.replace_graph(BIG, triples(500))
+            raise RuntimeError("the second workbook is broken")
+    except RuntimeError:
+        pass
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".store.new")]
+    held = set(store.oxigraph)
+    store.close()  # writes back what the batch left, whole, as before the snapshot ahead
+    assert len(held) == 500 and on_disk(path) == held
