@@ -3,8 +3,7 @@ query endpoint (no worker processes: the store's engine does the work).
 
 What a ``QueryTask`` means does not change (``graph.remote_protocol`` turns its
 pyoxigraph options into text and protocol parameters): its dataset is sent as
-``default-graph-uri`` / ``named-graph-uri`` (or as the engine's exclusions:
-``remote_protocol.dataset_request``), the union default graph as the engine's
+``default-graph-uri`` / ``named-graph-uri``, the union default graph as the engine's
 parameter for it, its substitutions as a ``VALUES`` block, its prefixes and base IRI
 as declarations. The answer is read as it streams in, in formats every engine writes
 to the standard:
@@ -41,7 +40,7 @@ from mipex_kg.graph.remote_protocol import (
     SPARQL_XML,
     XML_RESULTS_END,
     bind_values,
-    dataset_request,
+    dataset_params,
     declarations,
     parse_results,
 )
@@ -95,7 +94,7 @@ class RemoteQueries:
         """
         client, slots = self._client()
         text, params = self.request(task, limit)
-        graph_form = query_form(task.query) in ("CONSTRUCT", "DESCRIBE")
+        graph_form = query_form(text) in ("CONSTRUCT", "DESCRIBE")
         async with asyncio.timeout(limit):
             with waiting():
                 await slots.acquire()
@@ -118,14 +117,12 @@ class RemoteQueries:
 
     def request(self, task: QueryTask, limit: float | None) -> tuple[str, list[tuple[str, str]]]:
         """The query text and the protocol parameters that ask ``task``."""
-        pragmas, params = dataset_request(task.default_graphs, task.named_graphs,
-                                          union=task.union_default_graph,
-                                          union_parameter=self.endpoints.union_parameter,
-                                          engine=self.store.engine_name,
-                                          every_graph=self.store.named_graphs,
-                                          engine_graphs=self.store.engine_graphs)
-        text = pragmas + declarations(task.prefixes, task.base_iri) + bind_values(
+        text = declarations(task.prefixes, task.base_iri) + bind_values(
             task.query, task.substitutions)
+        params = dataset_params(task.default_graphs, task.named_graphs,
+                                union=task.union_default_graph,
+                                union_parameter=self.endpoints.union_parameter,
+                                every_graph=self.store.named_graphs)
         if limit is not None and self.endpoints.timeout_parameter:
             params.append((self.endpoints.timeout_parameter, str(int(limit * 1000))))
         return text, params

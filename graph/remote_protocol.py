@@ -11,9 +11,7 @@ text and parameters here, so that a query means the same on both kinds of store:
 * ``prefixes`` / ``base_iri`` -> ``PREFIX`` / ``BASE`` declarations before the text;
 * the dataset -> ``default-graph-uri`` / ``named-graph-uri``; as in pyoxigraph, default
   graphs without named graphs leave every named graph available (the protocol alone
-  would leave none), so those are listed. On an engine that can name a default graph
-  as "every graph but these" (``EXCLUDING_ENGINES``), a dataset that leaves out fewer
-  graphs than it lists is sent so instead (``dataset_request``);
+  would leave none), so those are listed;
 * the union default graph -> the engine's parameter for it (Oxigraph server:
   ``union-default-graph``), or nothing when the engine does so itself.
 
@@ -92,44 +90,6 @@ def _where_group(text: str) -> int:
     if first_open is None:
         raise SyntaxError("the query has no { ... } group to bind values in")
     return first_open
-
-
-#: Engines whose default graph can be "the union of every graph but these", and the
-#: text that says so before a query. Virtuoso 7.2 (``define
-#: input:default-graph-exclude``, its ``NOT FROM``): with the service's dataset (every
-#: graph but graph/recomputed) listed as ``default-graph-uri`` and ``named-graph-uri``,
-#: its cost estimator refused ``ranking``, ``latest-scores`` and ``region-vs-country``
-#: on the real data and ``jurisdiction-time-series`` lost 12 of its 6,633 rows; with the
-#: one graph excluded all three answered and the rows were the embedded store's
-#: (docs/backends.md). Its union also holds Virtuoso's own graphs: those are excluded
-#: too (``dataset_request``'s ``engine_graphs``).
-EXCLUDING_ENGINES: dict[str, str] = {"virtuoso": "define input:default-graph-exclude <{}>\n"}
-
-
-def dataset_request(default_graphs: Iterable[Any] | None, named_graphs: Iterable[Any] | None,
-                    *, union: bool, union_parameter: str, engine: str,
-                    every_graph: Callable[[], list[ox.NamedNode]],
-                    engine_graphs: Callable[[], list[ox.NamedNode]]) -> tuple[str, Params]:
-    """The dataset of a query as (text to put before the query's first line, protocol
-    parameters): the graphs left out as the engine's exclusions when it has them and
-    they are fewer than the graphs listed, else ``dataset_params``.
-
-    ``every_graph``: the store's graphs (for ``named-graph-uri``); ``engine_graphs``:
-    every graph with triples in the engine, its own and the store's hidden ones
-    included (the engine's union is all of them, so all but the listed are excluded).
-
-    Raises:
-        ValueError: the default graph alone is asked for, which the protocol cannot name.
-    """
-    exclusion = EXCLUDING_ENGINES.get(engine)
-    if exclusion is not None and default_graphs is not None and named_graphs is None:
-        listed = set(_iris(default_graphs))
-        held = [g.value for g in engine_graphs()]
-        left_out = [g for g in held if g not in listed]
-        if listed <= set(held) and len(left_out) < len(listed):
-            return "".join(exclusion.format(g) for g in left_out), []
-    return "", dataset_params(default_graphs, named_graphs, union=union,
-                              union_parameter=union_parameter, every_graph=every_graph)
 
 
 def dataset_params(default_graphs: Iterable[Any] | None, named_graphs: Iterable[Any] | None,

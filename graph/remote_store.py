@@ -58,7 +58,7 @@ from mipex_kg.graph.remote_protocol import (
     SPARQL_XML,
     Params,
     bind_values,
-    dataset_request,
+    dataset_params,
     declarations,
     parse_results,
     then,
@@ -126,7 +126,6 @@ class RemoteStore(QuadStore):
         self._version_read = float("-inf")
         self._refreshing = False
         self._graphs: tuple[str, list[ox.NamedNode]] | None = None
-        self._engine_graphs: tuple[str, list[ox.NamedNode]] | None = None
         try:
             self._read_version()
             self.engine_name = endpoints.engine or self._engine_named()
@@ -215,15 +214,14 @@ class RemoteStore(QuadStore):
         text = declarations(kwargs.pop("prefixes", None), kwargs.pop("base_iri", None)) + text
         if prologue:
             text = sparql_prologue() + text
-        pragmas, params = dataset_request(
-            kwargs.pop("default_graph", None), kwargs.pop("named_graphs", None), union=union,
-            union_parameter=self.endpoints.union_parameter, engine=self.engine_name,
-            every_graph=self.named_graphs, engine_graphs=self.engine_graphs)
+        params = dataset_params(kwargs.pop("default_graph", None), kwargs.pop("named_graphs", None),
+                                union=union, union_parameter=self.endpoints.union_parameter,
+                                every_graph=self.named_graphs)
         if kwargs:
             raise TypeError(f"options a remote store does not take: {', '.join(kwargs)}")
         if query_form(text) in ("CONSTRUCT", "DESCRIBE"):
-            return RemoteTriples(self._ask(pragmas + text, params, N_TRIPLES))
-        return parse_results(self._ask(pragmas + text, params, SPARQL_XML))
+            return RemoteTriples(self._ask(text, params, N_TRIPLES))
+        return parse_results(self._ask(text, params, SPARQL_XML))
 
     def _select(self, text: str) -> Any:
         return parse_results(self._ask(text, [], SPARQL_XML))
@@ -244,19 +242,10 @@ class RemoteStore(QuadStore):
         self._graphs = (version, graphs)
         return list(graphs)
 
-    def engine_graphs(self) -> list[ox.NamedNode]:
-        """Every graph with triples in the engine, hidden ones and the engine's own
-        included (what its union default graph holds); remembered for the current version."""
-        version = self.version
-        if self._engine_graphs is None or self._engine_graphs[0] != version:
-            query = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
-            self._engine_graphs = (version, self._graph_names(query, hidden=True))
-        return list(self._engine_graphs[1])
-
-    def _graph_names(self, query: str, *, hidden: bool = False) -> list[ox.NamedNode]:
+    def _graph_names(self, query: str) -> list[ox.NamedNode]:
         names = (row["g"] for row in self._select(query))
-        return sorted((g for g in names if isinstance(g, ox.NamedNode)
-                       and (hidden or not self.hides(g))), key=lambda g: g.value)
+        return sorted((g for g in names if isinstance(g, ox.NamedNode) and not self.hides(g)),
+                      key=lambda g: g.value)
 
     def hides(self, graph: object) -> bool:
         """The store's own graphs, and those its engine keeps for itself
