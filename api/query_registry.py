@@ -425,13 +425,7 @@ def check_engine_text(query: NamedQuery, file: str, text: str) -> str:
         raise HeaderError(file, 1, f"an engine's text takes no '#+' header: "
                           f"{query.file} documents it")
     sparql = text.strip() + "\n"
-    try:
-        results = ox.Store().query(sparql_prologue() + sparql)
-    except SyntaxError as exc:
-        raise HeaderError(file, 1, f"the query does not parse: {exc}") from None
-    if not isinstance(results, ox.QuerySolutions):
-        raise HeaderError(file, 1, "a named query must be a SELECT query")
-    projected = [v.value for v in results.variables]
+    projected = _selected(file, 1, sparql)
     if projected != list(query.columns):
         raise HeaderError(file, 1, f"the query selects {projected}, {query.file} has the "
                           f"columns {list(query.columns)} (same names, same order)")
@@ -445,6 +439,21 @@ def check_engine_text(query: NamedQuery, file: str, text: str) -> str:
     if query.pagination is not None and not ORDER_BY.search(sparql):
         raise HeaderError(file, 1, "a paginated query needs ORDER BY (stable pages)")
     return sparql
+
+
+def _selected(file: str, line: int, sparql: str) -> list[str]:
+    """The variables a named query's SPARQL selects (parsed by the engine, on no data).
+
+    Raises:
+        HeaderError: it does not parse, or is not a SELECT query.
+    """
+    try:
+        results = ox.Store().query(sparql_prologue() + sparql)
+    except SyntaxError as exc:
+        raise HeaderError(file, line, f"the query does not parse: {exc}") from None
+    if not isinstance(results, ox.QuerySolutions):
+        raise HeaderError(file, line, "a named query must be a SELECT query")
+    return [v.value for v in results.variables]
 
 
 def _markers(sparql: str) -> list[str]:
@@ -534,13 +543,7 @@ def _check_body(query: NamedQuery, first: int) -> NamedQuery:
         raise HeaderError(file, first, "a paginated query needs ORDER BY (stable pages)")
     if PAGE_MARKER.search(query.sparql) and query.pagination is None:
         raise HeaderError(file, first, "a '#@page' marker needs 'pagination' in the header")
-    try:
-        results = ox.Store().query(sparql_prologue() + query.sparql)
-    except SyntaxError as exc:
-        raise HeaderError(file, first, f"the query does not parse: {exc}") from None
-    if not isinstance(results, ox.QuerySolutions):
-        raise HeaderError(file, first, "a named query must be a SELECT query")
-    projected = [v.value for v in results.variables]
+    projected = _selected(file, first, query.sparql)
     substituted = []
     for var, name in declared.items():
         if var in marked:

@@ -46,7 +46,7 @@ from mipex_kg.graph.quad_store import (
     stay_offline,
 )
 
-NTRIPLES, NQUADS = ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS
+NTRIPLES = ox.RdfFormat.N_TRIPLES
 #: A change of up to 1/IN_PLACE_SHARE of the store is written back in place.
 IN_PLACE_SHARE = 10
 
@@ -206,22 +206,17 @@ class KnowledgeStore(QuadStore):
             self._start_ahead()
         return self._delta is not None and not self._delta.touches(graph)
 
-    def _handed(self, data: bytes, fmt: ox.RdfFormat, graph: ox.NamedNode | None,
-                size: int) -> None:
-        """After a new graph went into memory: hand its text to the snapshot ahead."""
-        assert self._ahead is not None
-        self._ahead.add(data, fmt, graph)
-        if self._quads is not None:
-            self._quads += size
-        self._written()
-
     def _insert_new(self, graph: ox.NamedNode, text: bytes, size: int) -> int:
-        """Insert the N-Triples ``text`` (``plain_ntriples``) as the new ``graph``; one
+        """Insert the N-Triples ``text`` (no blank nodes) as the new ``graph``; one
         transaction (``Store.load``), tracked like any write unless handed ahead."""
         if self._hand_ahead(graph, size):
             with self._writing([], "store.replaced"):
                 self._store.load(text, format=NTRIPLES, to_graph=graph)
-            self._handed(text, NTRIPLES, graph, size)
+            assert self._ahead is not None
+            self._ahead.add(text, NTRIPLES, graph)
+            if self._quads is not None:
+                self._quads += size
+            self._written()
             return size
         known = self.on_disk or self._small(size)
         with self._writing([graph] if known else None, "store.replaced"):
@@ -414,8 +409,8 @@ class KnowledgeStore(QuadStore):
         Quads already in ``graph`` are taken as they are (see ``in_graph``).
 
         One SPARQL update drops the graph and inserts the new content (when there is no
-        graph to drop: one ``Store.load`` of the triples as N-Triples, ``plain_ntriples``,
-        or one ``extend``), which Oxigraph applies as one transaction: every reader, also one of the union of all graphs,
+        graph to drop and no blank node: one ``Store.load`` of the triples as N-Triples,
+        ``_insert_new``), which Oxigraph applies as one transaction: every reader, also one of the union of all graphs,
         sees the old graph or the new one. (The content used to be loaded into a
         staging graph first and then ``MOVE``d over the target: in between, readers of
         the union saw every triple of both. The single update is also faster: 7.8 s
@@ -425,27 +420,21 @@ class KnowledgeStore(QuadStore):
         """
         content = list(triples)
         with self._write_lock:
-            text = None if self._store.contains_named_graph(graph) else plain_ntriples(content)
+            quads = None
+            new = not self._store.contains_named_graph(graph)
+            text = plain_ntriples(content) if new else None
+            if new and text is None:
+                quads = in_graph(content, graph)  # quads, or a literal that holds "_:"
+                if not _has_blank_nodes(quads):
+                    text = ox.serialize([q.triple for q in quads], format=NTRIPLES) or b""
             if text is not None:
                 return self._insert_new(graph, text, len(content))
-            quads = in_graph(content, graph)
-            if (not self._store.contains_named_graph(graph) and not _has_blank_nodes(quads)
-                    and self._hand_ahead(graph, len(quads))):
-                with self._writing([], "store.replaced"):
-                    self._store.extend(quads)
-                self._handed(ox.serialize(quads, format=NQUADS) or b"", NQUADS, None, len(quads))
-                return len(quads)
+            quads = in_graph(content, graph) if quads is None else quads
             known = self.on_disk or self._small(len(quads))
             with self._writing([graph] if known else None, "store.replaced"):
-                if not self._store.contains_named_graph(graph) and not _has_blank_nodes(quads):
-                    # Nothing to drop: one ``extend`` (also one transaction) inserts the
-                    # quads without writing and parsing them as text, twice as fast.
-                    self._store.extend(quads)
-                else:
-                    data = (ox.serialize([q.triple for q in quads], format=ox.RdfFormat.N_TRIPLES)
-                            or b"").decode()
-                    self._store.update(f"DROP SILENT GRAPH <{graph.value}> ; "
-                                       f"INSERT DATA {{ GRAPH <{graph.value}> {{ {data} }} }}")
+                data = (ox.serialize([q.triple for q in quads], format=NTRIPLES) or b"").decode()
+                self._store.update(f"DROP SILENT GRAPH <{graph.value}> ; "
+                                   f"INSERT DATA {{ GRAPH <{graph.value}> {{ {data} }} }}")
             self._written()
         return len(quads)
 

@@ -32,6 +32,29 @@ def test_replace_graph_replaces_and_counts(any_store: QuadStore) -> None:
     assert len(store) == 3
 
 
+@pytest.mark.parametrize("shape", ["quads of another graph", "a literal holding _:",
+                                   "blank nodes"])
+def test_a_new_graph_holds_its_content_whatever_its_shape(shape: str, tmp_path: Path) -> None:
+    """Triples go in as text; quads, a literal that looks like a blank node label, and
+    real blank nodes take the other ways: each graph holds exactly its content."""
+    store = KnowledgeStore(tmp_path / "store")
+    other = ox.NamedNode("https://w3id.org/mipex-kg/graph/other")
+    p, s = ox.NamedNode("http://example.org/p"), ox.NamedNode("http://example.org/s")
+    content: list[ox.Triple | ox.Quad] = {
+        "quads of another graph": [ox.Quad(s, p, ox.Literal(f"v{i}"), other) for i in range(3)],
+        "a literal holding _:": [ox.Triple(s, p, ox.Literal("see _:b0")),
+                                 ox.Triple(s, p, ox.Literal("x"))],
+        "blank nodes": [ox.Triple(ox.BlankNode(), p, ox.Literal("y")),
+                        ox.Triple(s, p, ox.BlankNode())],
+    }[shape]
+    assert store.replace_graph(G, content) == len(content)
+    assert store.graph_sizes() == {G.value: len(content)}
+    objects = {str(q.object) for q in store.quads(graph=G) if isinstance(q.object, ox.Literal)}
+    assert objects == {str(c.object) for c in content if isinstance(c.object, ox.Literal)}
+    store.close()
+    assert KnowledgeStore(tmp_path / "store").graph_sizes() == {G.value: len(content)}
+
+
 def test_a_failing_replacement_leaves_the_graph_as_it_was(any_store: QuadStore) -> None:
     store = any_store
     store.replace_graph(G, triples(4))
