@@ -49,19 +49,17 @@ import contextlib
 import itertools
 import logging
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
 
 from mipex_kg.api.errors import QueryFailed, ServiceUnavailable, WorkersBusy
+from mipex_kg.engine.scratch_folder import ScratchFolder
 from mipex_kg.engine.worker import (
     COPY,
     FORK,
@@ -80,6 +78,10 @@ from mipex_kg.engine.worker import (
 from mipex_kg.graph.store import KnowledgeStore
 
 log = logging.getLogger(__name__)
+
+#: The workers' snapshots live in a folder named so (``engine.scratch_folder``: one
+#: left by a service that was killed is removed when the next one starts).
+SNAPSHOT_FOLDER_PREFIX = "mipex-kg-snapshots-"
 
 #: How long a worker may take to start and load a snapshot (not the query limit).
 LOAD_TIMEOUT = 600.0
@@ -297,7 +299,7 @@ class Snapshots:
         self._lock = threading.Lock()
         self._current: Zygote | None = None
         self._zygotes: set[Zygote] = set()  # every one still running
-        self._folder: Path | None = None
+        self._folder: ScratchFolder | None = None
         self._base: Snapshot | None = None  # the last whole dump, kept for the next changes
         self._numbers = itertools.count(1)
         self._closed = False
@@ -318,14 +320,14 @@ class Snapshots:
             if self._closed:
                 raise _shutting_down()
             if self._folder is None:
-                self._folder = Path(tempfile.mkdtemp(prefix="mipex-kg-snapshots-"))
+                self._folder = ScratchFolder(SNAPSHOT_FOLDER_PREFIX)
             number = next(self._numbers)
-            path = self._folder / f"snapshot-{number}.nq"
+            path = self._folder.path / f"snapshot-{number}.nq"
             base = self._base
             version, delta = self.store.dump_for_workers(
                 path, base.version if base is not None else None)
             if delta is not None and base is not None:
-                changes = self._folder / f"changes-{number}.ru"
+                changes = self._folder.path / f"changes-{number}.ru"
                 changes.write_text(delta.as_update(), encoding="utf-8")
                 snapshot = Snapshot(version, base.path, str(changes))
             else:
@@ -361,7 +363,7 @@ class Snapshots:
         for zygote in zygotes:
             zygote.stop()
         if self._folder is not None:
-            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder.remove()
 
 
 class QueryPool:

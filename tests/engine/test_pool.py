@@ -156,8 +156,10 @@ def test_workers_of_a_store_served_from_disk_take_the_change_not_a_whole_dump(
 
 
 def snapshot_files(engine: QueryEngine) -> list[str]:
+    """The snapshot and change files in the engine's scratch folder (not its lock)."""
     assert engine.snapshots is not None and engine.snapshots._folder is not None
-    return sorted(p.name for p in engine.snapshots._folder.iterdir())
+    return sorted(p.name for p in engine.snapshots._folder.path.iterdir()
+                  if p.name != "owner.lock")
 
 
 def test_quick_queries_of_a_heavy_client_do_not_keep_it_heavy() -> None:
