@@ -577,7 +577,11 @@ class QueryPool:
             for process in spent:
                 process.spent = True
         if spent:
-            self.warm()  # moves the idle workers to fresh processes; the spent ones end
+            try:
+                self.warm()  # moves the idle workers to fresh processes; the spent ones end
+            except Exception:  # on a timer's thread, where no caller would see it
+                log.exception("refreshing the idle query workers failed; each moves to a "
+                              "fresh process when it is next given a query")
 
     def _fork(self) -> WorkerProcess:
         """A worker process forked from the current zygote (blocking)."""
