@@ -29,6 +29,7 @@ from typing import IO, Any
 
 import pyoxigraph as ox
 
+from mipex_kg.api.sparql_text import may_connect
 from mipex_kg.graph.iris import STAGING_PREFIX
 from mipex_kg.graph.namespaces import GRAPH, PREFIXES
 
@@ -207,8 +208,7 @@ def stay_offline(text: str, *, update: bool, load_sources: tuple[str, ...]) -> N
     Raises:
         NetworkAccessRefused: the text would call another endpoint or load a URL.
     """
-    lowered = text.lower()
-    if "service" in lowered or "\\" in text or (update and "load" in lowered):
+    if may_connect(text, update=update):  # the guard's own pre-check: cheap and sound
         from mipex_kg.engine.guard import NetworkPolicy  # here: query workers stay light
 
         policy = NetworkPolicy.of((), load_sources)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mipex_kg.engine.guard import NetworkAccessRefused, NetworkPolicy, decode_escapes, may_connect
+from mipex_kg.api.sparql_text import decode_escapes, may_connect
+from mipex_kg.engine.guard import NetworkAccessRefused, NetworkPolicy
 from mipex_kg.graph.namespaces import PREFIXES
 
 ALLOWED = "http://127.0.0.1:5555/query"
@@ -98,3 +99,21 @@ def test_in_process_queries_and_updates_never_reach_the_network() -> None:
     with pytest.raises(NetworkAccessRefused):
         store.update(f"LOAD <{EVIL}>")
     assert list(store.query("SELECT * { ?s <http://example.org/service> ?o }")) == []
+
+
+def test_in_process_updates_with_escapes_but_no_keyword_are_not_parsed_twice() -> None:
+    """Data with string escapes (``\\n`` in an expert's comment) needs no parse to be
+    known offline; an escape that spells a keyword is still refused."""
+    from mipex_kg.graph.store import KnowledgeStore
+
+    store = KnowledgeStore()
+    data = "\n".join(f'<http://example.org/s{i}> <http://example.org/note> "a\\nb {i}" .'
+                     for i in range(3))
+    store.update(f"INSERT DATA {{ GRAPH <http://example.org/g> {{ {data} }} }}")
+    assert len(store) == 3
+    with pytest.raises(NetworkAccessRefused):
+        store.update(f"INSERT DATA {{ {data} }} ; \\u004cOAD <{EVIL}>")
+    with pytest.raises(NetworkAccessRefused):
+        store.update(f"INSERT DATA {{ {data} }} ; INSERT {{ ?s ?p ?o }} WHERE "
+                     f"{{ \\u0053ERVICE <{EVIL}> {{ ?s ?p ?o }} }}")
+    assert len(store) == 3
