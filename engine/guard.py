@@ -41,7 +41,8 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import URIRef
 
 from mipex_kg.api.errors import ProtocolError
-from mipex_kg.api.sparql_text import decode_escapes, keyword_count, lexemes, may_connect
+from mipex_kg.api.sparql_text import keyword_count, lexemes
+from mipex_kg.engine.network_words import decode_escapes, may_connect
 
 
 class NetworkAccessRefused(ProtocolError):

@@ -11,7 +11,9 @@ claims a new folder first removes every folder of the same prefix whose lock it 
 take: their owners are gone. A folder is locked before it gets the name the sweep
 looks for (it is created under another name and renamed), so a sweep never removes
 a folder that is being set up. Folders without a lock file (made by another program
-or an older version) are left alone.
+or an older version) are left alone. A process that ends normally without having
+called ``remove`` (a library user who never closed the query engine) removes its
+folder on the way out (``weakref.finalize`` runs at interpreter exit).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import fcntl
 import os
 import shutil
 import tempfile
+import weakref
 from pathlib import Path
 
 _LOCK = "owner.lock"
@@ -40,12 +43,17 @@ class ScratchFolder:
         fcntl.flock(self._lock, fcntl.LOCK_EX)
         self.path = self.parent / setup.name.removeprefix(".setup-")
         setup.rename(self.path)
+        self._remove = weakref.finalize(self, _remove, self.path, self._lock)
 
     def remove(self) -> None:
-        """Delete the folder and everything in it, then let go of the lock."""
-        shutil.rmtree(self.path, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            os.close(self._lock)
+        """Delete the folder and everything in it, then let go of the lock (once)."""
+        self._remove()
+
+
+def _remove(path: Path, lock: int) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        os.close(lock)
 
 
 def remove_abandoned(parent: Path, prefix: str) -> list[Path]:

@@ -29,7 +29,7 @@ from typing import IO, Any
 
 import pyoxigraph as ox
 
-from mipex_kg.api.sparql_text import may_connect
+from mipex_kg.engine.network_words import may_connect
 from mipex_kg.graph.iris import STAGING_PREFIX
 from mipex_kg.graph.namespaces import GRAPH, PREFIXES
 

@@ -42,9 +42,9 @@ from mipex_kg.api.query_registry import (
     QueryRegistry,
     Rows,
 )
-from mipex_kg.api.sparql_text import may_connect
 from mipex_kg.api.urls import public_url
 from mipex_kg.engine.federation import retarget
+from mipex_kg.engine.network_words import may_connect
 from mipex_kg.engine.query_engine import QueryEngine
 from mipex_kg.engine.worker import QueryTask
 from mipex_kg.graph.namespaces import PREFIXES, XSD

@@ -42,9 +42,10 @@ from mipex_kg.api.formats import RDF_FORMATS, RESULT_FORMATS, Choice, Family, ch
 from mipex_kg.api.routes.editor import editor_page, wants_editor
 from mipex_kg.api.service_description import service_description
 from mipex_kg.api.sparql_request import SparqlOperation, query_facts, read_operation
-from mipex_kg.api.sparql_text import apply_update_dataset, may_connect
+from mipex_kg.api.sparql_text import apply_update_dataset
 from mipex_kg.api.urls import endpoint_url
 from mipex_kg.api.writes import GraphWriter
+from mipex_kg.engine.network_words import may_connect
 from mipex_kg.engine.worker import QueryTask
 from mipex_kg.graph.namespaces import PREFIXES, SD, VOID, XSD
 from mipex_kg.settings import Settings

@@ -10,6 +10,7 @@ routes do not use) never runs.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -53,9 +54,17 @@ class AppClient:
     def head(self, url: str, **options: Any) -> httpx.Response:
         return self.request("HEAD", url, **options)
 
+    def __enter__(self) -> AppClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Stop the query engine the app started (its workers, its snapshot folder)."""
+        self.app.state.engine.close()
+
 
 def client_for(store: KnowledgeStore, **settings: Any) -> AppClient:
-    """A client of ``create_app`` serving ``store`` (in-memory settings, no start-up)."""
+    """A client of ``create_app`` serving ``store`` (in-memory settings, no start-up);
+    use it in a ``with`` block, which stops the app's query engine at its end."""
     return AppClient(create_app(Settings(store=None, **settings), store))
 
 
@@ -73,10 +82,12 @@ def parse(body: bytes, media_type: str) -> rdflib.Graph:
 
 
 @pytest.fixture
-def reference_client(reference_store: KnowledgeStore) -> AppClient:
-    return client_for(reference_store)
+def reference_client(reference_store: KnowledgeStore) -> Iterator[AppClient]:
+    with client_for(reference_store) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")
-def real_client(real_store: KnowledgeStore) -> AppClient:
-    return client_for(real_store)
+def real_client(real_store: KnowledgeStore) -> Iterator[AppClient]:
+    with client_for(real_store) as client:
+        yield client

@@ -103,7 +103,8 @@ def test_a_description_follows_blank_nodes(reference_store: KnowledgeStore) -> N
         <{ID}thing/x> <http://example.org/p>
             [ <http://example.org/q> [ <http://example.org/r> 1 ] ] .
         [ <http://example.org/p> <{ID}thing/x> ] . }} }}""")
-    response = client_for(reference_store).get("/id/thing/x?format=ntriples")
+    with client_for(reference_store) as client:
+        response = client.get("/id/thing/x?format=ntriples")
     graph = parse(response.content, "application/n-triples")
     assert len(graph) == 3  # two levels of blank nodes; the inbound link is not in the CBD
     assert graph.value(rdflib.URIRef(f"{ID}thing/x"), rdflib.URIRef("http://example.org/p"))
@@ -133,7 +134,8 @@ def test_unknown_iris_are_404_in_every_format(reference_client: AppClient, accep
 
 
 def test_the_ontology_is_404_when_not_loaded() -> None:
-    response = client_for(KnowledgeStore()).get("/def", headers={"Accept": "text/turtle"})
+    with client_for(KnowledgeStore()) as client:
+        response = client.get("/def", headers={"Accept": "text/turtle"})
     assert response.status_code == 404
 
 
@@ -218,8 +220,8 @@ def test_the_ontology_page_lists_classes_and_properties(reference_client: AppCli
 
 
 def test_links_follow_the_configured_base_url(reference_store: KnowledgeStore) -> None:
-    client = client_for(reference_store, base_url="https://kg.example.org/")
-    text = client.get("/id/country/SWE", headers={"Accept": "text/html"}).text
+    with client_for(reference_store, base_url="https://kg.example.org/") as client:
+        text = client.get("/id/country/SWE", headers={"Accept": "text/html"}).text
     assert 'href="https://kg.example.org/id/country/SWE?format=turtle"' in text
     assert 'href="https://kg.example.org/def#Country"' in text
     assert 'href="http://www.wikidata.org/entity/Q34"' in text  # other IRIs stay as they are
@@ -229,6 +231,7 @@ def test_data_cannot_inject_markup(reference_store: KnowledgeStore) -> None:
     reference_store.update(f"""INSERT DATA {{ GRAPH <{GRAPH}test> {{
         <{ID}country/SWE> <http://example.org/note> "<script>alert(1)</script>" ;
                           <http://example.org/see> <javascript:alert(2)> . }} }}""")
-    text = client_for(reference_store).get("/id/country/SWE", headers={"Accept": "text/html"}).text
+    with client_for(reference_store) as client:
+        text = client.get("/id/country/SWE", headers={"Accept": "text/html"}).text
     assert "<script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert 'href="javascript:' not in text

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mipex_kg.api.sparql_text import decode_escapes, may_connect
 from mipex_kg.engine.guard import NetworkAccessRefused, NetworkPolicy
+from mipex_kg.engine.network_words import decode_escapes, may_connect
 from mipex_kg.graph.namespaces import PREFIXES
 
 ALLOWED = "http://127.0.0.1:5555/query"

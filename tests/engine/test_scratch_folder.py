@@ -73,3 +73,15 @@ def test_folders_that_are_not_scratch_folders_are_left_alone(tmp_path: Path) -> 
         ScratchFolder(SNAPSHOT_FOLDER_PREFIX, tmp_path).remove()
         assert (foreign / "notes.txt").read_text() == "keep"
         assert folder.exists()  # another prefix: not this sweep's to remove
+
+
+def test_a_process_that_ends_without_removing_its_folder_removes_it_on_exit(
+        tmp_path: Path) -> None:
+    ended = subprocess.run(
+        [sys.executable, "-c", "import sys; from pathlib import Path; "
+         "from mipex_kg.engine.scratch_folder import ScratchFolder; "
+         "folder = ScratchFolder(sys.argv[1], Path(sys.argv[2])); "
+         "(folder.path / 'snapshot-1.nq').write_text('data'); print(folder.path)",
+         SNAPSHOT_FOLDER_PREFIX, str(tmp_path)], capture_output=True, text=True, check=True)
+    assert ended.stdout.strip().startswith(str(tmp_path / SNAPSHOT_FOLDER_PREFIX))
+    assert list(tmp_path.iterdir()) == []
