@@ -119,22 +119,32 @@ def test_readers_never_see_a_graph_half_replaced(oxigraph_server: OxigraphServer
 def sizes_seen(reader: RemoteStore, write: Callable[[], object]) -> set[int]:
     """The sizes of graph ``G`` that ``reader`` counts, again and again, while ``write`` runs."""
     counts: set[int] = set()
+    failures: list[BaseException] = []
     done, counting = threading.Event(), threading.Event()
 
     def read() -> None:
-        while not done.is_set():
-            rows = reader.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {G} {{ ?s ?p ?o }} }}")
-            counts.add(int(next(iter(rows))["n"].value))
+        try:
+            while not done.is_set():
+                rows = reader.query(
+                    f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {G} {{ ?s ?p ?o }} }}")
+                counts.add(int(next(iter(rows))["n"].value))
+                counting.set()
+        except BaseException as error:  # shown by the test, not lost with the thread
+            failures.append(error)
             counting.set()
 
     watcher = threading.Thread(target=read)
     watcher.start()
     try:
-        counting.wait(30)  # the writes start once the reader counts (else it may see none)
+        # the writes start once the reader counts (else it may see none), however
+        # slow a loaded machine makes the first count
+        assert counting.wait(300), "the reader never counted"
         write()
     finally:
         done.set()
         watcher.join()
+    if failures:
+        raise failures[0]
     return counts
 
 
