@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import IO
 
 import pyoxigraph as ox
@@ -120,12 +119,11 @@ def test_an_abandoned_stream_stops_the_writer() -> None:
     chunks = stream(write, chunk_size=100, depth=2)
     assert next(chunks) == b"y" * 100
     chunks.close()  # the client went away
-    assert stopped.wait(5)
+    assert stopped.wait(60)  # at once when idle; a loaded machine may take seconds
 
 
 def test_a_real_store_dump_streams(reference_store: KnowledgeStore) -> None:
-    started = time.monotonic()
-    body = b"".join(stream(lambda out: reference_store.dump(out, ox.RdfFormat.N_QUADS),
-                           chunk_size=4096))
-    assert body == reference_store.dump(None, ox.RdfFormat.N_QUADS)
-    assert time.monotonic() - started < 10
+    chunks = list(stream(lambda out: reference_store.dump(out, ox.RdfFormat.N_QUADS),
+                         chunk_size=4096))
+    assert b"".join(chunks) == reference_store.dump(None, ox.RdfFormat.N_QUADS)
+    assert len(chunks) > 1  # streamed in parts, not handed over whole
