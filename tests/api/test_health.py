@@ -7,6 +7,7 @@ socket that accepts connections and never answers.
 
 from __future__ import annotations
 
+import itertools
 import socket
 import subprocess
 import threading
@@ -92,7 +93,8 @@ def test_ready_while_every_worker_is_busy(server: LiveServer) -> None:
     """Saturated is not unready: /ready does not queue behind queries.
 
     A probe can reach the only worker before the slow query does; the slow query is
-    then refused at once, and is sent again until it is the one holding the worker."""
+    then refused at once, and is sent again until it is the one holding the worker.
+    Each probe is a new text, so that no answer can come from the response cache."""
     outcome: list[int] = []
 
     def send_slow() -> threading.Thread:
@@ -105,12 +107,15 @@ def test_ready_while_every_worker_is_busy(server: LiveServer) -> None:
     try:
         busy = 0
         deadline = time.monotonic() + 30
-        while not busy and time.monotonic() < deadline:
+        for probe in itertools.count():
+            if busy or time.monotonic() > deadline:
+                break
             if not slow.is_alive():
                 slow = send_slow()  # refused because a probe held the worker
-            answer = server.http.get(server.endpoint, params={"query": "ASK {}"})
+            answer = server.http.get(server.endpoint,
+                                     params={"query": f"ASK {{ BIND({probe} AS ?n) }}"})
             busy = answer.status_code if answer.status_code == 503 else 0
-        assert busy == 503, "the slow query never held the only worker"
+        assert busy == 503, f"the slow query never held the only worker: {outcome}"
         response = server.http.get(server.url + "/ready")
         assert response.status_code == 200, response.text
     finally:
