@@ -21,6 +21,7 @@ Rows are compared as sets, terms by value (Virtuoso keeps literals by value).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 import pyoxigraph as ox
@@ -42,6 +43,7 @@ pytestmark = [pytest.mark.engines, pytest.mark.virtuoso]
 
 ID = "https://w3id.org/mipex-kg/id/"
 REGIONAL_GRAPH = ox.NamedNode("https://w3id.org/mipex-kg/graph/test/regional-scores")
+XSD_DATE_TIME = ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
 
 #: Regional scores beside the fixture's one (ES21, no year stated).
 REGIONAL_SCORES = f"""
@@ -139,8 +141,11 @@ def bindings(registry: QueryRegistry, name: str,
 
 
 def by_value(term: object) -> object:
-    """A term as compared across engines: numbers by value, other literals by their
-    text and language, IRIs and unbound as they are."""
+    """A term as compared across engines: numbers and date-times by value (Virtuoso
+    writes ``51.79Z`` back as ``51.790Z``), other literals by their text and language,
+    IRIs and unbound as they are."""
+    if isinstance(term, ox.Literal) and term.datatype == XSD_DATE_TIME:
+        return ("time", datetime.fromisoformat(term.value))
     if isinstance(term, ox.Literal) and term.language is None:
         try:
             return ("number", Decimal(term.value))
