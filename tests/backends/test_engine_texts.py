@@ -14,7 +14,8 @@ Each query runs unbound and with its parameters' examples. The data is the fixtu
 graph plus regional scores that reach every branch of ``region-vs-country``: a year
 stated and matched, a year stated without a national score that year, no year stated
 (the latest national year), a regional concept matched to itself; plus a recomputed
-national score that must not appear (it makes the service name its dataset).
+national score that must not appear (it makes the service name its dataset), and
+creators of two systems named in two languages and with no language (``systems``).
 Rows are compared as sets, terms by value (Virtuoso keeps literals by value), the
 parts a GROUP_CONCAT joined in any order.
 """
@@ -81,12 +82,24 @@ RECOMPUTED_SCORE = f"""
 """
 
 
+#: Creators of two systems: names in two languages (``systems`` then joins them as
+#: plain text), and a name with no language.
+CREATORS = f"""
+@prefix dct: <http://purl.org/dc/terms/> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+<{ID}system/mipex-l> dct:creator <{ID}organisation/test/a>, <{ID}organisation/test/b> .
+<{ID}organisation/test/a> skos:prefLabel "Test Institute"@en .
+<{ID}organisation/test/b> skos:prefLabel "Instituto de prueba"@es .
+<{ID}system/child-centred-integration-indicators> dct:creator <{ID}organisation/test/c> .
+<{ID}organisation/test/c> skos:prefLabel "Plain name" .
+"""
+
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory: pytest.TempPathFactory,
              reference_dump: bytes) -> KnowledgeStore:
-    """The fixture graph with the regional and recomputed scores above."""
+    """The fixture graph with the regional and recomputed scores and the creators above."""
     store = build_fixture_store(tmp_path_factory.mktemp("engine-texts"), reference_dump)
-    for graph, turtle in ((REGIONAL_GRAPH, REGIONAL_SCORES),
+    for graph, turtle in ((REGIONAL_GRAPH, REGIONAL_SCORES + CREATORS),
                           (RECOMPUTED_GRAPH, RECOMPUTED_SCORE)):
         store.replace_graph(graph, ox.parse(turtle.encode(), format=ox.RdfFormat.TURTLE))
     return store
