@@ -9,8 +9,9 @@ tests do (``tests/backends/virtuoso_server.py``: Debian's cost-estimate limit of
 kept), copies every graph into it, and runs each named query that calls no other
 endpoint with its parameters' examples (the dataset the service names, the text the
 engine gets: ``QueryRegistry.run``) on both. Per query: seconds on Virtuoso, rows on
-each, and whether the row sets are the same (literals by value, as
-``tests/backends/test_engine_texts.py`` compares them), or Virtuoso's error.
+each, and whether the row sets are the same (literals by value and a GROUP_CONCAT's
+parts in any order, as ``tests/backends/test_engine_texts.py`` compares them; here
+also ``""`` as no value: ``comparable``), or Virtuoso's error.
 ``--skip`` leaves out queries (e.g. one Virtuoso does not finish). Results:
 docs/backends.md.
 """
@@ -41,14 +42,24 @@ from tests.backends.test_engine_texts import by_value  # noqa: E402
 from tests.backends.virtuoso_server import start_virtuoso  # noqa: E402
 
 
+def comparable(term: object) -> object:
+    """A term as the two engines' rows are compared: by value, a GROUP_CONCAT's parts in
+    any order (``by_value``), and an empty plain string as no value. Virtuoso gives ``""`` where a ``GROUP_CONCAT`` in an
+    OPTIONAL subquery had nothing to join, Oxigraph leaves the column unbound
+    (docs/backends.md); no named query has an empty string as a value of its own."""
+    value = by_value(term)
+    return None if value == ("text", ("",)) else value
+
+
 def row_list(registry: QueryRegistry, store: QuadStore, name: str, vocab: Vocabulary,
              engine: str) -> list[tuple[Any, ...]]:
-    """The rows of ``name`` with its parameters' examples, sorted, literals by value."""
+    """The rows of ``name`` with its parameters' examples, sorted, compared as
+    ``comparable`` says."""
     query = registry.queries[name]
     bound = query.parse_params({param: str(spec.example) for param, spec in query.params.items()
                                 if spec.example is not None}, vocab)
     rows = registry.run(store, name, bound, engine=engine)
-    return sorted(tuple(repr(by_value(s[c])) for c in rows.columns) for s in rows.solutions)
+    return sorted(tuple(repr(comparable(s[c])) for c in rows.columns) for s in rows.solutions)
 
 
 def main() -> None:

@@ -14,13 +14,17 @@ Each query runs unbound and with its parameters' examples. The data is the fixtu
 graph plus regional scores that reach every branch of ``region-vs-country``: a year
 stated and matched, a year stated without a national score that year, no year stated
 (the latest national year), a regional concept matched to itself; plus a recomputed
-national score that must not appear (it makes the service name its dataset).
-Rows are compared as sets, terms by value (Virtuoso keeps literals by value).
+national score that must not appear (it makes the service name its dataset), and
+creators of two systems named in two languages and with no language (``systems``).
+Rows are compared as sets, terms by value (Virtuoso keeps literals by value), the
+parts a GROUP_CONCAT joined in any order.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 import pyoxigraph as ox
@@ -42,6 +46,9 @@ pytestmark = [pytest.mark.engines, pytest.mark.virtuoso]
 
 ID = "https://w3id.org/mipex-kg/id/"
 REGIONAL_GRAPH = ox.NamedNode("https://w3id.org/mipex-kg/graph/test/regional-scores")
+XSD_DATE_TIME = ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
+#: The separators the named queries' GROUP_CONCATs join with.
+JOINED = re.compile("; |, |\n---\n")
 
 #: Regional scores beside the fixture's one (ES21, no year stated).
 REGIONAL_SCORES = f"""
@@ -75,12 +82,24 @@ RECOMPUTED_SCORE = f"""
 """
 
 
+#: Creators of two systems: names in two languages (``systems`` then joins them as
+#: plain text), and a name with no language.
+CREATORS = f"""
+@prefix dct: <http://purl.org/dc/terms/> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+<{ID}system/mipex-l> dct:creator <{ID}organisation/test/a>, <{ID}organisation/test/b> .
+<{ID}organisation/test/a> skos:prefLabel "Test Institute"@en .
+<{ID}organisation/test/b> skos:prefLabel "Instituto de prueba"@es .
+<{ID}system/child-centred-integration-indicators> dct:creator <{ID}organisation/test/c> .
+<{ID}organisation/test/c> skos:prefLabel "Plain name" .
+"""
+
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory: pytest.TempPathFactory,
              reference_dump: bytes) -> KnowledgeStore:
-    """The fixture graph with the regional and recomputed scores above."""
+    """The fixture graph with the regional and recomputed scores and the creators above."""
     store = build_fixture_store(tmp_path_factory.mktemp("engine-texts"), reference_dump)
-    for graph, turtle in ((REGIONAL_GRAPH, REGIONAL_SCORES),
+    for graph, turtle in ((REGIONAL_GRAPH, REGIONAL_SCORES + CREATORS),
                           (RECOMPUTED_GRAPH, RECOMPUTED_SCORE)):
         store.replace_graph(graph, ox.parse(turtle.encode(), format=ox.RdfFormat.TURTLE))
     return store
@@ -139,16 +158,25 @@ def bindings(registry: QueryRegistry, name: str,
 
 
 def by_value(term: object) -> object:
-    """A term as compared across engines: numbers by value, other literals by their
-    text and language, IRIs and unbound as they are."""
+    """A term as compared across engines: numbers and date-times by value (Virtuoso
+    writes ``51.79Z`` back as ``51.790Z``), other literals by their language and their
+    text's parts (``parts``), IRIs and unbound as they are."""
+    if isinstance(term, ox.Literal) and term.datatype == XSD_DATE_TIME:
+        return ("time", datetime.fromisoformat(term.value))
     if isinstance(term, ox.Literal) and term.language is None:
         try:
             return ("number", Decimal(term.value))
         except InvalidOperation:
-            return ("text", term.value)
+            return ("text", parts(term.value))
     if isinstance(term, ox.Literal):
-        return ("text", term.value, term.language)
+        return ("text", parts(term.value), term.language)
     return None if term is None else str(term)
+
+
+def parts(text: str) -> tuple[str, ...]:
+    """The pieces of a text split at the named queries' GROUP_CONCAT separators, sorted:
+    each engine joins a group's values in its own order (SPARQL leaves it open)."""
+    return tuple(sorted(JOINED.split(text)))
 
 
 def row_set(registry: QueryRegistry, store: QuadStore, name: str,
