@@ -23,7 +23,8 @@ nothing engine-specific; where engines differ it is told by settings
   version at once), so writes by other service copies are noticed within about that
   time; it also counts this object's writes, which change it at
   once, also on engines that keep no empty graphs (Virtuoso: there only this copy's
-  writes are seen). Two copies writing at once may leave two version graphs; the
+  writes are seen, and an answer that lists no version graph keeps the version this
+  copy knows). Two copies writing at once may leave two version graphs; the
   version is then both names, and the next write drops them.
 """
 
@@ -162,8 +163,12 @@ class RemoteStore(QuadStore):
                 self._refreshing = True
                 threading.Thread(target=self._refresh_version, name="store-version",
                                  daemon=True).start()
-            names = "+".join(g[len(VERSION_PREFIX):] for g in self._version_graphs) or "0"
-            return f"{names}-{self._writes}"
+            return self._version_now()
+
+    def _version_now(self) -> str:
+        """The version as ``version`` gives it (with ``_lock`` held)."""
+        names = "+".join(g[len(VERSION_PREFIX):] for g in self._version_graphs) or "0"
+        return f"{names}-{self._writes}"
 
     def _refresh_version(self) -> None:
         """Read the version graphs again (a failure keeps the known version: the next
@@ -173,7 +178,11 @@ class RemoteStore(QuadStore):
                 writes = self._writes
             graphs = self._version_names()
             with self._lock:
-                if self._writes == writes:  # else a write of this copy came in meanwhile
+                # not when a write of this copy came in meanwhile; and an engine that
+                # lists no version graph at all (Virtuoso keeps no empty graph) says
+                # nothing new: forgetting this copy's own would change the version
+                # for no change of the data
+                if self._writes == writes and graphs:
                     self._version_graphs = graphs
         except Exception:  # noqa: BLE001  (the store may be down: tried again after the TTL)
             pass
@@ -199,11 +208,24 @@ class RemoteStore(QuadStore):
                             f'FILTER(STRSTARTS(STR(?g), "{VERSION_PREFIX}")) }}')
         return sorted(row["g"].value for row in rows)
 
-    def _written(self, version_graph: str) -> None:
+    def _written(self, version_graph: str,
+                 carried: tuple[str, ox.NamedNode, bool] | None = None) -> None:
+        """Move to the version this object's write made. ``carried``: the write was
+        applied, and the named graphs known at the version it started from (the first
+        item) are carried over it: its graph (second) now holds triples or is gone
+        (third). Only when no other write came in between (the version is still that
+        one); else the list is read again when next asked for."""
         with self._lock:
+            follows = (carried is not None and self._graphs is not None
+                       and self._graphs[0] == carried[0] == self._version_now())
             self._writes += 1
             self._version_graphs = [version_graph]
             self._version_read = time.monotonic()
+            if follows:
+                assert carried is not None and self._graphs is not None
+                _, graph, holds = carried
+                graphs = [g for g in self._graphs[1] if g != graph] + ([graph] if holds else [])
+                self._graphs = (self._version_now(), sorted(graphs, key=lambda g: g.value))
 
     # -- reading -----------------------------------------------------------------------
 
@@ -233,7 +255,11 @@ class RemoteStore(QuadStore):
         return response.content
 
     def named_graphs(self) -> list[ox.NamedNode]:
-        """Every named graph but hidden ones; remembered for the current version."""
+        """Every named graph but hidden ones; remembered for the current version, and
+        kept up to date through this object's own writes (``_write``'s ``leaves``):
+        on Virtuoso the list is a scan of every quad (it keeps no empty graphs to list
+        by ``GRAPH ?g {}``), which took most of a load's time when a write made it
+        stale and the gate asked again."""
         version = self.version
         if self._graphs is not None and self._graphs[0] == version:
             return list(self._graphs[1])
@@ -331,22 +357,25 @@ class RemoteStore(QuadStore):
                       triples: Iterable[ox.Triple | ox.Quad]) -> int:
         if self.endpoints.replace == "move":
             staging, count = self._stage(triples)
-            self._from_staging(f"MOVE SILENT GRAPH {staging} TO GRAPH {graph}", staging)
+            self._from_staging(f"MOVE SILENT GRAPH {staging} TO GRAPH {graph}", staging,
+                               leaves=(graph, True) if count else None)
             return count
         data, count = counted_ntriples(triples)
         self._write(f"DROP SILENT GRAPH {graph} ;\n"
-                    f"INSERT DATA {{ GRAPH {graph} {{ {data} }} }}", ours=True)
+                    f"INSERT DATA {{ GRAPH {graph} {{ {data} }} }}", ours=True,
+                    leaves=(graph, True) if count else None)
         return count
 
     def add_triples(self, graph: ox.NamedNode, triples: Sequence[ox.Triple]) -> None:
         """Add ``triples`` to ``graph``: one ``INSERT DATA``, or (``replace`` = ``move``)
         through a staging graph and one ``ADD``, for engines that refuse large updates."""
+        leaves = (graph, True) if triples else None
         if self.endpoints.replace != "move":
-            self._write(insert_data(graph, triples), ours=True)
+            self._write(insert_data(graph, triples), ours=True, leaves=leaves)
             return
         staging, _ = self._stage(triples)
         self._from_staging(f"ADD SILENT GRAPH {staging} TO GRAPH {graph} ;\n"
-                           f"DROP SILENT GRAPH {staging}", staging)
+                           f"DROP SILENT GRAPH {staging}", staging, leaves=leaves)
 
     def _stage(self, triples: Iterable[ox.Triple | ox.Quad]) -> tuple[ox.NamedNode, int]:
         """A new staging graph holding ``triples``, uploaded with the Graph Store protocol
@@ -365,32 +394,40 @@ class RemoteStore(QuadStore):
             raise
         return staging, count
 
-    def _from_staging(self, update: str, staging: ox.NamedNode) -> None:
+    def _from_staging(self, update: str, staging: ox.NamedNode,
+                      leaves: tuple[ox.NamedNode, bool] | None) -> None:
         """Run the one update that puts a staging graph in place (dropped on failure)."""
         try:
-            self._write(update, ours=True)
+            self._write(update, ours=True, leaves=leaves)
         except Exception:
             with contextlib.suppress(Exception):
                 self._write(f"DROP SILENT GRAPH {staging}", ours=True)
             raise
 
     def drop_graph(self, graph: ox.NamedNode) -> None:
-        self._write(f"DROP SILENT GRAPH {graph}", ours=True)
+        self._write(f"DROP SILENT GRAPH {graph}", ours=True, leaves=(graph, False))
 
-    def _write(self, update: str, *, ours: bool = False) -> None:
+    def _write(self, update: str, *, ours: bool = False,
+               leaves: tuple[ox.NamedNode, bool] | None = None) -> None:
         """Send one update request that also sets a new version (see the module doc).
 
         ``ours``: this class wrote ``update`` and it ends with an operation (not with
         ``;``, not a bare prologue), so the version's operations follow it without
         reading it token by token (``then``), which for the ``INSERT DATA`` of a
         workbook's half million triples took half of a load's time.
+
+        ``leaves``: the one graph this write changes and whether it then holds triples
+        (True) or is gone (False), so that a list of the named graphs known before it
+        stays known after it; None: the list is read again when next asked for.
         """
         new_version = VERSION_PREFIX + uuid.uuid4().hex
         with self._lock:
             known = list(self._version_graphs)
+            before = self._version_now()
         marks = " ;\n".join([f"DROP SILENT GRAPH <{g}>" for g in known]
                             + [f"CREATE SILENT GRAPH <{new_version}>"])
         text = f"{update} ;\n{marks}" if ours else then(update, marks)
+        carried = None
         try:
             for attempt in itertools.count():
                 try:
@@ -406,9 +443,11 @@ class RemoteStore(QuadStore):
                         ) from None
                     self.deadlock_retries += 1
                     time.sleep(DEADLOCK_PAUSE * 2 ** attempt)
+            if leaves is not None:
+                carried = (before, *leaves)
         finally:
             # also after a failure: a request cut short may have been applied
-            self._written(new_version)
+            self._written(new_version, carried)
 
     # -- HTTP --------------------------------------------------------------------------
 

@@ -17,13 +17,11 @@ from typing import Any
 import pytest
 from rdflib import Graph
 
-from mipex_kg.graph.remote_config import RemoteEndpoints
-from mipex_kg.graph.remote_store import RemoteStore
 from mipex_kg.graph.store import KnowledgeStore
-from mipex_kg.settings import Settings
 
 from tests.api.live import LiveServer, live_server, settings_for_tests
-from tests.backends.oxigraph_server import OxigraphServer, emptied
+from tests.backends.conftest import remote_on
+from tests.backends.oxigraph_server import emptied
 from tests.queries.conftest import fixture_store  # noqa: F401  (a shared fixture)
 
 pytestmark = pytest.mark.engines
@@ -72,16 +70,6 @@ def read_operations(app: Any) -> list[str]:
         query = "&".join(f"{name}={EXAMPLES[name]}" for name in required)
         paths.append(filled + (f"?{query}" if query else ""))
     return paths
-
-
-def remote_on(request: pytest.FixtureRequest) -> RemoteStore:
-    """An emptied ``RemoteStore`` on the engine ``request.param`` names."""
-    if request.param == "oxigraph":
-        server: OxigraphServer = request.getfixturevalue("oxigraph_server")
-        return emptied(server.store())
-    virtuoso = request.getfixturevalue("virtuoso_server")
-    return emptied(RemoteStore(RemoteEndpoints.from_settings(
-        Settings(**virtuoso.settings_values()))))
 
 
 @pytest.fixture(scope="module", params=["oxigraph", pytest.param(
