@@ -247,7 +247,12 @@ class RemoteStore(QuadStore):
         return parse_results(self._ask(text, params, SPARQL_XML))
 
     def _select(self, text: str) -> Any:
-        return parse_results(self._ask(text, [], SPARQL_XML))
+        """The answer to one of this object's own queries, read at once: the boolean
+        of an ASK, or a list of solutions. Not pyoxigraph's ``QuerySolutions``: that
+        must be dropped on the thread that made it (else pyoxigraph raises), and
+        these answers are made on the version thread and the service's worker threads."""
+        result = parse_results(self._ask(text, [], SPARQL_XML))
+        return result if isinstance(result, ox.QueryBoolean) else list(result)
 
     def _ask(self, text: str, params: Params, accept: str) -> bytes:
         response = self._send("POST", self.endpoints.query_url, params=params, sparql=True,
