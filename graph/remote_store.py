@@ -216,16 +216,16 @@ class RemoteStore(QuadStore):
         (third). Only when no other write came in between (the version is still that
         one); else the list is read again when next asked for."""
         with self._lock:
-            follows = (carried is not None and self._graphs is not None
-                       and self._graphs[0] == carried[0] == self._version_now())
+            known = self._graphs
+            start = self._version_now()
             self._writes += 1
             self._version_graphs = [version_graph]
             self._version_read = time.monotonic()
-            if follows:
-                assert carried is not None and self._graphs is not None
-                _, graph, holds = carried
-                graphs = [g for g in self._graphs[1] if g != graph] + ([graph] if holds else [])
-                self._graphs = (self._version_now(), sorted(graphs, key=lambda g: g.value))
+            if carried is None or known is None or not known[0] == carried[0] == start:
+                return
+            _, graph, holds = carried
+            graphs = [g for g in known[1] if g != graph] + ([graph] if holds else [])
+            self._graphs = (self._version_now(), sorted(graphs, key=lambda g: g.value))
 
     # -- reading -----------------------------------------------------------------------
 
