@@ -35,8 +35,9 @@ from the standard, the query may carry a text of its own for that engine:
 the ``#+`` header stays in the shared file, and holds for both; docs/backends.md,
 "Engine-specific texts of the named queries"). ``prepare`` runs it when the store's
 ``engine_name`` is that engine, the shared text everywhere else. ``load()`` refuses (``HeaderError``) an engine text without a
-shared query, with a ``#+`` header, or whose projection, markers or pagination
-differ from the shared text's, so that the one header documents both.
+shared query, with a ``#+`` header, whose projection or pagination differ from the
+shared text's, or whose ``#@bind`` markers leave out one of the shared text's or name
+no parameter, so that the one header documents both.
 """
 
 from __future__ import annotations
@@ -416,7 +417,11 @@ def _rq_files(folder: Traversable | Path) -> list[Traversable | Path]:
 def check_engine_text(query: NamedQuery, file: str, text: str) -> str:
     """An engine's text of ``query`` (its SPARQL, comments kept), once checked to fit
     the shared header: no header of its own, a SELECT that parses, the same columns
-    in the same order, markers for the same variables, and pagination as the shared text has it.
+    in the same order, a marker for every variable the shared text binds by marker,
+    and pagination as the shared text has it. It may also mark a parameter the shared
+    text substitutes (bound by pyoxigraph in every subquery, by a ``VALUES`` at the
+    top on a remote store): where an engine does not carry that ``VALUES`` into a
+    subquery, the marker binds it there too.
 
     Raises:
         HeaderError: what differs, naming the file.
@@ -429,13 +434,18 @@ def check_engine_text(query: NamedQuery, file: str, text: str) -> str:
     if projected != list(query.columns):
         raise HeaderError(file, 1, f"the query selects {projected}, {query.file} has the "
                           f"columns {list(query.columns)} (same names, same order)")
-    for what, found, shared in (
-            ("markers", _markers(sparql), _markers(query.sparql)),
-            ("'#@page' markers", len(PAGE_MARKER.findall(sparql)),
-             len(PAGE_MARKER.findall(query.sparql)))):
-        if found != shared:
-            raise HeaderError(file, 1, f"its {what} ({found}) differ from "
-                              f"{query.file}'s ({shared})")
+    marked, shared_marked = set(_markers(sparql)), set(_markers(query.sparql))
+    if missing := sorted(shared_marked - marked):
+        raise HeaderError(file, 1, f"it has no '#@bind' marker for {missing}, which "
+                          f"{query.file} binds by marker")
+    declared = {f"?{p.var}" for p in query.params.values()}
+    if undeclared := sorted(marked - declared):
+        raise HeaderError(file, 1, f"its markers name {undeclared}, no parameter of "
+                          f"{query.file}")
+    pages, shared_pages = (len(PAGE_MARKER.findall(t)) for t in (sparql, query.sparql))
+    if pages != shared_pages:
+        raise HeaderError(file, 1, f"its '#@page' markers ({pages}) differ from "
+                          f"{query.file}'s ({shared_pages})")
     if query.pagination is not None and not ORDER_BY.search(sparql):
         raise HeaderError(file, 1, "a paginated query needs ORDER BY (stable pages)")
     return sparql

@@ -31,7 +31,6 @@ nothing engine-specific; where engines differ it is told by settings
 from __future__ import annotations
 
 import contextlib
-import itertools
 import re
 import threading
 import time
@@ -66,11 +65,11 @@ from mipex_kg.graph.remote_protocol import (
     then,
 )
 
-#: How often an update the engine ended as a deadlock victim is sent again, and the
-#: first pause (doubled each time): Virtuoso under REPEATABLE READ picks a victim when
-#: two updates, or an update and readers, lock the same rows in opposite orders
-#: (SQLSTATE 40001, "SR172: Transaction deadlocked"); the victim's transaction is
-#: rolled back, so sending it again is safe.
+#: How often a write (an update, or a Graph Store upload of a staging part) the engine
+#: ended as a deadlock victim is sent again, and the first pause (doubled each time):
+#: Virtuoso under REPEATABLE READ picks a victim when two writes, or a write and
+#: readers, lock the same rows in opposite orders (SQLSTATE 40001, "SR172: Transaction
+#: deadlocked"); the victim's transaction is rolled back, so sending it again is safe.
 DEADLOCK_RETRIES = 5
 DEADLOCK_PAUSE = 0.1
 
@@ -124,7 +123,7 @@ class RemoteStore(QuadStore):
         self._lock = threading.Lock()
         self._version_graphs: list[str] = []
         self._writes = 0
-        self.deadlock_retries = 0  # updates sent again after a deadlock (``_write``)
+        self.deadlock_retries = 0  # writes sent again after a deadlock (``_send_past_deadlocks``)
         self._version_read = float("-inf")
         self._refreshing = False
         self._graphs: tuple[str, list[ox.NamedNode]] | None = None
@@ -390,9 +389,10 @@ class RemoteStore(QuadStore):
         parts, count = upload_parts(triples, self.upload_bytes)
         try:
             for index, part in enumerate(parts):
-                self._send("PUT" if index == 0 else "POST", self.endpoints.graph_store_url,
-                           params=[("graph", staging.value)], content=part,
-                           headers={"Content-Type": N_TRIPLES})
+                self._send_past_deadlocks(
+                    "PUT" if index == 0 else "POST", self.endpoints.graph_store_url,
+                    params=[("graph", staging.value)], content=part,
+                    headers={"Content-Type": N_TRIPLES})
         except Exception:
             with contextlib.suppress(Exception):
                 self._write(f"DROP SILENT GRAPH {staging}", ours=True)
@@ -434,20 +434,9 @@ class RemoteStore(QuadStore):
         text = f"{update} ;\n{marks}" if ours else then(update, marks)
         carried = None
         try:
-            for attempt in itertools.count():
-                try:
-                    self._send("POST", self.endpoints.update_url, content=text.encode("utf-8"),
-                               sparql=True, headers={"Content-Type": "application/sparql-update"})
-                    break
-                except DeadlockVictim as error:
-                    if attempt >= DEADLOCK_RETRIES:
-                        raise DeadlockVictim(
-                            f"the remote store ended this update as the victim of a deadlock "
-                            f"{attempt + 1} times in a row, rolling it back each time (nothing "
-                            f"of it was applied); try again later. Last answer: {error}"
-                        ) from None
-                    self.deadlock_retries += 1
-                    time.sleep(DEADLOCK_PAUSE * 2 ** attempt)
+            self._send_past_deadlocks("POST", self.endpoints.update_url,
+                                      content=text.encode("utf-8"), sparql=True,
+                                      headers={"Content-Type": "application/sparql-update"})
             if leaves is not None:
                 carried = (before, *leaves)
         finally:
@@ -455,6 +444,27 @@ class RemoteStore(QuadStore):
             self._written(new_version, carried)
 
     # -- HTTP --------------------------------------------------------------------------
+
+    def _send_past_deadlocks(self, method: str, url: str, **options: Any) -> httpx.Response:
+        """``_send`` a write, sent again (``DEADLOCK_RETRIES`` times at most, pausing longer
+        each time) while the store ends it as a deadlock victim: it was rolled back.
+
+        Raises:
+            DeadlockVictim: it was a victim every time (nothing of it was applied).
+        """
+        last: DeadlockVictim | None = None
+        for attempt in range(DEADLOCK_RETRIES + 1):
+            if attempt:
+                self.deadlock_retries += 1
+                time.sleep(DEADLOCK_PAUSE * 2 ** (attempt - 1))
+            try:
+                return self._send(method, url, **options)
+            except DeadlockVictim as error:
+                last = error
+        raise DeadlockVictim(
+            f"the remote store ended this {method} as the victim of a deadlock "
+            f"{DEADLOCK_RETRIES + 1} times in a row, rolling it back each time (nothing of it "
+            f"was applied); try again later. Last answer: {last}") from None
 
     def _send(self, method: str, url: str, *, missing_ok: bool = False, sparql: bool = False,
               **options: Any) -> httpx.Response:

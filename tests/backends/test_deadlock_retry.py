@@ -23,6 +23,8 @@ victim depends on the machine). ``RemoteStore`` sends such an update again, at m
   else): with N within the allowed tries the write succeeds and the store holds
   exactly the new state; with more, the caller gets an error that says so and the
   store holds exactly the old state;
+* the same for the Graph Store uploads that fill a staging graph (a replacement of
+  a graph too large for one update is uploaded in parts first);
 * an error other than 40001 is not sent again, even when the answer quotes an
   update that contains "40001".
 """
@@ -108,22 +110,23 @@ def staging_graphs(store: RemoteStore) -> list[str]:
 
 @dataclass
 class DeadlockFirstUpdates:
-    """Answers the first ``times`` update requests (authenticated POSTs to the update
-    endpoint) as Virtuoso answers a deadlock victim, without passing them on; counts
-    the update requests."""
+    """Answers the first ``times`` writes to one endpoint (authenticated requests to
+    ``path`` with one of ``methods``: by default updates) as Virtuoso answers a deadlock
+    victim, without passing them on; counts those writes (``updates``)."""
 
-    update_path: str
+    path: str
     times: int
     answer: Callable[[Request], Answer] = field(default=lambda request: deadlock(request))
+    methods: tuple[str, ...] = ("POST",)
     updates: int = 0
     injected: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, request: Request) -> Answer | None:
         authenticated = any(k.lower() == "authorization" for k in request.headers)
-        if request.method != "POST" or not authenticated or \
-                urlsplit(request.path).path != self.update_path:
-            return None  # queries, Graph Store uploads, digest challenges: forwarded
+        if request.method not in self.methods or not authenticated or \
+                urlsplit(request.path).path != self.path:
+            return None  # other endpoints, digest challenges: forwarded
         with self._lock:
             self.updates += 1
             if self.injected >= self.times:
@@ -141,11 +144,15 @@ def deadlock(request: Request) -> Answer:
 
 @contextmanager
 def injecting(server: VirtuosoServer, times: int,
-              answer: Callable[[Request], Answer] = deadlock,
+              answer: Callable[[Request], Answer] = deadlock, *, uploads: bool = False,
               ) -> Iterator[tuple[RemoteStore, DeadlockFirstUpdates]]:
     """A store on a proxy in front of ``server`` that answers the first ``times``
-    update requests with ``answer``; and the proxy's counts."""
-    injector = DeadlockFirstUpdates(urlsplit(server.update_url).path, times, answer)
+    update requests (``uploads``: Graph Store uploads instead) with ``answer``; and
+    the proxy's counts."""
+    injector = (DeadlockFirstUpdates(urlsplit(server.graph_store_url).path, times, answer,
+                                     ("PUT", "POST"))
+                if uploads else DeadlockFirstUpdates(urlsplit(server.update_url).path, times,
+                                                      answer))
     with forwarding_proxy(server.base_url, injector) as base:
         store = store_on(server, base)
         try:
@@ -234,3 +241,31 @@ def test_an_injected_error_other_than_40001_is_not_sent_again(
         assert store.deadlock_retries == 0
     assert injector.updates == 1
     assert values_of(direct, G1) == expected(0)
+
+
+def test_a_staging_upload_is_sent_again_after_deadlocks(
+        virtuoso_server: VirtuosoServer, direct: RemoteStore) -> None:
+    """Each part of a staging graph is one Graph Store request, and one of them may be
+    a deadlock victim as an update may: the replacement still ends whole."""
+    direct.replace_graph(G1, numbered())
+    with injecting(virtuoso_server, DEADLOCK_RETRIES, uploads=True) as (store, injector):
+        store.upload_bytes = 20_000  # several parts: the first a PUT, the others POSTs
+        store.replace_graph(G1, numbered(1000))
+        assert store.deadlock_retries == DEADLOCK_RETRIES
+    assert injector.injected == DEADLOCK_RETRIES
+    assert injector.updates > DEADLOCK_RETRIES + 1
+    assert values_of(direct, G1) == expected(1000)
+    assert staging_graphs(direct) == []
+
+
+def test_a_staging_upload_that_deadlocks_every_time_leaves_the_graph_as_it_was(
+        virtuoso_server: VirtuosoServer, direct: RemoteStore) -> None:
+    direct.replace_graph(G1, numbered())
+    tries = 1 + DEADLOCK_RETRIES
+    with injecting(virtuoso_server, tries, uploads=True) as (store, injector):
+        with pytest.raises(DeadlockVictim, match=rf"this PUT as the victim of a deadlock "
+                                                 rf"{tries} times in a row"):
+            store.replace_graph(G1, numbered(1000))
+    assert injector.injected == tries
+    assert values_of(direct, G1) == expected(0)
+    assert staging_graphs(direct) == []

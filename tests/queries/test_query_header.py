@@ -194,7 +194,9 @@ def test_an_engine_text_runs_only_on_its_engine(tmp_path: Path) -> None:
     ("good.rq", "#+ summary: x\n" + ENGINE_TEXT, r"takes no '#\+' header"),
     ("good.rq", ENGINE_TEXT.replace("SELECT ?obs ?score", "SELECT ?score ?obs"),
      r"selects \['score', 'obs'\].*columns \['obs', 'score'\]"),
-    ("good.rq", ENGINE_TEXT.replace("  #@bind ?year\n", ""), r"markers \(\[\]\) differ"),
+    ("good.rq", ENGINE_TEXT.replace("  #@bind ?year\n", ""), r"no '#@bind' marker for \['\?year'\]"),
+    ("good.rq", ENGINE_TEXT.replace("#@bind ?year", "#@bind ?year ?score"),
+     r"markers name \['\?score'\], no parameter"),
     ("good.rq", ENGINE_TEXT.replace("} ORDER BY ?obs", "}"), "needs ORDER BY"),
     ("good.rq", ENGINE_TEXT.replace("?score .", "?score"), "does not parse"),
     ("good.rq", "ASK { ?s ?p ?o }", "must be a SELECT"),
@@ -211,3 +213,47 @@ def test_the_server_header_names_the_engine() -> None:
     assert engine_of("Virtuoso/07.20.3229 (Linux) x86_64-pc-linux-gnu  ") == "virtuoso"
     assert engine_of("Oxigraph/0.5.13") == "oxigraph"
     assert engine_of("") == ""
+
+
+#: A query whose one parameter is substituted (selected, no marker).
+SUBSTITUTED = """#+ summary: Scores of one year
+#+ description: Its scores.
+#+ params:
+#+   year:
+#+     type: year
+#+     description: The year.
+SELECT ?year ?score WHERE { ?obs mkg:refPeriod/mkg:year ?year ; mkg:score ?score . }
+ORDER BY ?score
+"""
+
+
+def test_an_engine_text_may_bind_a_substituted_parameter_in_its_subqueries(
+        tmp_path: Path) -> None:
+    """An engine that does not carry the top-level VALUES of a substituted parameter into
+    a subquery gets a text that binds it there by marker; on the embedded store the
+    marker and the substitution give the shared text's rows."""
+    from mipex_kg.graph.store import KnowledgeStore
+
+    (tmp_path / "scores.rq").write_text(SUBSTITUTED, encoding="utf-8")
+    (tmp_path / "engines" / "virtuoso").mkdir(parents=True)
+    (tmp_path / "engines" / "virtuoso" / "scores.rq").write_text(
+        "SELECT ?year ?score WHERE {\n  { SELECT ?year ?score WHERE {\n    #@bind ?year\n"
+        "    ?obs mkg:refPeriod/mkg:year ?year ; mkg:score ?score . } }\n}\nORDER BY ?score\n",
+        encoding="utf-8")
+    registry = QueryRegistry.from_directory(tmp_path)
+    store = KnowledgeStore()
+    mkg = "https://w3id.org/mipex-kg/def#"
+    for obs, year, score in (("a", 2019, 10), ("b", 2019, 20), ("c", 2020, 30)):
+        subject, period = ox.NamedNode(f"urn:x:{obs}"), ox.NamedNode(f"urn:x:p{year}")
+        store.oxigraph.add(ox.Quad(subject, ox.NamedNode(mkg + "refPeriod"), period,
+                                   ox.NamedNode("urn:x:g")))
+        store.oxigraph.add(ox.Quad(period, ox.NamedNode(mkg + "year"), ox.Literal(year),
+                                   ox.NamedNode("urn:x:g")))
+        store.oxigraph.add(ox.Quad(subject, ox.NamedNode(mkg + "score"), ox.Literal(score),
+                                   ox.NamedNode("urn:x:g")))
+    bound = {"year": [ox.Literal(2019)]}
+    assert "VALUES ?year { 2019 }" in registry["scores"].bind(bound, "virtuoso")
+    rows = {engine: [tuple(s) for s in registry.run(store, "scores", bound, engine=engine).solutions]
+            for engine in ("oxigraph", "virtuoso")}
+    assert rows["virtuoso"] == rows["oxigraph"]
+    assert [score.value for _, score in rows["oxigraph"]] == ["10", "20"]
