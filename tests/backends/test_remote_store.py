@@ -295,10 +295,14 @@ def test_a_query_past_its_time_is_cut(twins: tuple[LiveServer, LiveServer]) -> N
 
 
 @pytest.mark.virtuoso
-def test_a_workbook_loads_and_validates_on_virtuoso(virtuoso_server: Any, tmp_path: Path) -> None:
+def test_a_workbook_and_a_csv_load_and_validate_on_virtuoso(virtuoso_server: Any,
+                                                             tmp_path: Path) -> None:
     """The gate, a replacement by staging graph and MOVE, and whole-store validation on
-    Virtuoso (its settings: tests/backends/virtuoso_server.py, docs/backends.md)."""
-    from mipex_kg.loaders.pipeline import Loader, workbook_graph
+    Virtuoso (its settings: tests/backends/virtuoso_server.py, docs/backends.md); a
+    CSV of reported scores too, and one with a bad row is refused, naming the row, with
+    the store left as it was."""
+    from mipex_kg.loaders.errors import LoadError
+    from mipex_kg.loaders.pipeline import Loader, reported_graph, workbook_graph
     from mipex_kg.loaders.validation import validate_store
 
     from tests.workbook_builder import sheet, write_workbook
@@ -312,6 +316,18 @@ def test_a_workbook_loads_and_validates_on_virtuoso(virtuoso_server: Any, tmp_pa
         assert loader.load_workbook(path).status == "loaded"
         assert store.has_graph(workbook_graph(path))
         assert loader.load_workbook(path).status == "unchanged"
+        evidence = "https://w3id.org/mipex-kg/id/publication/" \
+                   "production-of-evidence-migrant-integration-policy-eu"
+        header = "jurisdiction,system,indicator,year,score,comment,source"
+        scores = tmp_path / "Reported_2024.csv"
+        scores.write_text(f"{header}\nPT20,mipex-r,overall,,61,,{evidence}\n", encoding="utf-8")
+        assert loader.load_scores_csv(scores).observations == 1
+        before = sorted(map(str, store.triples(reported_graph(scores))))
+        scores.write_text(f"{header}\nPT20,mipex-r,overall,,611,,{evidence}\n",
+                          encoding="utf-8")
+        with pytest.raises(LoadError, match="row 2"):
+            loader.load_scores_csv(scores)
+        assert sorted(map(str, store.triples(reported_graph(scores)))) == before
         text, conforms = validate_store(store, cube=True)
         assert conforms, text
     finally:  # the server is the session's: the Virtuoso tests must find it empty
