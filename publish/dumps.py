@@ -29,6 +29,7 @@ from typing import IO
 import pyoxigraph as ox
 
 from mipex_kg.api.formats import RDF_FORMATS, Format
+from mipex_kg.graph.handoff import detached
 from mipex_kg.graph.namespaces import GRAPH, PREFIXES
 from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.publish.catalog import graph_slug
@@ -185,7 +186,7 @@ def stream(write: Callable[[IO[bytes]], None], *, chunk_size: int = 256 * 1024, 
         try:
             write(pipe)  # type: ignore[arg-type]
         except BaseException as failure:  # noqa: BLE001 - handed to the reader, who raises it
-            error = failure
+            error = detached(failure)  # the writer's frames stay in this thread
         try:
             pipe.close(error)
         except BrokenPipeError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import traceback
 from typing import IO
 
 import pyoxigraph as ox
@@ -104,6 +105,25 @@ def test_stream_raises_what_the_writer_raised() -> None:
 
     with pytest.raises(OSError, match="disk on fire"):
         list(stream(write, chunk_size=1))
+
+
+def test_a_failed_writer_hands_the_reader_none_of_its_frames() -> None:
+    """pyoxigraph's iterators may only be dropped on the thread that made them. The
+    writer's error is raised again in the reader's thread: had it kept the writer's
+    frames, the iterator they hold could be dropped there."""
+    store = ox.Store()
+    node = ox.NamedNode("urn:test:download")
+    store.add(ox.Quad(node, node, node, node))
+
+    def write(output: IO[bytes]) -> None:
+        quads = store.quads_for_pattern(None, None, None, None)  # noqa: F841 - held
+        output.write(b"partial")
+        raise OSError("disk on fire")
+
+    with pytest.raises(OSError, match="disk on fire") as raised:
+        list(stream(write, chunk_size=1))
+    frames = [frame.f_code.co_name for frame, _ in traceback.walk_tb(raised.value.__traceback__)]
+    assert "stream" in frames and "write" not in frames
 
 
 def test_an_abandoned_stream_stops_the_writer() -> None:

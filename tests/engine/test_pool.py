@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -219,3 +220,22 @@ def test_an_idle_pool_replaces_processes_that_ran_queries_by_fresh_forks() -> No
         assert reply is not None and b"true" in reply[2]  # type: ignore[operator]
     finally:
         pool.close()
+
+
+def test_a_failed_in_process_read_hands_over_none_of_its_frames(engine: QueryEngine) -> None:
+    """A page's build runs in a thread and may fail while a pyoxigraph iterator is one of
+    its locals; the error is raised again in the event loop's thread. Had it kept the
+    build's frames, the iterator could be dropped there, which pyoxigraph refuses
+    ("unsendable, but is being dropped on another thread"; whether it happens depends
+    on which thread lets go of the error last, so the frames are what is checked)."""
+    store = KnowledgeStore()
+    store.update("INSERT DATA { GRAPH <urn:g> { <urn:s> <urn:p> <urn:o> } }")
+
+    def build() -> None:
+        rows = store.query("SELECT ?s WHERE { GRAPH ?g { ?s ?p ?o } }")  # noqa: F841 - held
+        raise LookupError("no such page")
+
+    with pytest.raises(LookupError, match="no such page") as raised:
+        asyncio.run(engine.run_in_process("t", build))
+    frames = [frame.f_code.co_name for frame, _ in traceback.walk_tb(raised.value.__traceback__)]
+    assert "run_in_process" in frames and "build" not in frames
