@@ -310,8 +310,9 @@ def _frames_stay_here(work: Callable[..., T], *args: Any) -> T:
     thread that raises it again."""
     try:
         return work(*args)
-    except BaseException as error:  # noqa: BLE001 - raised again, only its frames left here
-        raise detached(error) from None
+    except BaseException as error:  # noqa: BLE001 - raised again, its frames emptied here
+        detached(error)
+        raise
 
 
 class _RanOut(Exception):

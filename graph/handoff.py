@@ -1,19 +1,30 @@
-"""An exception handed from one thread to another, without the frames that raised it.
+"""An exception handed from one thread to another, without what its frames held.
 
 pyoxigraph's iterators (``QuerySolutions``, ``QueryTriples``, ``QuadIter``) may only be
 dropped on the thread that made them; dropped elsewhere, they report "is unsendable,
 but is being dropped on another thread" and leak. An exception raised while one was a
 local variable keeps it alive through its traceback's frames, so an exception raised in
 a worker thread and re-raised in another (the event loop's, a download's reader) would
-drop it there. ``detached`` cuts those references in the thread that raised it.
+drop it there. ``detached`` empties those frames in the thread that raised it; the
+traceback itself (files, lines) stays, for the log of an unexpected error.
 """
 
 from __future__ import annotations
 
+import traceback
+
 
 def detached(error: BaseException) -> BaseException:
-    """``error`` without its traceback or the exceptions it was raised from or during
-    (they would keep the raising frames alive); the receiving thread raises it with a
-    traceback of its own."""
-    error.__context__ = error.__cause__ = None
-    return error.with_traceback(None)
+    """``error``, with the local variables of every frame in its traceback, and in those
+    of the exceptions it was raised from or during, let go of here (a frame still
+    running, the caller's, keeps its own)."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        traceback.clear_frames(current.__traceback__)
+        pending += [current.__cause__, current.__context__]
+    return error

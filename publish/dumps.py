@@ -186,7 +186,7 @@ def stream(write: Callable[[IO[bytes]], None], *, chunk_size: int = 256 * 1024, 
         try:
             write(pipe)  # type: ignore[arg-type]
         except BaseException as failure:  # noqa: BLE001 - handed to the reader, who raises it
-            error = detached(failure)  # the writer's frames stay in this thread
+            error = detached(failure)  # what the writer's frames held is let go of here
         try:
             pipe.close(error)
         except BrokenPipeError:
