@@ -174,13 +174,10 @@ MaxQueryCostEstimationTime = 400
 def start_virtuoso(folder: Path) -> tuple[subprocess.Popen[bytes], VirtuosoServer]:
     """Start a private Virtuoso in ``folder`` (which it fills); the process and its
     description. The caller stops the process (``processes.stop``)."""
-    binary = shutil.which("virtuoso-t")
-    if binary is None:
-        raise FileNotFoundError("virtuoso-t")
     sql_port, http_port = free_port(), free_port()
     (folder / "virtuoso.ini").write_text(virtuoso_ini(folder, sql_port, http_port))
     began = time.monotonic()
-    process = _launch(binary, folder)
+    process = _launch(folder)
     base = f"http://127.0.0.1:{http_port}"
     try:
         wait_until_answering(process, f"{base}/sparql", timeout=START_TIMEOUT,
@@ -211,8 +208,15 @@ def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuo
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _launch(binary: str, folder: Path) -> subprocess.Popen[bytes]:
-    """``virtuoso-t`` on the configuration in ``folder``, its output in stdout.log."""
+def _launch(folder: Path) -> subprocess.Popen[bytes]:
+    """``virtuoso-t`` on the configuration in ``folder``, its output in stdout.log.
+
+    Raises:
+        FileNotFoundError: virtuoso-t is not installed.
+    """
+    binary = shutil.which("virtuoso-t")
+    if binary is None:
+        raise FileNotFoundError("virtuoso-t")
     with (folder / "stdout.log").open("ab") as output:
         return subprocess.Popen([binary, "+foreground", "+configfile",
                                  str(folder / "virtuoso.ini")],
@@ -231,11 +235,8 @@ def restart_virtuoso(process: subprocess.Popen[bytes],
     """
     server.sql("checkpoint;")
     stop(process)
-    binary = shutil.which("virtuoso-t")
-    if binary is None:
-        raise FileNotFoundError("virtuoso-t")
     (server.folder / "virtuoso.lck").unlink(missing_ok=True)
-    restarted = _launch(binary, server.folder)
+    restarted = _launch(server.folder)
     try:
         wait_until_answering(restarted, server.query_url, timeout=START_TIMEOUT,
                              log=server.folder / "stdout.log")
