@@ -13,9 +13,11 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from mipex_kg.api.errors import Forbidden, Unauthorized
 from mipex_kg.engine.query_engine import QueryEngine
+from mipex_kg.graph.handoff import kept_here
 from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.settings import Settings
 
@@ -73,3 +75,9 @@ async def read_bounded(request: Request, work: Callable[..., T], *args: Any) -> 
     for its client (``QueryEngine.run_in_process``)."""
     engine: QueryEngine = request.app.state.engine
     return await engine.run_in_process(engine.clients.of(request.scope), work, *args)
+
+
+async def in_thread(work: Callable[..., T], *args: Any) -> T:
+    """``work(*args)`` in a worker thread, off the event loop (a write, a parse): an
+    error it raises comes back with its frames emptied there (``graph.handoff``)."""
+    return await run_in_threadpool(kept_here, work, *args)

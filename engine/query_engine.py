@@ -54,7 +54,7 @@ from mipex_kg.engine.guard import NetworkPolicy, decode_outside_literals, networ
 from mipex_kg.engine.pool import QueryPool, Snapshots, WorkerLost
 from mipex_kg.engine.remote_queries import RemoteQueries
 from mipex_kg.engine.worker import QueryOutcome, QueryTask
-from mipex_kg.graph.handoff import detached
+from mipex_kg.graph.handoff import kept_here
 from mipex_kg.graph.quad_store import QuadStore
 from mipex_kg.graph.remote_store import RemoteStore
 from mipex_kg.graph.store import KnowledgeStore
@@ -292,7 +292,7 @@ class QueryEngine:
             with self.admission.waiting():
                 await asyncio.wait_for(self._in_process.acquire(), self.timeout)
             try:
-                return await run_in_threadpool(_frames_stay_here, work, *args)
+                return await run_in_threadpool(kept_here, work, *args)
             finally:
                 self._in_process.release()
 
@@ -302,17 +302,6 @@ class QueryEngine:
             "(request parameter timeout, at most the setting MIPEX_KG_QUERY_TIMEOUT) "
             "and was stopped"
         )
-
-
-def _frames_stay_here(work: Callable[..., T], *args: Any) -> T:
-    """``work(*args)`` in the calling thread; an error leaves it ``detached``, so that
-    the pyoxigraph iterators its frames held are dropped here, not in the event loop's
-    thread that raises it again."""
-    try:
-        return work(*args)
-    except BaseException as error:  # noqa: BLE001 - raised again, its frames emptied here
-        detached(error)
-        raise
 
 
 class _RanOut(Exception):

@@ -7,11 +7,17 @@ local variable keeps it alive through its traceback's frames, so an exception ra
 a worker thread and re-raised in another (the event loop's, a download's reader) would
 drop it there. ``detached`` empties those frames in the thread that raised it; the
 traceback itself (files, lines) stays, for the log of an unexpected error.
+``kept_here`` is the form for work handed to another thread: whatever it raises
+leaves that thread detached.
 """
 
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def detached(error: BaseException) -> BaseException:
@@ -28,3 +34,14 @@ def detached(error: BaseException) -> BaseException:
         traceback.clear_frames(current.__traceback__)
         pending += [current.__cause__, current.__context__]
     return error
+
+
+def kept_here(work: Callable[..., T], *args: Any) -> T:
+    """``work(*args)`` on the calling thread (a pool's, an executor's); an error it
+    raises leaves ``detached``, so that the pyoxigraph iterators its frames held are
+    dropped on this thread, not on the one that receives the error."""
+    try:
+        return work(*args)
+    except BaseException as error:  # noqa: BLE001 - raised again, its frames emptied here
+        detached(error)
+        raise

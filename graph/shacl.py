@@ -42,6 +42,7 @@ xsd:nonNegativeInteger`` accepts any xsd:integer in that type's range.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Container, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -53,6 +54,7 @@ import rdflib
 from rdflib import RDF, RDFS, BNode, Literal, URIRef
 from rdflib.collection import Collection
 
+from mipex_kg.graph.handoff import kept_here
 from mipex_kg.graph.namespaces import PREFIXES
 
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
@@ -587,7 +589,7 @@ def validate(
     tasks = [(graph, options, c) for graph, options in runs for c in constraints]
     if threads > 1 and len(tasks) > 1:
         with ThreadPoolExecutor(threads) as pool:
-            answers = list(pool.map(run, tasks))
+            answers = list(pool.map(functools.partial(kept_here, run), tasks))
     else:
         answers = [run(task) for task in tasks]
     return ValidationReport([result for answer in answers for result in answer])

@@ -16,6 +16,7 @@ canonicalises a literal).
 from __future__ import annotations
 
 import random
+import traceback
 from collections import Counter
 
 import pyoxigraph as ox
@@ -26,6 +27,7 @@ from rdflib import RDF, BNode, Literal, URIRef
 
 from mipex_kg.graph.shacl import (
     SH,
+    CompiledConstraint,
     UnsupportedShapeError,
     ValidationReport,
     compile_shapes,
@@ -708,3 +710,24 @@ def test_the_project_shapes_compile() -> None:
     constraints = compile_shapes("\n".join(texts))
     assert constraints and all(c.sparql.startswith("SELECT") for c in constraints)
     validate(ox.Store(), constraints)  # every query runs
+
+
+def test_a_constraint_failing_on_a_thread_hands_over_none_of_its_locals() -> None:
+    """With ``threads``, each constraint's query runs on a pool thread and its rows (a
+    pyoxigraph iterator, which may only be dropped on the thread that made it) are a
+    local of that thread's frame; a failure there is raised again on the caller's
+    thread. The failing frame must come back with its locals emptied (the traceback
+    stays, for the log), else the rows could be dropped on the wrong thread."""
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("urn:s"), ox.NamedNode("urn:p"), ox.NamedNode("urn:o")))
+    constraint = CompiledConstraint("urn:shape", str(SH.MinCountConstraintComponent), None,
+                                    str(SH.Violation), "m", "SELECT ?focus WHERE { ?focus ?p ?o }")
+
+    class Failing:  # the focus filter fails while the rows are being read
+        def __contains__(self, node: object) -> bool:
+            raise LookupError("no focus here")
+
+    with pytest.raises(LookupError, match="no focus here") as raised:
+        validate(store, [constraint, constraint], threads=2, focus=Failing())
+    frames = {frame.f_code.co_name: frame for frame, _ in traceback.walk_tb(raised.value.__traceback__)}
+    assert "run" in frames and frames["run"].f_locals == {}  # kept for the log, emptied

@@ -21,12 +21,11 @@ from email.parser import BytesParser
 import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
 from starlette.background import BackgroundTask
-from starlette.concurrency import run_in_threadpool
 
 from mipex_kg.api.bodies import read_body
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
-from mipex_kg.api.deps import bounded, check_write_token
+from mipex_kg.api.deps import bounded, check_write_token, in_thread
 from mipex_kg.api.errors import NotFound, ProtocolError, RdfSyntaxError, UnsupportedMediaType
 from mipex_kg.api.formats import GRAPH_INPUT_FORMATS, choose
 from mipex_kg.api.urls import endpoint_url
@@ -69,7 +68,7 @@ async def put_graph(request: Request) -> Response:
     if graph is None:
         raise ProtocolError("name the graph to replace with ?graph=<IRI> or ?default")
     triples = await _body_triples(request, graph)
-    created = await run_in_threadpool(_writer(request).put, graph, triples)
+    created = await in_thread(_writer(request).put, graph, triples)
     return _written(request, 201 if created else 204)
 
 
@@ -82,10 +81,10 @@ async def post_graph(request: Request) -> Response:
     if graph is None:  # the graph store itself: a new graph
         fresh = ox.NamedNode(GSP_PREFIX + uuid.uuid4().hex)
         triples = await _body_triples(request, fresh)
-        await run_in_threadpool(_writer(request).post, fresh, triples)
+        await in_thread(_writer(request).post, fresh, triples)
         return _written(request, 201, {"Location": fresh.value})
     triples = await _body_triples(request, graph)
-    created = await run_in_threadpool(_writer(request).post, graph, triples)
+    created = await in_thread(_writer(request).post, graph, triples)
     return _written(request, 201 if created else 204)
 
 
@@ -96,7 +95,7 @@ async def delete_graph(request: Request) -> Response:
     graph = _target(request)
     if graph is None:
         raise ProtocolError("name the graph to drop with ?graph=<IRI> or ?default")
-    await run_in_threadpool(_writer(request).delete, graph)
+    await in_thread(_writer(request).delete, graph)
     return _written(request, 204)
 
 
@@ -156,9 +155,9 @@ async def _body_triples(request: Request, graph: GraphName) -> list[ox.Triple]:
     if media_type == "multipart/form-data":
         triples: list[ox.Triple] = []
         for part_type, data in _form_parts(header, body):
-            triples += await run_in_threadpool(_parse, part_type, data, base)
+            triples += await in_thread(_parse, part_type, data, base)
         return triples
-    return await run_in_threadpool(_parse, header, body, base)
+    return await in_thread(_parse, header, body, base)
 
 
 def _form_parts(header: str, body: bytes) -> list[tuple[str, bytes]]:

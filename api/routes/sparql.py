@@ -30,12 +30,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from starlette.background import BackgroundTask
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
-from mipex_kg.api.deps import bounded, check_write_token, read_bounded
+from mipex_kg.api.deps import bounded, check_write_token, in_thread, read_bounded
 from mipex_kg.api.disconnect import until_disconnected
 from mipex_kg.api.errors import ApiError, NotAcceptable, error_response
 from mipex_kg.api.formats import RDF_FORMATS, RESULT_FORMATS, Choice, Family, choose, write_triples
@@ -103,7 +102,7 @@ async def answer(request: Request) -> Response:
         # on the event loop: a cached answer costs no thread, a query no thread either
         return await _query(request, operation)
     if operation.kind == "update":
-        return await run_in_threadpool(_update, request, operation)
+        return await in_thread(_update, request, operation)
     return await _describe(request, operation)
 
 
