@@ -418,7 +418,7 @@ class KnowledgeStore(QuadStore):
         half-way, nothing has changed. Blank nodes become fresh ones, as in any
         ``INSERT DATA``.
         """
-        content = list(triples)
+        content = triples if isinstance(triples, SerializedTriples) else list(triples)
         with self._write_lock:
             quads = None
             new = not self._store.contains_named_graph(graph)
@@ -506,11 +506,35 @@ def plain_ntriples(content: Sequence[ox.Triple | ox.Quad]) -> bytes | None:
     against 4.7-5.0 s for the 0.54 M triples of a workbook into two stores, measured
     side by side), and the same text goes to the snapshot written ahead. (A literal
     that holds ``_:`` is taken for a blank node: the caller then makes quads.)
+    ``SerializedTriples`` give the text they made once.
     """
+    if isinstance(content, SerializedTriples):
+        return content.text
+    return _serialized(content)
+
+
+def _serialized(content: Sequence[ox.Triple | ox.Quad]) -> bytes | None:
+    """``plain_ntriples``, made now."""
     if not content or not all(type(t) is ox.Triple for t in content):
         return None
     data = ox.serialize(cast("Sequence[ox.Triple]", content), format=NTRIPLES) or b""
     return None if b"_:" in data else data
+
+
+class SerializedTriples(tuple[ox.Triple | ox.Quad, ...]):
+    """New graph content that keeps its N-Triples text (``plain_ntriples``), made once.
+
+    A load's content goes as text into the gate's scratch store and then into the
+    store (and the snapshot written ahead): serialising it once saves 0.3 s for the
+    0.54 M triples of the 2007-2019 workbook. A tuple, so the text cannot go stale.
+    """
+
+    text: bytes | None
+
+    def __new__(cls, content: Iterable[ox.Triple | ox.Quad]) -> SerializedTriples:
+        made = super().__new__(cls, content)
+        made.text = _serialized(made)
+        return made
 
 
 def in_graph(triples: Iterable[ox.Triple | ox.Quad], graph: ox.NamedNode) -> list[ox.Quad]:
