@@ -162,6 +162,7 @@ def test_rows_past_the_dimension_are_cut_as_openpyxl_cuts_them(tmp_path: Path) -
     ('<row r="1"><c r="A1" t="inlineStr"><is><r><t>rich</t></r><r><t> text</t></r></is></c></row>', {}),
     ('<row r="1"><!-- a comment --><c r="A1"><v>1</v></c></row>', {}),
     ('<row r="1"><c r="A1" t="d"><v>2019-01-01T00:00:00</v></c></row>', {}),
+    ("<row r='2'><c r='A2'><v>1</v></c></row>", {}),  # attributes in single quotes
 ])
 def test_what_it_does_not_read_is_left_to_openpyxl(tmp_path: Path, cells: str,
                                                    options: dict[str, Any]) -> None:
