@@ -143,6 +143,8 @@ class Loader:
         mark = time.perf_counter()
         # the gate and the store load the triples as N-Triples text, made once
         graphs = {load.graph: SerializedTriples(load.triples) for load in batch}
+        for graph, content in graphs.items():  # its snapshot written while it is checked
+            self.store.offer_ahead(graph, content)
         self.check(graphs, file, locate, [q for load in batch for q in load.context])
         validate_seconds = time.perf_counter() - mark
         crash_point("load.validated")

@@ -347,6 +347,7 @@ def recompute_store(store: QuadStore, *, rules: Mapping[ox.NamedNode, Rule] | No
     triples = SerializedTriples(graph_triples(results, started, now()))
     seconds["build"] = time.perf_counter() - mark
     mark = time.perf_counter()
+    store.offer_ahead(RECOMPUTED_GRAPH, triples)  # its snapshot written while it is checked
     check(store, triples)
     seconds["validate"] = time.perf_counter() - mark
     mark = time.perf_counter()
