@@ -12,7 +12,10 @@ in a process of its own, against a raw ``bulk_load`` of the quads it produced in
 fresh on-disk store, right after, in this process: the ratio of the two, per run,
 and its median. With ``--against``, the same full load with that interpreter's
 mipex-kg (e.g. a venv holding main) takes turns with this checkout's in every run,
-each against its own raw load, so that before and after compare in one run.
+each against its own raw load, so that before and after compare in one run. CPU
+seconds (every thread, user and system) of both are given too, with their ratio: on
+a machine whose other jobs hold a core, a load that overlaps work on two threads
+waits for the core, and the CPU ratio moves less with the other jobs than the wall one.
 
 For each workbook: the median time to parse, build the triples, validate (compiled
 SHACL in Oxigraph) and commit (into a fresh store in memory and on disk), over
@@ -68,11 +71,11 @@ def full_load(data: Path, folder: Path) -> dict[str, float]:
     workbooks.mkdir()
     for name in FULL_FILES:
         (workbooks / name).symlink_to((data / name).resolve())
-    mark = time.perf_counter()
+    mark, cpu_mark = time.perf_counter(), cpu_seconds()
     store = KnowledgeStore(folder / "store")
     reports = ensure_loaded(store, workbooks)
     store.close()
-    steps = {"total": time.perf_counter() - mark}
+    steps = {"total": time.perf_counter() - mark, "cpu": cpu_seconds() - cpu_mark}
     for step in ("parse", "build", "validate", "commit"):
         steps[step] = sum(r.seconds.get(step, 0.0) for r in reports)
     steps["recompute and snapshot"] = steps["total"] - sum(
@@ -80,18 +83,25 @@ def full_load(data: Path, folder: Path) -> dict[str, float]:
     return steps
 
 
-def raw_bulk_load(folder: Path) -> tuple[float, int]:
-    """Seconds to bulk-load the quads of ``folder/store`` into a fresh on-disk store; quads."""
+def cpu_seconds() -> float:
+    """CPU time of this process so far, every thread, user and system."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def raw_bulk_load(folder: Path) -> tuple[float, float, int]:
+    """Seconds and CPU seconds to bulk-load the quads of ``folder/store`` into a fresh
+    on-disk store; quads."""
     source = ox.Store.read_only(str(folder / "store"))
     nquads = source.dump(format=ox.RdfFormat.N_QUADS)
     count = len(source)
     del source
-    mark = time.perf_counter()
+    mark, cpu_mark = time.perf_counter(), cpu_seconds()
     target = ox.Store(str(folder / "raw"))
     target.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
     target.flush()
     del target
-    return time.perf_counter() - mark, count
+    return time.perf_counter() - mark, cpu_seconds() - cpu_mark, count
 
 
 def full_comparison(data: Path, runs: int, against: str | None) -> None:
@@ -109,8 +119,9 @@ def full_comparison(data: Path, runs: int, against: str | None) -> None:
                                        "--full-once", folder],
                                       capture_output=True, text=True, check=True)
                 steps = json.loads(done.stdout.strip().splitlines()[-1])
-                steps["raw"], steps["quads"] = raw_bulk_load(Path(folder))
+                steps["raw"], steps["raw cpu"], steps["quads"] = raw_bulk_load(Path(folder))
                 steps["ratio"] = steps["total"] / steps["raw"]
+                steps["cpu ratio"] = steps["cpu"] / steps["raw cpu"]
                 found[name].append(steps)
                 print(f"run {run + 1} {name}: " + ", ".join(f"{k} {v:.2f}" for k, v in
                                                            steps.items()), file=sys.stderr)
@@ -123,7 +134,10 @@ def full_comparison(data: Path, runs: int, against: str | None) -> None:
               f"snapshot {median['recompute and snapshot']:.1f}); raw bulk_load "
               f"of its {int(median['quads']):,} quads {median['raw']:.1f} s; ratio "
               f"{median['ratio']:.2f}x (per run: "
-              + ", ".join(f"{r['ratio']:.2f}" for r in results) + ")")
+              + ", ".join(f"{r['ratio']:.2f}" for r in results) + "); CPU seconds "
+              f"{median['cpu']:.1f} against {median['raw cpu']:.1f}, ratio "
+              f"{median['cpu ratio']:.2f}x (per run: "
+              + ", ".join(f"{r['cpu ratio']:.2f}" for r in results) + ")")
 
 
 def pyshacl_compare(path: Path) -> str:

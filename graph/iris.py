@@ -9,6 +9,7 @@ All IRIs live under ``https://w3id.org/mipex-kg/id/``; named graphs under
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from pyoxigraph import NamedNode
@@ -17,7 +18,13 @@ from mipex_kg.graph.namespaces import GRAPH, ID
 
 _UNSAFE = re.compile(r"[^a-z0-9_.-]+")
 
+#: The IRIs minted from codes are remembered: a workbook mints the same few hundred
+#: (indicators, countries, years) for each of its 10^4-10^5 scores, and minting them
+#: again was a tenth of building its triples (docs/performance.md).
+_remembered = lru_cache(maxsize=4096)
 
+
+@_remembered
 def slug(code: str) -> str:
     """A safe, lower-case IRI path segment for ``code``.
 
@@ -37,16 +44,19 @@ def system(system_id: str) -> NamedNode:
     return NamedNode(f"{ID}system/{slug(system_id)}")
 
 
+@_remembered
 def edition(edition_id: str) -> NamedNode:
     """An edition (one ``qb:DataSet``), e.g. ``edition("mipex-2020")``."""
     return NamedNode(f"{ID}edition/{slug(edition_id)}")
 
 
+@_remembered
 def indicator(system_id: str, code: str) -> NamedNode:
     """An indicator, policy area, overall score or sub-indicator concept of a system."""
     return NamedNode(f"{ID}indicator/{slug(system_id)}/{slug(code)}")
 
 
+@_remembered
 def country(iso3: str) -> NamedNode:
     """A country by its ISO 3166 alpha-3 code."""
     if not re.fullmatch(r"[A-Z]{3}", iso3):
@@ -66,6 +76,7 @@ def municipality(country_iso3: str, local_code: str) -> NamedNode:
     return NamedNode(f"{ID}municipality/{country_iso3}-{slug(local_code)}")
 
 
+@_remembered
 def period(year: int) -> NamedNode:
     """A reference year, as an IRI rather than an ``xsd:gYear`` literal."""
     return NamedNode(f"{ID}period/{int(year)}")

@@ -134,6 +134,12 @@ class QuadStore(ABC):
         nothing to gain elsewhere."""
         return nullcontext()
 
+    def offer_ahead(self, graph: ox.NamedNode, content: Sequence[ox.Triple | ox.Quad]) -> None:
+        """Before the gate: the new content of ``graph``, which ``replace_graph`` may be
+        about to write, for an on-disk snapshot written ahead (``KnowledgeStore``);
+        nothing to do elsewhere."""
+        return None
+
     @abstractmethod
     def batch(self) -> AbstractContextManager[None]:
         """Group writes (the embedded store writes its snapshot once, at the end)."""

@@ -37,6 +37,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from mipex_kg.loaders.errors import Problem
+from mipex_kg.loaders.xlsx_rows import sheet_rows
 
 #: The three overall scores, by their column in the Overall Scores block.
 OVERALL_COLUMNS: dict[int, tuple[str, str]] = {
@@ -137,7 +138,7 @@ def read_workbook(
                 )
                 continue
             content.sheets.append(name)
-            rows = [tuple(r) for r in workbook[name].iter_rows(values_only=True)]
+            rows = sheet_rows(workbook, name)
             _SheetReader(content, name, rows).read()
     finally:
         workbook.close()

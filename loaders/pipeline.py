@@ -41,6 +41,7 @@ from mipex_kg.graph.iris import (
 )
 from mipex_kg.graph.namespaces import ID
 from mipex_kg.graph.quad_store import QuadStore
+from mipex_kg.graph.store import SerializedTriples
 from mipex_kg.loaders import known_sources
 from mipex_kg.loaders.errors import LoadError, Problem
 from mipex_kg.loaders.gate import ValidationGate
@@ -140,15 +141,17 @@ class Loader:
             load.report.seconds["build"] = load.report.seconds.get("build", 0.0) + (
                 time.perf_counter() - mark)
         mark = time.perf_counter()
-        # the triples as they are: the gate and the store load them as N-Triples
-        graphs = {load.graph: load.triples for load in batch}
+        # the gate and the store load the triples as N-Triples text, made once
+        graphs = {load.graph: SerializedTriples(load.triples) for load in batch}
+        for graph, content in graphs.items():  # its snapshot written while it is checked
+            self.store.offer_ahead(graph, content)
         self.check(graphs, file, locate, [q for load in batch for q in load.context])
         validate_seconds = time.perf_counter() - mark
         crash_point("load.validated")
         mark = time.perf_counter()
         with self.store.batch():
             for load in batch:
-                load.report.triples = self.store.replace_graph(load.graph, load.triples)
+                load.report.triples = self.store.replace_graph(load.graph, graphs[load.graph])
                 load.report.seconds["validate"] = validate_seconds
                 load.report.status = "loaded"
         commit_seconds = time.perf_counter() - mark

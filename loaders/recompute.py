@@ -39,6 +39,7 @@ from mipex_kg.graph import iris
 from mipex_kg.graph.iris import RECOMPUTED_GRAPH
 from mipex_kg.graph.namespaces import DCAT, DCT, ID, MKG, PROV, QB, RDF, SDMX_ATTRIBUTE, XSD
 from mipex_kg.graph.quad_store import QuadStore
+from mipex_kg.graph.store import SerializedTriples
 from mipex_kg.loaders.aggregation_rules import (
     Rule,
     fraction,
@@ -343,9 +344,10 @@ def recompute_store(store: QuadStore, *, rules: Mapping[ox.NamedNode, Rule] | No
     if not write:
         return report
     mark = time.perf_counter()
-    triples = graph_triples(results, started, now())
+    triples = SerializedTriples(graph_triples(results, started, now()))
     seconds["build"] = time.perf_counter() - mark
     mark = time.perf_counter()
+    store.offer_ahead(RECOMPUTED_GRAPH, triples)  # its snapshot written while it is checked
     check(store, triples)
     seconds["validate"] = time.perf_counter() - mark
     mark = time.perf_counter()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from mipex_kg.graph.delta import Delta
-from mipex_kg.graph.store import KnowledgeStore
+from mipex_kg.graph.store import KnowledgeStore, SerializedTriples
 
 BIG = ox.NamedNode("https://w3id.org/mipex-kg/graph/big")
 SMALL = ox.NamedNode("https://w3id.org/mipex-kg/graph/small")
@@ -158,3 +158,47 @@ def test_a_failed_first_load_leaves_the_graphs_written_before_it(tmp_path: Path)
     held = set(store.oxigraph)
     store.close()  # writes back what the batch left, whole, as before the snapshot ahead
     assert len(held) == 500 and on_disk(path) == held
+
+
+def test_a_graph_offered_before_the_gate_and_committed_is_on_disk_once(tmp_path: Path) -> None:
+    """``offer_ahead`` hands a new graph to the snapshot before its commit; the commit of
+    the same content then only loads it into the store."""
+    path = tmp_path / "store"
+    store = KnowledgeStore(path)
+    content = SerializedTriples(triples(500))
+    with store.batch(), store.snapshot_ahead():
+        store.offer_ahead(BIG, content)
+        assert [p for p in tmp_path.iterdir() if p.name.startswith(".store.new")]
+        assert len(store) == 0  # the store itself is not touched before the commit
+        store.replace_graph(BIG, content)
+        store.replace_graph(SMALL, triples(300, subject="t"))
+    assert len(store) == 800
+    assert on_disk(path) == set(store.oxigraph)
+    store.close()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".store.new")]
+
+
+def test_a_graph_offered_and_refused_never_reaches_the_disk(tmp_path: Path) -> None:
+    """The gate refused an offered graph and the caller went on: the snapshot ahead held
+    it, so it is dropped and the batch writes the store whole, without it."""
+    path = tmp_path / "store"
+    store = KnowledgeStore(path)
+    refused = ox.NamedNode("https://w3id.org/mipex-kg/graph/refused")
+    with store.batch(), store.snapshot_ahead():
+        store.replace_graph(BIG, triples(500))
+        store.offer_ahead(refused, SerializedTriples(triples(300, subject="r")))
+        store.replace_graph(SMALL, triples(200, subject="t"))
+    assert not store.has_graph(refused)
+    assert on_disk(path) == set(store.oxigraph) and len(store) == 700
+    store.close()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".store.new")]
+
+
+def test_a_graph_offered_and_committed_otherwise_is_on_disk_as_committed(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    store = KnowledgeStore(path)
+    with store.batch(), store.snapshot_ahead():
+        store.offer_ahead(BIG, SerializedTriples(triples(500)))
+        store.replace_graph(BIG, triples(400, "w"))  # other content than offered
+    assert on_disk(path) == set(store.oxigraph) and len(store) == 400
+    store.close()
