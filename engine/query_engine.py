@@ -6,10 +6,11 @@
 
 For each query, in order:
 
-1. **network**: codepoint escapes outside strings and IRIs are decoded (SPARQL 1.1
-   §19.2; Oxigraph would refuse them), then ``engine.guard`` reads the query with a
-   SPARQL parser; a SERVICE that
-   is not an allowed federation endpoint is refused (400). An allowed federated query
+1. **text**: codepoint escapes outside strings and IRIs are decoded (SPARQL 1.1
+   §19.2; Oxigraph would refuse them); a text nested deeper than the engine's stack
+   allows is refused (400, ``engine.nesting``); then ``engine.guard`` reads the query
+   with a SPARQL parser (**network**): a SERVICE that is not an allowed federation
+   endpoint is refused (400). An allowed federated query
    goes to its own worker, the only one that may open connections; every other
    worker is locked off the network by the kernel (``engine.sandbox``).
 2. **admission**: the client's limit (429), the queue's (503) (``engine.admission``).
@@ -51,6 +52,7 @@ from mipex_kg.api.errors import (
 from mipex_kg.engine.admission import Admission, Limits
 from mipex_kg.engine.clients import ClientIdentity
 from mipex_kg.engine.guard import NetworkPolicy, decode_outside_literals, network_use
+from mipex_kg.engine.nesting import check_nesting
 from mipex_kg.engine.pool import QueryPool, Snapshots, WorkerLost
 from mipex_kg.engine.remote_queries import RemoteQueries
 from mipex_kg.engine.worker import QueryOutcome, QueryTask
@@ -162,6 +164,7 @@ class QueryEngine:
         """
         if "\\" in task.query:  # SPARQL 1.1 escapes outside strings and IRIs (see guard)
             task = dataclasses.replace(task, query=decode_outside_literals(task.query))
+        check_nesting(task.query)
         federated = self.policy.check_query(task.query, base_iri=task.base_iri,
                                             prefixes=task.prefixes)
         limit = self.limit_for(timeout)

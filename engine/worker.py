@@ -41,6 +41,7 @@ from typing import IO, Any, Literal, cast
 
 import pyoxigraph as ox
 
+from mipex_kg.engine.deep_stack import STACK_BYTES, start_deep_thread
 from mipex_kg.graph.store import STAGING_PREFIX
 
 
@@ -386,16 +387,14 @@ def _worker_after_fork(fds: list[int], store: ox.Store, sandboxed: bool,
     """
     code = 0
     try:
-        if memory_mb > 0:
-            limit_memory(memory_mb)
+        if memory_mb > 0:  # the query threads' deep stacks are reserved beyond the cap
+            limit_memory(memory_mb + len(fds) * STACK_BYTES // 2**20)
         if sandboxed:
             from mipex_kg.engine.sandbox import lock_network
 
             lock_network()
-        threads = [threading.Thread(target=_serve_channel, args=(socket.socket(fileno=fd), store),
-                                    name=f"query-{fd}", daemon=True) for fd in fds]
-        for thread in threads:
-            thread.start()
+        threads = [start_deep_thread(_serve_channel, socket.socket(fileno=fd), store,
+                                     name=f"query-{fd}") for fd in fds]
         for thread in threads:
             thread.join()
     except BaseException:  # noqa: BLE001 - a worker that fails just ends

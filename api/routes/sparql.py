@@ -21,6 +21,9 @@
   whose client disconnects is stopped. Texts over ``max_query_bytes`` get 413.
 * Updates (form or direct POST) need the bearer token, may not call SERVICE, may LOAD
   only from the allowed sources, and pass the write gate; success is ``204 No Content``.
+  Oxigraph parses them in this process, on a thread with a deep stack
+  (``engine.deep_stack``); a query or update nested deeper than
+  ``engine.nesting.MAX_NESTING`` is refused with 400 before anything parses it.
 * A GET without a query returns the service description (Turtle unless asked otherwise).
 * A browser asking for it without a query (``Accept`` naming ``text/html`` first) gets
   the query editor instead of the service description (``routes.editor``).
@@ -34,7 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mipex_kg.api.cache import CachedResponse
 from mipex_kg.api.conditional import respond
-from mipex_kg.api.deps import bounded, check_write_token, in_thread, read_bounded
+from mipex_kg.api.deps import bounded, check_write_token, read_bounded
 from mipex_kg.api.disconnect import until_disconnected
 from mipex_kg.api.errors import ApiError, NotAcceptable, error_response
 from mipex_kg.api.formats import RDF_FORMATS, RESULT_FORMATS, Choice, Family, choose, write_triples
@@ -44,6 +47,8 @@ from mipex_kg.api.sparql_request import SparqlOperation, query_facts, read_opera
 from mipex_kg.api.sparql_text import apply_update_dataset
 from mipex_kg.api.urls import endpoint_url
 from mipex_kg.api.writes import GraphWriter
+from mipex_kg.engine.deep_stack import run_on_deep_thread
+from mipex_kg.engine.nesting import check_nesting
 from mipex_kg.engine.network_words import may_connect
 from mipex_kg.engine.worker import QueryTask
 from mipex_kg.graph.namespaces import PREFIXES, SD, VOID, XSD
@@ -101,8 +106,8 @@ async def answer(request: Request) -> Response:
     if operation.kind == "query":
         # on the event loop: a cached answer costs no thread, a query no thread either
         return await _query(request, operation)
-    if operation.kind == "update":
-        return await in_thread(_update, request, operation)
+    if operation.kind == "update":  # Oxigraph parses it in this process: on a deep stack
+        return await run_on_deep_thread(_update, request, operation)
     return await _describe(request, operation)
 
 
@@ -278,6 +283,7 @@ def _update(request: Request, operation: SparqlOperation) -> Response:
         operation.text, operation.using_graphs, operation.using_named_graphs
     )
     base_iri = endpoint_url(request)
+    check_nesting(text)
     state.engine.policy.check_update(text, base_iri=base_iri, prefixes=PREFIXES)
     writer = GraphWriter(state.store, state.write_gate, state.write_lock)
     writer.update(text, base_iri=base_iri)

@@ -1,0 +1,72 @@
+"""Threads whose stack is deep enough for Oxigraph on any text the service accepts.
+
+Oxigraph's parser and optimiser recurse on the query's algebra, which nests even
+where the text does not: 3,000 ``BIND`` clauses one after the other (40 kB) or
+20,000 terms of a sum overflowed a thread's default 8 MiB stack and killed the
+process (a segmentation fault: a worker, or, for an update, the service). On this
+stack a text up to the service's size limit (``max_query_bytes``, 256 kB), nested
+at most ``engine.nesting.MAX_NESTING`` deep, was evaluated without a crash in every
+shape tried (docs/design.md). The size is address space reserved, not memory used:
+only the pages a query touches are ever allocated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from mipex_kg.graph.handoff import kept_here
+
+T = TypeVar("T")
+
+#: Bytes of stack for a thread that gives SPARQL text to pyoxigraph.
+STACK_BYTES = 512 * 1024 * 1024
+
+_SIZE_LOCK = threading.Lock()
+
+
+def start_deep_thread(target: Callable[..., object], *args: Any, name: str,
+                      daemon: bool = True) -> threading.Thread:
+    """Start a thread running ``target(*args)`` with a ``STACK_BYTES`` stack.
+
+    ``threading.stack_size`` is for the whole process: it is set for this one start
+    and put back (a thread another thread starts meanwhile may get the deep stack too,
+    which does no harm).
+    """
+    thread = threading.Thread(target=target, args=args, name=name, daemon=daemon)
+    with _SIZE_LOCK:
+        previous = threading.stack_size(STACK_BYTES)
+        try:
+            thread.start()
+        finally:
+            threading.stack_size(previous)
+    return thread
+
+
+async def run_on_deep_thread(work: Callable[..., T], *args: Any) -> T:
+    """``work(*args)`` on a fresh deep-stack thread, awaited on the event loop; an error
+    comes back with its frames emptied on that thread (``graph.handoff.kept_here``)."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if done.cancelled():  # the request went away; the work has still been done
+            return
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(result)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            result = kept_here(work, *args)
+        except BaseException as error:  # noqa: BLE001 - raised again on the loop
+            loop.call_soon_threadsafe(settle, None, error)
+        else:
+            loop.call_soon_threadsafe(settle, result, None)
+
+    start_deep_thread(run, name="deep-stack")
+    return await done
+

@@ -1,0 +1,85 @@
+"""Texts that nest deeply, in the text or only in the algebra, cannot bring the service down.
+
+Oxigraph parses and optimises recursively. Before ``engine.nesting`` and
+``engine.deep_stack``, 4,000 nested groups or 3,000 ``BIND`` clauses in a row overflowed
+an 8 MiB thread stack: a query lost its worker process (then 503, "try again"), an
+update, which Oxigraph parses in the service's own process, ended the service. The
+service runs here as ``mipex-kg serve`` in a process of its own, so that such a crash
+would show as a dead service rather than a dead test run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from mipex_kg.engine.nesting import MAX_NESTING, check_nesting
+from mipex_kg.graph.store import KnowledgeStore
+
+from tests.faults.processes import Service, service
+
+G = "http://example.org/deep"
+BINDS = "".join(f"BIND({number} AS ?v{number}) " for number in range(4000))
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    folder = tmp_path_factory.mktemp("deep")
+    KnowledgeStore(folder / "store").close()
+    with service(folder / "store", folder / "service.log") as served:
+        yield served
+
+
+def _problem(response: object) -> str:
+    code: str = response.json()["error"]  # type: ignore[attr-defined]
+    return code
+
+
+def test_a_query_nested_too_deeply_is_refused_before_it_runs(running: Service) -> None:
+    query = "SELECT * WHERE " + "{" * 5000 + "}" * 5000
+    answer = running.http.post(f"{running.url}/sparql", data={"query": query})
+    assert answer.status_code == 400 and _problem(answer) == "nested_too_deeply"
+    assert f"at most {MAX_NESTING}" in answer.json()["detail"]
+    just = "SELECT * WHERE " + "{" * MAX_NESTING + "}" * MAX_NESTING
+    assert running.http.post(f"{running.url}/sparql", data={"query": just}).status_code == 200
+
+
+def test_a_query_that_nests_only_in_its_algebra_is_answered(running: Service) -> None:
+    answer = running.http.post(f"{running.url}/sparql", data={"query": f"SELECT * {{ {BINDS}}}"},
+                               headers={"Accept": "application/sparql-results+json"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["results"]["bindings"][0]["v3999"]["value"] == "3999"
+
+
+def test_an_update_nested_too_deeply_is_refused_and_changes_nothing(running: Service) -> None:
+    update = f"INSERT {{ GRAPH <{G}> {{ <{G}#a> <{G}#p> 1 }} }} WHERE " + "{" * 5000 + "}" * 5000
+    answer = running.update(update)
+    assert answer.status_code == 400 and _problem(answer) == "nested_too_deeply"
+    assert running.select(f"SELECT * {{ GRAPH <{G}> {{ ?s ?p ?o }} }}") == []
+
+
+def test_an_update_that_nests_only_in_its_algebra_leaves_the_service_up(running: Service) -> None:
+    update = f"INSERT {{ GRAPH <{G}> {{ <{G}#a> <{G}#p> ?v3999 }} }} WHERE {{ {BINDS}}}"
+    answer = running.update(update)
+    assert answer.status_code == 204, answer.text
+    assert running.process.poll() is None
+    assert running.select(f"SELECT ?o {{ GRAPH <{G}> {{ ?s ?p ?o }} }}") == [{"o": "3999"}]
+    running.update(f"DROP GRAPH <{G}>")
+
+
+@pytest.mark.parametrize(("text", "deep"), [
+    ("SELECT * { ?s ?p ?o }", False),
+    ("ASK " + "{" * (MAX_NESTING + 1) + "}" * (MAX_NESTING + 1), True),
+    ("ASK { FILTER(" + "(" * MAX_NESTING + "1" + ")" * MAX_NESTING + ") }", True),  # one more
+    ("SELECT * { ?s ?p " + "[ <p> " * (MAX_NESTING + 1) + "]" * (MAX_NESTING + 1) + " }", True),
+    ("ASK { BIND('" + "{" * 1000 + "' AS ?x) }", False),  # in a string
+    ("ASK { <http://x/" + "(" * 1000 + "> ?p ?o }", False),  # in an IRI
+    ("ASK {\n# " + "[" * 1000 + "\n}", False),  # in a comment
+])
+def test_nesting_counts_brackets_outside_strings_iris_and_comments(text: str, deep: bool) -> None:
+    if deep:
+        with pytest.raises(Exception, match="nests groups, parentheses or brackets"):
+            check_nesting(text)
+    else:
+        check_nesting(text)
