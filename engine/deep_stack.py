@@ -13,6 +13,7 @@ only the pages a query touches are ever allocated.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -20,6 +21,8 @@ from typing import Any, TypeVar
 from mipex_kg.graph.handoff import kept_here
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 #: Bytes of stack for a thread that gives SPARQL text to pyoxigraph.
 STACK_BYTES = 512 * 1024 * 1024
@@ -33,12 +36,19 @@ def start_deep_thread(target: Callable[..., object], *args: Any, name: str,
 
     ``threading.stack_size`` is for the whole process: it is set for this one start
     and put back (a thread another thread starts meanwhile may get the deep stack too,
-    which does no harm).
+    which does no harm). Where the address space has no room for it, the thread
+    starts on the default stack, with a warning.
     """
     thread = threading.Thread(target=target, args=args, name=name, daemon=daemon)
     with _SIZE_LOCK:
         previous = threading.stack_size(STACK_BYTES)
         try:
+            thread.start()
+        except RuntimeError:  # no room for the reservation (a tight address-space limit)
+            log.warning("no room for a %d MiB thread stack: %s runs on the default one",
+                        STACK_BYTES // 2**20, name)
+            threading.stack_size(previous)
+            thread = threading.Thread(target=target, args=args, name=name, daemon=daemon)
             thread.start()
         finally:
             threading.stack_size(previous)

@@ -10,6 +10,8 @@ would show as a dead service rather than a dead test run.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -83,3 +85,24 @@ def test_nesting_counts_brackets_outside_strings_iris_and_comments(text: str, de
             check_nesting(text)
     else:
         check_nesting(text)
+
+
+def test_without_room_for_a_deep_stack_the_thread_starts_on_the_default_one() -> None:
+    """Under an address-space limit too tight for the reservation, a query thread still
+    starts (with a warning) rather than leaving the worker without threads."""
+    program = (
+        "import resource, threading\n"
+        "from mipex_kg.engine.deep_stack import STACK_BYTES, start_deep_thread\n"
+        "with open('/proc/self/statm') as statm:\n"
+        "    size = int(statm.read().split()[0]) * resource.getpagesize()\n"
+        "limit = size + STACK_BYTES // 2\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (limit, limit))\n"
+        "ran = []\n"
+        "start_deep_thread(ran.append, 'ran', name='probe').join()\n"
+        "print(ran)\n"
+    )
+    finished = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                              timeout=60)
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.strip() == "['ran']"
+    assert "runs on the default one" in finished.stderr
