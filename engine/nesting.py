@@ -14,9 +14,15 @@ The check costs nothing for almost every text: one that holds fewer opening
 characters than the limit cannot nest deeper than it; the others are lexed
 (``api.sparql_text.lexemes``), so that brackets in strings, IRIs and comments do not
 count.
+
+JSON-LD bodies of Graph Store writes get the same check for their objects and arrays
+(``check_json_nesting``): Oxigraph's JSON-LD parser recurses too (10,000 levels, 200 kB,
+crashed it), while its Turtle, TriG, N3 and RDF/XML parsers read 50,000 levels fine.
 """
 
 from __future__ import annotations
+
+import re
 
 from mipex_kg.api.errors import ProtocolError
 from mipex_kg.api.sparql_text import lexemes
@@ -54,3 +60,25 @@ def check_nesting(text: str, limit: int = MAX_NESTING) -> None:
                 raise NestedTooDeeply(
                     f"the text nests groups, parentheses or brackets more than {limit} deep "
                     f"(at line {line}, column {column}); at most {limit} levels are allowed")
+
+
+#: A JSON string (its escapes included), or one of the characters that open or close.
+_JSON_PIECE = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
+
+
+def check_json_nesting(body: bytes, limit: int = MAX_NESTING) -> None:
+    """Refuse a JSON document whose objects and arrays nest deeper than ``limit``.
+
+    >>> check_json_nesting(b'{"@id": "http://x/", "p": [{"@value": "[[[["}]}')
+    """
+    if body.count(b"{") + body.count(b"[") <= limit:
+        return
+    depth = 0
+    for piece in _JSON_PIECE.finditer(body):
+        bracket = piece.group()
+        if len(bracket) == 1:
+            depth += 1 if bracket in (b"{", b"[") else -1
+            if depth > limit:
+                raise NestedTooDeeply(
+                    f"the JSON-LD body nests objects or arrays more than {limit} deep (at byte "
+                    f"{piece.start()}); at most {limit} levels are allowed")

@@ -30,6 +30,7 @@ from mipex_kg.api.errors import NotFound, ProtocolError, RdfSyntaxError, Unsuppo
 from mipex_kg.api.formats import GRAPH_INPUT_FORMATS, choose
 from mipex_kg.api.urls import endpoint_url
 from mipex_kg.api.writes import GraphName, GraphWriter
+from mipex_kg.engine.nesting import check_json_nesting
 from mipex_kg.graph.iris import GSP_PREFIX
 from mipex_kg.graph.namespaces import PREFIXES
 
@@ -196,6 +197,8 @@ def _parse(content_type: str, body: bytes, base: str) -> list[ox.Triple]:
         name, _, value = param.partition("=")
         if name.strip() == "charset" and value.strip().strip('"') not in ("utf-8", "utf8"):
             raise UnsupportedMediaType(f"the body must be UTF-8, not {value.strip()}")
+    if rdf_format == ox.RdfFormat.JSON_LD:
+        check_json_nesting(body)
     try:
         quads = ox.parse(body, format=rdf_format, base_iri=base,
                          rename_blank_nodes=True, without_named_graphs=True)

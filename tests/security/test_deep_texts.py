@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from mipex_kg.engine.nesting import MAX_NESTING, check_nesting
+from mipex_kg.engine.nesting import MAX_NESTING, check_json_nesting, check_nesting
 from mipex_kg.graph.store import KnowledgeStore
 
 from tests.faults.processes import Service, service
@@ -68,6 +68,38 @@ def test_an_update_that_nests_only_in_its_algebra_leaves_the_service_up(running:
     assert running.process.poll() is None
     assert running.select(f"SELECT ?o {{ GRAPH <{G}> {{ ?s ?p ?o }} }}") == [{"o": "3999"}]
     running.update(f"DROP GRAPH <{G}>")
+
+
+def test_a_json_ld_upload_nested_too_deeply_is_refused_and_the_service_stays(
+        running: Service) -> None:
+    """Oxigraph's JSON-LD parser recurses (10,000 levels crashed it): such a body is
+    refused before it is parsed; its Turtle parser does not, and reads 10,000 levels."""
+    deep = b'{"@id": "http://example.org/a", "http://example.org/p": ' * 10000
+    body = deep + b'{"@id": "http://example.org/b"}' + b"}" * 10000
+    answer = running.http.put(f"{running.url}/rdf-graphs/service", params={"graph": G},
+                              content=body, headers={"Content-Type": "application/ld+json"})
+    assert answer.status_code == 400 and _problem(answer) == "nested_too_deeply"
+    turtle = b"<http://example.org/a> <http://example.org/p> "
+    turtle += b"[ <http://example.org/p> " * 10000 + b"<http://example.org/b>" + b" ]" * 10000 + b" ."
+    answer = running.http.put(f"{running.url}/rdf-graphs/service", params={"graph": G},
+                              content=turtle, headers={"Content-Type": "text/turtle"})
+    assert answer.status_code in (201, 204), answer.text
+    assert running.process.poll() is None
+    running.update(f"DROP GRAPH <{G}>")
+
+
+@pytest.mark.parametrize(("body", "deep"), [
+    (b'{"a": [' * 64 + b"1" + b"]}" * 64, False),
+    (b'{"a": [' * 65 + b"1" + b"]}" * 65, True),
+    (b'{"a": "' + b"[{" * 1000 + b'"}', False),  # in a string
+    (b'{"a": "\\"' + b", " + b'"b": "\"' + b"[" * 1000 + b'"}', False),  # escaped quotes
+])
+def test_json_nesting_counts_objects_and_arrays_outside_strings(body: bytes, deep: bool) -> None:
+    if deep:
+        with pytest.raises(Exception, match="nests objects or arrays"):
+            check_json_nesting(body)
+    else:
+        check_json_nesting(body)
 
 
 @pytest.mark.parametrize(("text", "deep"), [
