@@ -13,6 +13,7 @@ only the pages a query touches are ever allocated.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import threading
 from collections.abc import Callable
@@ -57,26 +58,17 @@ def start_deep_thread(target: Callable[..., object], *args: Any, name: str,
 
 async def run_on_deep_thread(work: Callable[..., T], *args: Any) -> T:
     """``work(*args)`` on a fresh deep-stack thread, awaited on the event loop; an error
-    comes back with its frames emptied on that thread (``graph.handoff.kept_here``)."""
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[T] = loop.create_future()
-
-    def settle(result: T | None, error: BaseException | None) -> None:
-        if done.cancelled():  # the request went away; the work has still been done
-            return
-        if error is not None:
-            done.set_exception(error)
-        else:
-            done.set_result(result)  # type: ignore[arg-type]
+    comes back with its frames emptied on that thread (``graph.handoff.kept_here``).
+    Once started, the work runs to its end even if the awaiting request goes away."""
+    future: concurrent.futures.Future[T] = concurrent.futures.Future()
 
     def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
         try:
-            result = kept_here(work, *args)
+            future.set_result(kept_here(work, *args))
         except BaseException as error:  # noqa: BLE001 - raised again on the loop
-            loop.call_soon_threadsafe(settle, None, error)
-        else:
-            loop.call_soon_threadsafe(settle, result, None)
+            future.set_exception(error)
 
     start_deep_thread(run, name="deep-stack")
-    return await done
-
+    return await asyncio.wrap_future(future)
